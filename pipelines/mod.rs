@@ -1,0 +1,3 @@
+//! Pipelines: each one's dataflow graph readable in one file.
+
+pub mod claims;

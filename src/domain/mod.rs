@@ -1,0 +1,10 @@
+//! Pure domain logic: claim grammar, allocation, reservations, orders, GMV. No runtime imports.
+
+pub mod decision;
+pub mod event;
+pub mod grammar;
+pub mod order;
+pub mod runsheet;
+pub mod session;
+pub mod text;
+pub mod time;

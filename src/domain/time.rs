@@ -1,0 +1,109 @@
+//! Event time: platform timestamps (RFC 3339 or epoch milliseconds) as epoch microseconds, and back.
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+
+/// Epoch microseconds, the one clock every decision is stamped with.
+pub type Micros = i64;
+
+/// Latest instant accepted (9999-12-31T23:59:59.999999Z); earlier than the epoch is refused too.
+pub const MAX_MICROS: Micros = 253_402_300_799_999_999;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TsError {
+    #[error("timestamp {0:?} is not RFC 3339")]
+    Format(String),
+    #[error("timestamp {0} is out of range (1970..=9999)")]
+    Range(i128),
+}
+
+/// Epoch milliseconds as sent by TikTok and friends.
+pub fn from_epoch_millis(ms: i128) -> Result<Micros, TsError> {
+    let us = ms.checked_mul(1000).ok_or(TsError::Range(ms))?;
+    if us < 0 || us > MAX_MICROS as i128 {
+        return Err(TsError::Range(ms));
+    }
+    Ok(us as Micros)
+}
+
+/// RFC 3339 with any sub-second precision (truncated to microseconds), `Z`, `+hh:mm` or `+hhmm`.
+pub fn parse_rfc3339(s: &str) -> Result<Micros, TsError> {
+    let dt = match DateTime::parse_from_rfc3339(s) {
+        Ok(dt) => dt,
+        // Facebook's Graph API writes `+0000`; chrono's RFC 3339 parser wants the colon.
+        Err(_) => DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z")
+            .or_else(|_| DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%z"))
+            .map_err(|_| TsError::Format(s.to_string()))?,
+    };
+    let secs = dt.timestamp() as i128;
+    let us = secs * 1_000_000 + (dt.timestamp_subsec_nanos() / 1000) as i128;
+    if us < 0 || us > MAX_MICROS as i128 {
+        return Err(TsError::Range(us));
+    }
+    Ok(us as Micros)
+}
+
+/// `2026-11-21T20:15:03.000000Z`: UTC, always six fractional digits, so text order is time order.
+pub fn format_micros(us: Micros) -> String {
+    let mut s = String::with_capacity(27);
+    write_micros(&mut s, us);
+    s
+}
+
+/// Appends the RFC 3339 form of `us` to `out` without allocating.
+pub fn write_micros(out: &mut String, us: Micros) {
+    use std::fmt::Write;
+    let secs = us.div_euclid(1_000_000);
+    let sub = us.rem_euclid(1_000_000);
+    let dt: NaiveDateTime = Utc
+        .timestamp_opt(secs, 0)
+        .single()
+        .map(|d| d.naive_utc())
+        .unwrap_or_default();
+    let _ = write!(out, "{}.{:06}Z", dt.format("%Y-%m-%dT%H:%M:%S"), sub);
+}
+
+/// The minute an instant falls in, as epoch microseconds (for per-minute metrics).
+pub fn minute_of(us: Micros) -> Micros {
+    us - us.rem_euclid(60_000_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: Micros = 1_763_756_103_000_000; // 2025-11-21T20:15:03Z
+
+    #[test]
+    fn accepts_every_documented_shape() {
+        let cases = [
+            ("2025-11-21T20:15:03Z", T0),
+            ("2025-11-21T20:15:03+00:00", T0),
+            ("2025-11-21T20:15:03+0000", T0),
+            ("2025-11-21T20:15:03.123+00:00", T0 + 123_000),
+            ("2025-11-21T20:15:03.123456Z", T0 + 123_456),
+            ("2025-11-21T20:15:03.123456789Z", T0 + 123_456),
+            ("2025-11-21T21:15:03+01:00", T0),
+            ("2025-11-21T21:15:03.5+0100", T0 + 500_000),
+        ];
+        for (s, want) in cases {
+            assert_eq!(parse_rfc3339(s), Ok(want), "{s}");
+        }
+        assert_eq!(from_epoch_millis(1_763_756_103_123), Ok(T0 + 123_000));
+    }
+
+    #[test]
+    fn refuses_garbage_and_out_of_range() {
+        assert!(parse_rfc3339("yesterday").is_err());
+        assert!(parse_rfc3339("2025-11-21").is_err());
+        assert!(parse_rfc3339("1969-12-31T23:59:59Z").is_err());
+        assert!(from_epoch_millis(-1).is_err());
+        assert!(from_epoch_millis(i128::MAX).is_err());
+    }
+
+    #[test]
+    fn formats_with_six_digits_utc() {
+        assert_eq!(format_micros(T0 + 7), "2025-11-21T20:15:03.000007Z");
+        assert_eq!(format_micros(0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(minute_of(T0 + 7), T0 - 3_000_000);
+    }
+}

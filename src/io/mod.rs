@@ -1,0 +1,4 @@
+//! Connectors: transports that move bytes in and out; formats live in `domain::event`.
+
+pub mod lines;
+pub mod snapshot;

@@ -1,0 +1,79 @@
+//! Arrow snapshots written as Parquet, atomically: a reader never sees half a file.
+
+use std::fs::{self, File};
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::parquet::arrow::ArrowWriter;
+
+use crate::domain::time::Micros;
+
+/// One row of `gmv_minute`: a session × minute × sku × platform cell.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GmvMinuteRow {
+    pub session_id: String,
+    pub minute: Micros,
+    pub sku: String,
+    pub platform: String,
+    pub gmv_cents: i64,
+    pub units: i64,
+    pub claims: i64,
+}
+
+pub fn gmv_minute_schema() -> Arc<Schema> {
+    Arc::new(Schema::new(vec![
+        Field::new("session_id", DataType::Utf8, false),
+        Field::new(
+            "minute",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
+        Field::new("sku", DataType::Utf8, true),
+        Field::new("platform", DataType::Utf8, false),
+        Field::new("gmv_cents", DataType::Int64, false),
+        Field::new("units", DataType::Int64, false),
+        Field::new("claims", DataType::Int64, false),
+    ]))
+}
+
+pub fn gmv_minute_batch(
+    rows: &[GmvMinuteRow],
+) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| r.session_id.as_str()),
+        )),
+        Arc::new(
+            TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.minute))
+                .with_timezone("UTC"),
+        ),
+        Arc::new(StringArray::from_iter(
+            rows.iter()
+                .map(|r| (!r.sku.is_empty()).then_some(r.sku.as_str())),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| r.platform.as_str()),
+        )),
+        Arc::new(Int64Array::from_iter_values(
+            rows.iter().map(|r| r.gmv_cents),
+        )),
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.units))),
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.claims))),
+    ];
+    RecordBatch::try_new(gmv_minute_schema(), cols)
+}
+
+/// Writes `batch` to `dir/name.parquet` through a temporary file and a rename.
+pub fn write_parquet(dir: &Path, name: &str, batch: &RecordBatch) -> anyhow::Result<()> {
+    fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{name}.parquet.tmp"));
+    let file = File::create(&tmp)?;
+    let mut w = ArrowWriter::try_new(file, batch.schema(), None)?;
+    w.write(batch)?;
+    w.close()?;
+    fs::rename(&tmp, dir.join(format!("{name}.parquet")))?;
+    Ok(())
+}

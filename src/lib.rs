@@ -1,0 +1,11 @@
+//! Live Selling OS: claim grammar, allocation and the timely pipeline that applies them.
+
+pub mod domain;
+#[path = "gen.rs"]
+pub mod generator;
+pub mod io;
+pub mod ops;
+#[path = "../pipelines/mod.rs"]
+pub mod pipelines;
+pub mod records;
+pub mod report;

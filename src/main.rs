@@ -1,0 +1,291 @@
+//! `livesell`: the command line — run a show through the pipeline, generate shows, demo.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use livesell::generator::{GenConfig, generate};
+use livesell::pipelines::claims::{RunConfig, run};
+
+#[derive(Parser)]
+#[command(
+    name = "livesell",
+    version,
+    about = "Live Selling OS: claims, reservations and GMV from live-show streams"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Process finite JSONL inputs into decisions, dead letters, a summary and snapshots.
+    Run {
+        /// JSONL input files (`-` is standard input, `.gz` is decompressed).
+        #[arg(long = "input", required = true, num_args = 1..)]
+        inputs: Vec<String>,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Worker threads.
+        #[arg(long, default_value_t = 1)]
+        workers: usize,
+        /// How far behind its source's newest event an event may be before it counts as late.
+        #[arg(long, default_value_t = 2000)]
+        allowed_lateness_ms: u64,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Write a synthetic live show as JSONL (`.gz` when the file name says so).
+    Gen {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 100_000)]
+        events: u64,
+        #[arg(long, default_value_t = 1)]
+        sessions: u32,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Read and parse inputs only, deciding nothing: the baseline for benchmarks.
+    Parse {
+        #[arg(long = "input", required = true, num_args = 1..)]
+        inputs: Vec<String>,
+    },
+    /// Generate a show, process it and print a readable summary.
+    Demo {
+        #[arg(long, default_value_t = 200_000)]
+        events: u64,
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// Where to keep the generated show and the outputs (default: a fresh temporary folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = dispatch(cli.command) {
+        eprintln!("livesell: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn dispatch(cmd: Command) -> anyhow::Result<()> {
+    match cmd {
+        Command::Run {
+            inputs,
+            out,
+            workers,
+            allowed_lateness_ms,
+            quiet,
+        } => {
+            let cfg = RunConfig {
+                inputs,
+                out,
+                workers,
+                allowed_lateness_ms,
+            };
+            let started = Instant::now();
+            let report = with_progress(&cfg.inputs, quiet, |p| run(cfg.clone(), p))?;
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!(
+                "livesell: {} lines, {} decisions, {} dead letters, {} sessions in {:.3}s ({:.0} events/s, peak RSS {} MiB) -> {}",
+                report.lines,
+                report.decisions,
+                report.dead_letters,
+                report.sessions,
+                secs,
+                report.lines as f64 / secs.max(1e-9),
+                peak_rss_mib(),
+                cfg.out.display()
+            );
+            Ok(())
+        }
+        Command::Gen {
+            out,
+            events,
+            sessions,
+            seed,
+        } => {
+            gen_file(
+                &out,
+                GenConfig {
+                    seed,
+                    events,
+                    sessions,
+                    ..Default::default()
+                },
+            )?;
+            Ok(())
+        }
+        Command::Demo {
+            events,
+            workers,
+            dir,
+        } => demo(events, workers, dir),
+        Command::Parse { inputs } => parse_only(&inputs),
+    }
+}
+
+fn parse_only(inputs: &[String]) -> anyhow::Result<()> {
+    use livesell::io::lines::{LineSource, Poll};
+    let started = Instant::now();
+    let (mut ok, mut bad, mut bytes) = (0u64, 0u64, 0u64);
+    for path in inputs {
+        let mut src = LineSource::open(path, Arc::new(AtomicU64::new(0)))?;
+        loop {
+            match src.poll() {
+                Poll::Block(b) => {
+                    bytes += b.bytes.len() as u64;
+                    b.for_each_line(|_, _, l| {
+                        if l.iter().all(u8::is_ascii_whitespace) {
+                            return;
+                        }
+                        match livesell::domain::event::parse_line(l) {
+                            Ok(_) => ok += 1,
+                            Err(_) => bad += 1,
+                        }
+                    })
+                }
+                Poll::Pending => std::thread::sleep(Duration::from_micros(50)),
+                Poll::Done => break,
+                Poll::Failed(e) => anyhow::bail!("{path}: {e}"),
+            }
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "livesell: parsed {ok} events ({bad} bad) in {secs:.3}s: {:.0} events/s, {:.1} MB/s, peak RSS {} MiB",
+        (ok + bad) as f64 / secs,
+        bytes as f64 / secs / 1e6,
+        peak_rss_mib()
+    );
+    Ok(())
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), for the benchmark log.
+fn peak_rss_mib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|kb| kb.parse::<u64>().ok())
+            })
+        })
+        .map_or(0, |kb| kb / 1024)
+}
+
+fn gen_file(out: &PathBuf, cfg: GenConfig) -> anyhow::Result<u64> {
+    use std::io::Write;
+    let file =
+        std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let bar = ProgressBar::new(cfg.events).with_style(
+        ProgressStyle::with_template("generating {bar:40} {pos}/{len} events {per_sec}")
+            .expect("valid template"),
+    );
+    let mut progress = |n: u64| bar.set_position(n);
+    let n = if out.extension().is_some_and(|e| e == "gz") {
+        let mut w = flate2::write::GzEncoder::new(
+            std::io::BufWriter::new(file),
+            flate2::Compression::fast(),
+        );
+        let n = generate(&cfg, &mut w, &mut progress)?;
+        w.finish()?.flush()?;
+        n
+    } else {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        let n = generate(&cfg, &mut w, &mut progress)?;
+        w.flush()?;
+        n
+    };
+    bar.finish_and_clear();
+    eprintln!("livesell: wrote {n} events to {}", out.display());
+    Ok(n)
+}
+
+/// Runs `work` with a byte-count progress bar over the input files (hidden when not a terminal).
+fn with_progress<T>(inputs: &[String], quiet: bool, work: impl FnOnce(Arc<AtomicU64>) -> T) -> T {
+    let total: u64 = inputs
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let read = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(total)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "processing {bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .expect("valid template"),
+    );
+    let ticker = {
+        let (read, stop, bar) = (read.clone(), stop.clone(), bar.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                bar.set_position(read.load(Ordering::Relaxed));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+    let result = work(read);
+    stop.store(true, Ordering::Relaxed);
+    let _ = ticker.join();
+    bar.finish_and_clear();
+    result
+}
+
+fn demo(events: u64, workers: usize, dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let dir = match dir {
+        Some(d) => d,
+        None => std::env::temp_dir().join(format!("livesell-demo-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let show = dir.join("show.jsonl");
+    gen_file(
+        &show,
+        GenConfig {
+            events,
+            sessions: 2,
+            ..Default::default()
+        },
+    )?;
+    let out = dir.join("out");
+    let cfg = RunConfig {
+        inputs: vec![show.display().to_string()],
+        out: out.clone(),
+        workers,
+        allowed_lateness_ms: 2000,
+    };
+    let started = Instant::now();
+    let report = with_progress(&cfg.inputs, false, |p| run(cfg.clone(), p))?;
+    let secs = started.elapsed().as_secs_f64();
+    print!(
+        "{}",
+        livesell::report::demo_summary(&report.summary_json, &out.join("decisions.jsonl"))?
+    );
+    println!(
+        "\n{} events in {:.2}s ({:.0} events/s) with {} workers; outputs in {}",
+        report.lines,
+        secs,
+        report.lines as f64 / secs.max(1e-9),
+        workers,
+        out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,352 @@
+//! The claim engine operator: per session, replays final events in SPEC 2 order through `Session`.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use timely::dataflow::Stream;
+use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::operators::Capability;
+use timely::dataflow::operators::generic::Operator;
+
+use crate::domain::decision::{Body as DBody, ClaimOutcome, Decision, OrderOutcome};
+use crate::domain::event::{Body, Event};
+use crate::domain::order::{ReplayKey, order_ties};
+use crate::domain::session::Session;
+use crate::domain::time::minute_of;
+use crate::records::{Input, Metric, MetricKey, Out, Reject};
+
+/// Where an input goes: its session's worker; rejects and counts to worker 0.
+pub fn route(input: &Input) -> u64 {
+    match input {
+        Input::Event { event, .. } => session_hash(&event.session_id),
+        Input::Redelivery { session_id } => session_hash(session_id),
+        Input::Reject(_) | Input::SourceDone { .. } => 0,
+    }
+}
+
+pub fn session_hash(session_id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    session_id.hash(&mut h);
+    h.finish()
+}
+
+struct Pending {
+    key: ReplayKey,
+    late: bool,
+    event: Event,
+}
+
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+impl Eq for Pending {}
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Pending {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+
+#[derive(Default)]
+struct SessionSlot {
+    session: Session,
+    seq: u64,
+    /// Cross-source redelivery keys, only kept when there is more than one source.
+    seen: FxHashSet<(u8, String, String)>,
+}
+
+/// This worker's sessions and the events not yet final.
+struct Engine {
+    sessions: FxHashMap<String, SessionSlot>,
+    pending: BinaryHeap<Reverse<Pending>>,
+    multi_source: bool,
+    decisions: Vec<Decision>,
+}
+
+impl Engine {
+    /// Applies every pending event whose effective time is below `frontier` (all when `None`).
+    fn release(&mut self, frontier: Option<u64>, out: &mut Vec<Out>) {
+        let mut group: Vec<Pending> = Vec::new();
+        loop {
+            let Some(Reverse(head)) = self.pending.peek() else {
+                break;
+            };
+            if frontier.is_some_and(|f| head.key.eff as u64 >= f) {
+                break;
+            }
+            let (eff, rank) = (head.key.eff, head.key.rank);
+            group.clear();
+            while let Some(Reverse(p)) = self.pending.peek() {
+                if (p.key.eff, p.key.rank) != (eff, rank) {
+                    break;
+                }
+                group.push(self.pending.pop().expect("peeked").0);
+            }
+            if group.len() > 1 && self.multi_source {
+                // Ties between sessions do not matter; within one, SPEC 2's tie-break does.
+                group.sort_by(|a, b| {
+                    a.event
+                        .session_id
+                        .cmp(&b.event.session_id)
+                        .then(a.key.cmp(&b.key))
+                });
+                let mut start = 0;
+                while start < group.len() {
+                    let sid = &group[start].event.session_id;
+                    let end = start
+                        + group[start..]
+                            .iter()
+                            .take_while(|p| &p.event.session_id == sid)
+                            .count();
+                    let mut run: Vec<Pending> = group.drain(start..end).collect();
+                    order_ties(&mut run, |p| {
+                        let (pl, id) = p.event.platform_and_id();
+                        (&p.key, pl, id)
+                    });
+                    let n = run.len();
+                    group.splice(start..start, run);
+                    start += n;
+                }
+            }
+            for p in group.drain(..) {
+                self.apply(p, out);
+            }
+        }
+    }
+
+    fn apply(&mut self, p: Pending, out: &mut Vec<Out>) {
+        let slot = self.sessions.entry(p.event.session_id.clone()).or_default();
+        if self.multi_source {
+            if let Some((t, a, b)) = p.event.dedupe_key() {
+                if !slot.seen.insert((t, a.to_string(), b.to_string())) {
+                    slot.session.count_redelivery();
+                    return;
+                }
+            }
+        }
+        self.decisions.clear();
+        slot.session
+            .apply(&p.event, p.key.eff, p.late, &mut self.decisions);
+        let sid = &p.event.session_id;
+        let opens_claim = matches!(p.event.body, Body::Comment { .. } | Body::Reserve { .. });
+        let mut counted_claim = false;
+        for d in &self.decisions {
+            slot.seq += 1;
+            out.push(Out::Decision {
+                key: (p.key.eff, sid.clone(), slot.seq, 0),
+                line: d.to_json(sid),
+            });
+            metrics(sid, d, opens_claim && !counted_claim, out);
+            counted_claim |= matches!(d.body, DBody::Claim(_));
+        }
+    }
+}
+
+/// The additions a decision makes to `gmv_minute`.
+fn metrics(session_id: &str, d: &Decision, opens_claim: bool, out: &mut Vec<Out>) {
+    let mut add = |sku: &str, platform: &str, metric: Metric, amount: i64| {
+        if amount != 0 {
+            out.push(Out::Metric {
+                key: MetricKey {
+                    session_id: session_id.to_string(),
+                    minute: minute_of(d.ts),
+                    sku: sku.to_string(),
+                    platform: platform.to_string(),
+                    metric,
+                },
+                amount,
+            });
+        }
+    };
+    match &d.body {
+        DBody::Order(o) => {
+            let sign = if o.outcome == OrderOutcome::Refunded {
+                -1
+            } else {
+                1
+            };
+            add(
+                &o.sku,
+                &o.buyer.platform,
+                Metric::GmvCents,
+                sign * o.amount_cents,
+            );
+            add(
+                &o.sku,
+                &o.buyer.platform,
+                Metric::Units,
+                sign * o.qty as i64,
+            );
+        }
+        DBody::Claim(c) if opens_claim && c.outcome != ClaimOutcome::Cancelled => {
+            add(
+                c.sku.as_deref().unwrap_or(""),
+                &c.buyer.platform,
+                Metric::Claims,
+                1,
+            );
+        }
+        _ => {}
+    }
+}
+
+fn reject_outputs(r: Reject, out: &mut Vec<Out>) {
+    let key = (r.at, String::new(), r.source_index as u64, r.line);
+    let mut d = crate::domain::decision::JsonObject::new();
+    d.str("id", &format!("reject/{}/{}", r.source, r.line));
+    match &r.session_id {
+        Some(s) => d.str("session_id", s),
+        None => d.raw("session_id", "null"),
+    }
+    match r.ts {
+        Some(ts) => d.ts("ts", ts),
+        None => d.raw("ts", "null"),
+    }
+    d.str("kind", "reject");
+    d.str("reason", &r.reason);
+    d.str("detail", &r.detail);
+    d.str("source", &r.source);
+    d.num("line", r.line as i128);
+    d.num("offset", r.offset as i128);
+    out.push(Out::Decision {
+        key: key.clone(),
+        line: d.finish(),
+    });
+
+    let mut l = crate::domain::decision::JsonObject::new();
+    l.str("source", &r.source);
+    l.num("line", r.line as i128);
+    l.num("offset", r.offset as i128);
+    l.str("reason", &r.reason);
+    l.str("detail", &r.detail);
+    l.str("raw", &String::from_utf8_lossy(&r.raw));
+    if std::str::from_utf8(&r.raw).is_err() {
+        use base64_lite::encode;
+        l.str("raw_base64", &encode(&r.raw));
+    }
+    out.push(Out::DeadLetter {
+        key,
+        line: l.finish(),
+    });
+}
+
+/// Standard base64 for dead-letter bytes that are not UTF-8 (no crate needed for 20 lines).
+mod base64_lite {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    pub fn encode(bytes: &[u8]) -> String {
+        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+
+    #[cfg(test)]
+    #[test]
+    fn encodes_like_rfc4648() {
+        assert_eq!(encode(b""), "");
+        assert_eq!(encode(b"f"), "Zg==");
+        assert_eq!(encode(b"fo"), "Zm8=");
+        assert_eq!(encode(b"foo"), "Zm9v");
+        assert_eq!(encode(b"\xff\xfe\x00"), "//4A");
+    }
+}
+
+pub trait ApplyClaims<'scope> {
+    /// Routes events to their session's worker and applies them once final; emits decisions,
+    /// dead letters, metric additions, and each session's summary at the end of the input.
+    fn apply_claims(self, multi_source: bool) -> Stream<'scope, u64, Vec<Out>>;
+}
+
+impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
+    fn apply_claims(self, multi_source: bool) -> Stream<'scope, u64, Vec<Out>> {
+        self.unary_frontier(Exchange::new(route), "ApplyClaims", move |_cap, _info| {
+            let mut engine = Engine {
+                sessions: FxHashMap::default(),
+                pending: BinaryHeap::new(),
+                multi_source,
+                decisions: Vec::new(),
+            };
+            let mut held: Option<Capability<u64>> = None;
+            let mut finished = false;
+            let mut buf: Vec<Out> = Vec::new();
+            move |(input, frontier), output| {
+                input.for_each_stamp(|cap, data| {
+                    if let Some(t) = cap.least() {
+                        if held.as_ref().is_none_or(|h| t < h.time()) {
+                            held = cap.retain_least(0);
+                        }
+                    }
+                    for batch in data {
+                        for item in batch.drain(..) {
+                            match item {
+                                Input::Event { key, late, event } => {
+                                    engine.pending.push(Reverse(Pending { key, late, event }))
+                                }
+                                Input::Redelivery { session_id } => engine
+                                    .sessions
+                                    .entry(session_id)
+                                    .or_default()
+                                    .session
+                                    .count_redelivery(),
+                                Input::Reject(r) => reject_outputs(r, &mut buf),
+                                Input::SourceDone { lines } => buf.push(Out::Lines(lines)),
+                            }
+                        }
+                    }
+                });
+                let f = frontier.frontier().first().copied();
+                engine.release(f, &mut buf);
+                if f.is_none() && !finished {
+                    finished = true;
+                    let mut ids: Vec<&String> = engine.sessions.keys().collect();
+                    ids.sort();
+                    for id in ids {
+                        let json = serde_json::to_string(&engine.sessions[id].session.summary())
+                            .unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()));
+                        buf.push(Out::Summary {
+                            session_id: id.clone(),
+                            json,
+                        });
+                    }
+                }
+                if !buf.is_empty() {
+                    if let Some(h) = held.as_ref() {
+                        output.session(h).give_iterator(buf.drain(..));
+                    }
+                }
+                match f {
+                    Some(t) => {
+                        if let Some(h) = held.as_mut() {
+                            if t > *h.time() {
+                                h.downgrade(&t);
+                            }
+                        }
+                    }
+                    None => held = None,
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,213 @@
+//! The sink: decisions, dead letters, the summary and snapshots, written by worker 0 in key order.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use rustc_hash::FxHashMap;
+use timely::dataflow::Stream;
+use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::operators::generic::Operator;
+
+use crate::io::snapshot::{GmvMinuteRow, gmv_minute_batch, write_parquet};
+use crate::records::{Metric, MetricKey, Out, OutKey};
+
+/// What the writer saw, for the command line to print.
+#[derive(Debug, Default, Clone)]
+pub struct RunReport {
+    pub lines: u64,
+    pub decisions: u64,
+    pub dead_letters: u64,
+    pub sessions: u64,
+    pub error: Option<String>,
+    pub summary_json: String,
+}
+
+struct Writer {
+    out_dir: PathBuf,
+    decisions: BufWriter<File>,
+    dead: BufWriter<File>,
+    pending_decisions: Vec<(OutKey, String)>,
+    pending_dead: Vec<(OutKey, String)>,
+    summaries: BTreeMap<String, String>,
+    totals: FxHashMap<(MetricKey, i64), i64>,
+    report: Rc<RefCell<RunReport>>,
+}
+
+impl Writer {
+    fn open(out_dir: PathBuf, report: Rc<RefCell<RunReport>>) -> std::io::Result<Writer> {
+        std::fs::create_dir_all(&out_dir)?;
+        let open =
+            |n: &str| File::create(out_dir.join(n)).map(|f| BufWriter::with_capacity(1 << 20, f));
+        Ok(Writer {
+            decisions: open("decisions.jsonl")?,
+            dead: open("dead_letter.jsonl")?,
+            out_dir,
+            pending_decisions: Vec::new(),
+            pending_dead: Vec::new(),
+            summaries: BTreeMap::new(),
+            totals: FxHashMap::default(),
+            report,
+        })
+    }
+
+    fn take(&mut self, o: Out) {
+        match o {
+            Out::Decision { key, line } => self.pending_decisions.push((key, line)),
+            Out::DeadLetter { key, line } => self.pending_dead.push((key, line)),
+            Out::Summary { session_id, json } => {
+                self.summaries.insert(session_id, json);
+            }
+            Out::MetricTotal { key, total, diff } => {
+                let e = self.totals.entry((key.clone(), total)).or_default();
+                *e += diff;
+                if *e == 0 {
+                    self.totals.remove(&(key, total));
+                }
+            }
+            Out::Lines(n) => self.report.borrow_mut().lines += n,
+            Out::Metric { .. } => {}
+        }
+    }
+
+    /// Writes every buffered line whose key time is below `frontier` (all when `None`), in key order.
+    fn flush_below(&mut self, frontier: Option<u64>) -> std::io::Result<()> {
+        let below = |k: &OutKey| frontier.is_none_or(|f| (k.0 as u64) < f);
+        let n = flush(&mut self.pending_decisions, &mut self.decisions, below)?;
+        let d = flush(&mut self.pending_dead, &mut self.dead, below)?;
+        let mut r = self.report.borrow_mut();
+        r.decisions += n;
+        r.dead_letters += d;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> anyhow::Result<()> {
+        self.flush_below(None)?;
+        self.decisions.flush()?;
+        self.dead.flush()?;
+        let dead = self.report.borrow().dead_letters;
+        let lines = self.report.borrow().lines;
+        let mut json = String::from("{\"sessions\":{");
+        for (i, (id, s)) in self.summaries.iter().enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            crate::domain::decision::write_json_str(&mut json, id);
+            json.push(':');
+            json.push_str(s);
+        }
+        json.push_str(&format!(
+            "}},\"dead_letters\":{dead},\"events_in\":{lines}}}"
+        ));
+        let pretty =
+            serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&json)?)?;
+        std::fs::write(self.out_dir.join("summary.json"), &pretty)?;
+        self.report.borrow_mut().sessions = self.summaries.len() as u64;
+        self.report.borrow_mut().summary_json = pretty;
+
+        let mut cells: BTreeMap<(String, i64, String, String), GmvMinuteRow> = BTreeMap::new();
+        for (key, total) in self.totals.keys() {
+            let row = cells
+                .entry((
+                    key.session_id.clone(),
+                    key.minute,
+                    key.sku.clone(),
+                    key.platform.clone(),
+                ))
+                .or_insert_with(|| GmvMinuteRow {
+                    session_id: key.session_id.clone(),
+                    minute: key.minute,
+                    sku: key.sku.clone(),
+                    platform: key.platform.clone(),
+                    ..Default::default()
+                });
+            match key.metric {
+                Metric::GmvCents => row.gmv_cents = *total,
+                Metric::Units => row.units = *total,
+                Metric::Claims => row.claims = *total,
+            }
+        }
+        let rows: Vec<GmvMinuteRow> = cells.into_values().collect();
+        write_parquet(
+            &self.out_dir.join("snapshots"),
+            "gmv_minute",
+            &gmv_minute_batch(&rows)?,
+        )?;
+        Ok(())
+    }
+}
+
+fn flush(
+    pending: &mut Vec<(OutKey, String)>,
+    w: &mut BufWriter<File>,
+    below: impl Fn(&OutKey) -> bool,
+) -> std::io::Result<u64> {
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    pending.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let n = pending.partition_point(|(k, _)| below(k));
+    for (_, line) in pending.drain(..n) {
+        w.write_all(line.as_bytes())?;
+        w.write_all(b"\n")?;
+    }
+    Ok(n as u64)
+}
+
+pub trait WriteOutputs {
+    /// Gathers every output on worker 0 and writes `out_dir`; `report` is filled in as it goes.
+    fn write_outputs(self, out_dir: PathBuf, report: Rc<RefCell<RunReport>>, is_writer: bool);
+}
+
+impl<'scope> WriteOutputs for Stream<'scope, u64, Vec<Out>> {
+    fn write_outputs(self, out_dir: PathBuf, report: Rc<RefCell<RunReport>>, is_writer: bool) {
+        let mut writer: Option<Writer> = None;
+        // Only worker 0 owns the files; the exchange sends nothing to the others.
+        let mut failed = !is_writer;
+        let mut done = false;
+        self.sink(
+            Exchange::new(|_: &Out| 0u64),
+            "WriteOutputs",
+            move |(input, frontier)| {
+                if writer.is_none() && !failed {
+                    match Writer::open(out_dir.clone(), report.clone()) {
+                        Ok(w) => writer = Some(w),
+                        Err(e) => {
+                            failed = true;
+                            report.borrow_mut().error =
+                                Some(format!("cannot write {}: {e}", out_dir.display()));
+                        }
+                    }
+                }
+                input.for_each_stamp(|_cap, data| {
+                    for batch in data {
+                        for o in batch.drain(..) {
+                            if let Some(w) = writer.as_mut() {
+                                w.take(o);
+                            }
+                        }
+                    }
+                });
+                let Some(w) = writer.as_mut() else { return };
+                let f = frontier.frontier().first().copied();
+                let result = match f {
+                    Some(_) => w.flush_below(f).map_err(anyhow::Error::from),
+                    None if !done => {
+                        done = true;
+                        w.finish()
+                    }
+                    None => Ok(()),
+                };
+                if let Err(e) = result {
+                    report.borrow_mut().error =
+                        Some(format!("writing {}: {e:#}", out_dir.display()));
+                    writer = None;
+                    failed = true;
+                }
+            },
+        );
+    }
+}

@@ -1,0 +1,90 @@
+//! Records that flow between the operators of a pipeline.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::event::Event;
+use crate::domain::order::ReplayKey;
+use crate::domain::time::Micros;
+
+/// What a source hands to the claim engine.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Input {
+    /// A readable event with its place in the replay order and whether it was late.
+    Event {
+        key: ReplayKey,
+        late: bool,
+        event: Event,
+    },
+    /// A redelivery, dropped on arrival; the session only counts it.
+    Redelivery { session_id: String },
+    /// A line that could not be read.
+    Reject(Reject),
+    /// A source finished: how many non-blank lines it read.
+    SourceDone { lines: u64 },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reject {
+    pub source: String,
+    pub source_index: u32,
+    pub line: u64,
+    pub offset: u64,
+    pub reason: String,
+    pub detail: String,
+    pub session_id: Option<String>,
+    pub ts: Option<Micros>,
+    /// The source's watermark when the line was read: where the reject stands in the output.
+    pub at: Micros,
+    pub raw: Vec<u8>,
+}
+
+/// Output order: `(time, session, sequence, sub)`; decisions of a session keep their
+/// processing order, and the whole file is the same for any number of workers.
+pub type OutKey = (Micros, String, u64, u64);
+
+/// The metrics `gmv_minute` keeps, per session × sku × platform × event-time minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Metric {
+    GmvCents,
+    Units,
+    Claims,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct MetricKey {
+    pub session_id: String,
+    pub minute: Micros,
+    pub sku: String,
+    pub platform: String,
+    pub metric: Metric,
+}
+
+/// What the claim engine hands to the writers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Out {
+    Decision {
+        key: OutKey,
+        line: String,
+    },
+    DeadLetter {
+        key: OutKey,
+        line: String,
+    },
+    Summary {
+        session_id: String,
+        json: String,
+    },
+    /// An addition to one metric; differential sums them.
+    Metric {
+        key: MetricKey,
+        amount: i64,
+    },
+    /// A change to a maintained metric total (a differential update).
+    MetricTotal {
+        key: MetricKey,
+        total: i64,
+        diff: i64,
+    },
+    /// Lines read by one source.
+    Lines(u64),
+}
