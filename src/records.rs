@@ -13,7 +13,7 @@ pub enum Input {
     Event {
         key: ReplayKey,
         late: bool,
-        event: Event,
+        event: Box<Event>,
     },
     /// A redelivery, dropped on arrival; the session only counts it.
     Redelivery { session_id: String },

@@ -178,11 +178,10 @@ impl Session {
 
     /// Expires every reservation due at or before `t`, in (expires_at, id) order, promoting as it goes.
     pub fn expire_until(&mut self, t: Micros, out: &mut Vec<Decision>) {
-        while let Some((at, id)) = self.expiry.first().cloned() {
-            if at > t {
+        while self.expiry.first().is_some_and(|(at, _)| *at <= t) {
+            let Some((at, id)) = self.expiry.pop_first() else {
                 break;
-            }
-            self.expiry.pop_first();
+            };
             let Some(r) = self.reservations.remove(&id) else {
                 continue;
             };

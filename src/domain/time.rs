@@ -1,6 +1,6 @@
 //! Event time: platform timestamps (RFC 3339 or epoch milliseconds) as epoch microseconds, and back.
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::DateTime;
 
 /// Epoch microseconds, the one clock every decision is stamped with.
 pub type Micros = i64;
@@ -49,17 +49,52 @@ pub fn format_micros(us: Micros) -> String {
     s
 }
 
-/// Appends the RFC 3339 form of `us` to `out` without allocating.
+/// Appends the RFC 3339 form of `us` to `out` without allocating (decisions write two each).
 pub fn write_micros(out: &mut String, us: Micros) {
-    use std::fmt::Write;
     let secs = us.div_euclid(1_000_000);
-    let sub = us.rem_euclid(1_000_000);
-    let dt: NaiveDateTime = Utc
-        .timestamp_opt(secs, 0)
-        .single()
-        .map(|d| d.naive_utc())
-        .unwrap_or_default();
-    let _ = write!(out, "{}.{:06}Z", dt.format("%Y-%m-%dT%H:%M:%S"), sub);
+    let sub = us.rem_euclid(1_000_000) as u32;
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let sod = secs.rem_euclid(86_400) as u32;
+    let mut buf = [0u8; 27];
+    let mut put = |at: usize, v: u32, width: usize| {
+        let mut v = v;
+        for i in (0..width).rev() {
+            buf[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, y.clamp(0, 9999) as u32, 4);
+    put(5, m, 2);
+    put(8, d, 2);
+    put(11, sod / 3600, 2);
+    put(14, sod / 60 % 60, 2);
+    put(17, sod % 60, 2);
+    put(20, sub, 6);
+    for (i, c) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+        (26, b'Z'),
+    ] {
+        buf[i] = c;
+    }
+    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// The minute an instant falls in, as epoch microseconds (for per-minute metrics).
@@ -98,6 +133,20 @@ mod tests {
         assert!(parse_rfc3339("1969-12-31T23:59:59Z").is_err());
         assert!(from_epoch_millis(-1).is_err());
         assert!(from_epoch_millis(i128::MAX).is_err());
+    }
+
+    #[test]
+    fn formatting_round_trips_across_centuries() {
+        for us in [
+            0,
+            951_782_400_123_456,
+            4_107_542_400_000_001,
+            T0,
+            MAX_MICROS,
+            1_709_164_800_000_000,
+        ] {
+            assert_eq!(parse_rfc3339(&format_micros(us)), Ok(us), "{us}");
+        }
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub fn session_hash(session_id: &str) -> u64 {
 struct Pending {
     key: ReplayKey,
     late: bool,
-    event: Event,
+    event: Box<Event>,
 }
 
 impl PartialEq for Pending {

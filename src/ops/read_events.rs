@@ -67,7 +67,11 @@ impl SourceState {
                     source: self.index,
                     position: line,
                 };
-                out.push(Input::Event { key, late, event });
+                out.push(Input::Event {
+                    key,
+                    late,
+                    event: Box::new(event),
+                });
             }
             Err(e) => out.push(Input::Reject(Reject {
                 source: self.lines.name.clone(),
