@@ -13,6 +13,7 @@ use timely::dataflow::operators::Concat;
 use crate::io::lines::LineSource;
 use crate::ops::apply_claims::ApplyClaims;
 use crate::ops::maintain_metrics::MaintainMetrics;
+use crate::ops::rank_claimants::RankClaimants;
 use crate::ops::read_events::{ReadEvents, SourceState};
 use crate::ops::write_outputs::{RunReport, WriteOutputs};
 
@@ -74,10 +75,14 @@ pub fn run_sources(sources: Vec<LineSource>, cfg: &RunConfig) -> anyhow::Result<
             let outputs = inputs.apply_claims(multi_source);
             // gmv_minute totals, maintained incrementally by differential
             let totals = outputs.clone().maintain_metrics();
+            // each sku's claimants ranked by platform time, maintained by differential
+            let ranked = outputs.clone().rank_claimants();
             // decisions.jsonl, dead_letter.jsonl, summary.json, snapshots/
-            outputs
-                .concat(totals)
-                .write_outputs(out.clone(), report.clone(), index == 0);
+            outputs.concat(totals).concat(ranked).write_outputs(
+                out.clone(),
+                report.clone(),
+                index == 0,
+            );
         });
 
         while worker.step_or_park(None) {}

@@ -85,6 +85,29 @@ pub enum Out {
         total: i64,
         diff: i64,
     },
+    /// A claim placed on a sku (reserved or waitlisted at once), for the ranking.
+    Claimant {
+        session_id: String,
+        claimant: Claimant,
+    },
+    /// A change to the ranked claimants of a sku (a differential update).
+    RankedClaimant {
+        session_id: String,
+        rank: u64,
+        claimant: Claimant,
+        diff: i64,
+    },
     /// Lines read by one source.
     Lines(u64),
+}
+
+/// A buyer's claim on a sku; ordered by platform time first, which is the ranking.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Claimant {
+    pub ts: Micros,
+    pub claim_id: String,
+    pub sku: String,
+    pub platform: String,
+    pub user_id: String,
+    pub qty: u64,
 }

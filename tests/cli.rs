@@ -142,3 +142,67 @@ fn a_missing_input_is_a_clear_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open /nonexistent.jsonl"));
 }
+
+/// Reads every row of one column pair from a snapshot, as strings, for assertions.
+fn parquet_rows(path: &std::path::Path, cols: &[&str]) -> Vec<Vec<String>> {
+    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let fmts: Vec<_> = cols
+            .iter()
+            .map(|c| {
+                ArrayFormatter::try_new(
+                    batch.column_by_name(c).unwrap().as_ref(),
+                    &FormatOptions::default(),
+                )
+                .unwrap()
+            })
+            .collect();
+        for i in 0..batch.num_rows() {
+            rows.push(fmts.iter().map(|f| f.value(i).to_string()).collect());
+        }
+    }
+    rows
+}
+
+#[test]
+fn snapshots_hold_gmv_by_minute_and_ranked_claimants() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = livesell()
+        .args(["run", "--quiet", "--workers", "2", "--input"])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/datasets/worked-example.jsonl"
+        ))
+        .arg("--out")
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let gmv = parquet_rows(
+        &dir.path().join("snapshots/gmv_minute.parquet"),
+        &["platform", "gmv_cents", "units"],
+    );
+    let total: i64 = gmv.iter().map(|r| r[1].parse::<i64>().unwrap()).sum();
+    assert_eq!(total, 5000);
+    let ranked = parquet_rows(
+        &dir.path().join("snapshots/claimants.parquet"),
+        &["sku", "rank", "claim_id"],
+    );
+    let want: Vec<Vec<String>> = [
+        ("1", "tiktok:c1"),
+        ("2", "facebook:c2"),
+        ("3", "youtube:c3"),
+        ("4", "instagram:c4"),
+    ]
+    .iter()
+    .map(|(r, c)| vec!["K1".to_string(), r.to_string(), c.to_string()])
+    .collect();
+    assert_eq!(ranked, want);
+}

@@ -10,6 +10,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
 
 use crate::domain::time::Micros;
+use crate::records::Claimant;
 
 /// One row of `gmv_minute`: a session × minute × sku × platform cell.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -64,6 +65,57 @@ pub fn gmv_minute_batch(
         Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.claims))),
     ];
     RecordBatch::try_new(gmv_minute_schema(), cols)
+}
+
+pub fn claimants_schema() -> Arc<Schema> {
+    Arc::new(Schema::new(vec![
+        Field::new("session_id", DataType::Utf8, false),
+        Field::new("sku", DataType::Utf8, false),
+        Field::new("rank", DataType::Int64, false),
+        Field::new(
+            "ts",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
+        Field::new("claim_id", DataType::Utf8, false),
+        Field::new("platform", DataType::Utf8, false),
+        Field::new("user_id", DataType::Utf8, false),
+        Field::new("qty", DataType::Int64, false),
+    ]))
+}
+
+/// `(session_id, rank, claimant)` rows of the ranked claimants view.
+pub fn claimants_batch(
+    rows: &[(String, u64, Claimant)],
+) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| r.0.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| r.2.sku.as_str()),
+        )),
+        Arc::new(Int64Array::from_iter_values(
+            rows.iter().map(|r| r.1 as i64),
+        )),
+        Arc::new(
+            TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.2.ts))
+                .with_timezone("UTC"),
+        ),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| r.2.claim_id.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| r.2.platform.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| r.2.user_id.as_str()),
+        )),
+        Arc::new(Int64Array::from_iter_values(
+            rows.iter().map(|r| r.2.qty as i64),
+        )),
+    ];
+    RecordBatch::try_new(claimants_schema(), cols)
 }
 
 /// Writes `batch` to `dir/name.parquet` through a temporary file and a rename.

@@ -14,7 +14,7 @@ use crate::domain::event::{Body, Event};
 use crate::domain::order::{ReplayKey, order_ties};
 use crate::domain::session::Session;
 use crate::domain::time::minute_of;
-use crate::records::{Input, Metric, MetricKey, Out, Reject};
+use crate::records::{Claimant, Input, Metric, MetricKey, Out, Reject};
 
 /// Where an input goes: its session's worker; rejects and counts to worker 0.
 pub fn route(input: &Input) -> u64 {
@@ -145,6 +145,7 @@ impl Engine {
                 line: d.to_json(sid),
             });
             metrics(sid, d, opens_claim && !counted_claim, out);
+            claimant(sid, d, out);
             counted_claim |= matches!(d.body, DBody::Claim(_));
         }
     }
@@ -195,6 +196,26 @@ fn metrics(session_id: &str, d: &Decision, opens_claim: bool, out: &mut Vec<Out>
             );
         }
         _ => {}
+    }
+}
+
+/// A claim placed on a sku, for the ranked claimants view.
+fn claimant(session_id: &str, d: &Decision, out: &mut Vec<Out>) {
+    if let DBody::Claim(c) = &d.body {
+        if let (ClaimOutcome::Reserved | ClaimOutcome::Waitlisted, Some(sku)) = (c.outcome, &c.sku)
+        {
+            out.push(Out::Claimant {
+                session_id: session_id.to_string(),
+                claimant: Claimant {
+                    ts: d.ts,
+                    claim_id: c.claim_id.clone(),
+                    sku: sku.clone(),
+                    platform: c.buyer.platform.clone(),
+                    user_id: c.buyer.user_id.clone(),
+                    qty: c.qty.unwrap_or(1),
+                },
+            });
+        }
     }
 }
 

@@ -2,5 +2,7 @@
 
 pub mod apply_claims;
 pub mod maintain_metrics;
+pub mod rank_claimants;
 pub mod read_events;
+pub mod select_updates;
 pub mod write_outputs;

@@ -12,8 +12,8 @@ use timely::dataflow::Stream;
 use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::operators::generic::Operator;
 
-use crate::io::snapshot::{GmvMinuteRow, gmv_minute_batch, write_parquet};
-use crate::records::{Metric, MetricKey, Out, OutKey};
+use crate::io::snapshot::{GmvMinuteRow, claimants_batch, gmv_minute_batch, write_parquet};
+use crate::records::{Claimant, Metric, MetricKey, Out, OutKey};
 
 /// What the writer saw, for the command line to print.
 #[derive(Debug, Default, Clone)]
@@ -34,6 +34,7 @@ struct Writer {
     pending_dead: Vec<(OutKey, String)>,
     summaries: BTreeMap<String, String>,
     totals: FxHashMap<(MetricKey, i64), i64>,
+    ranked: FxHashMap<(String, u64, Claimant), i64>,
     report: Rc<RefCell<RunReport>>,
 }
 
@@ -50,6 +51,7 @@ impl Writer {
             pending_dead: Vec::new(),
             summaries: BTreeMap::new(),
             totals: FxHashMap::default(),
+            ranked: FxHashMap::default(),
             report,
         })
     }
@@ -68,8 +70,21 @@ impl Writer {
                     self.totals.remove(&(key, total));
                 }
             }
+            Out::RankedClaimant {
+                session_id,
+                rank,
+                claimant,
+                diff,
+            } => {
+                let k = (session_id, rank, claimant);
+                let e = self.ranked.entry(k.clone()).or_default();
+                *e += diff;
+                if *e == 0 {
+                    self.ranked.remove(&k);
+                }
+            }
             Out::Lines(n) => self.report.borrow_mut().lines += n,
-            Out::Metric { .. } => {}
+            Out::Metric { .. } | Out::Claimant { .. } => {}
         }
     }
 
@@ -131,11 +146,11 @@ impl Writer {
             }
         }
         let rows: Vec<GmvMinuteRow> = cells.into_values().collect();
-        write_parquet(
-            &self.out_dir.join("snapshots"),
-            "gmv_minute",
-            &gmv_minute_batch(&rows)?,
-        )?;
+        let snapshots = self.out_dir.join("snapshots");
+        write_parquet(&snapshots, "gmv_minute", &gmv_minute_batch(&rows)?)?;
+        let mut ranked: Vec<(String, u64, Claimant)> = self.ranked.keys().cloned().collect();
+        ranked.sort_by(|a, b| (&a.0, &a.2.sku, a.1).cmp(&(&b.0, &b.2.sku, b.1)));
+        write_parquet(&snapshots, "claimants", &claimants_batch(&ranked)?)?;
         Ok(())
     }
 }

@@ -1,0 +1,51 @@
+//! Each sku's claimants ranked by exact platform timestamp, maintained by a differential reduce.
+
+use timely::dataflow::Stream;
+use timely::dataflow::operators::vec::Map;
+
+use crate::ops::select_updates::SelectUpdates;
+use crate::records::{Claimant, Out};
+
+/// How many claimants per sku the ranking keeps: the holders and the head of the waitlist, which
+/// is what a host calls out; each evaluation re-emits this many rows, so it bounds the cost.
+pub const MAX_RANKED: usize = 100;
+
+pub trait RankClaimants<'scope> {
+    /// Claimants of each `(session, sku)` in `(ts, claim_id)` order, numbered from 1, as
+    /// `RankedClaimant` updates.
+    fn rank_claimants(self) -> Stream<'scope, u64, Vec<Out>>;
+}
+
+impl<'scope> RankClaimants<'scope> for Stream<'scope, u64, Vec<Out>> {
+    fn rank_claimants(self) -> Stream<'scope, u64, Vec<Out>> {
+        self.select_updates("Claimants", |o| match o {
+            Out::Claimant {
+                session_id,
+                claimant,
+            } => Some((
+                ((session_id.clone(), claimant.sku.clone()), claimant.clone()),
+                1,
+            )),
+            _ => None,
+        })
+        .reduce(|_key, claimants, ranked| {
+            // Values arrive sorted by `Claimant`'s order, which starts with (ts, claim_id).
+            for (rank, (c, _)) in claimants.iter().take(MAX_RANKED).enumerate() {
+                ranked.push(((rank as u64 + 1, (*c).clone()), 1isize));
+            }
+        })
+        .inner
+        .map(
+            |(((session_id, _sku), (rank, claimant)), _time, diff): (
+                ((String, String), (u64, Claimant)),
+                u64,
+                isize,
+            )| Out::RankedClaimant {
+                session_id,
+                rank,
+                claimant,
+                diff: diff as i64,
+            },
+        )
+    }
+}
