@@ -9,6 +9,7 @@ use std::sync::atomic::AtomicU64;
 
 use anyhow::{Context, bail};
 use timely::dataflow::operators::Concat;
+use timely::dataflow::operators::vec::Partition;
 
 use crate::io::lines::LineSource;
 use crate::ops::apply_claims::ApplyClaims;
@@ -73,12 +74,20 @@ pub fn run_sources(sources: Vec<LineSource>, cfg: &RunConfig) -> anyhow::Result<
             let inputs = scope.read_events(sources);
             // decisions per session once final, in SPEC 2 order
             let outputs = inputs.apply_claims(multi_source);
+            // split without copying: files, metric additions, claim placements
+            let mut parts = outputs.partition(3, |o| (o.part(), o)).into_iter();
+            let (files, metrics, placements) = (parts.next(), parts.next(), parts.next());
+            let (files, metrics, placements) = (
+                files.expect("3 parts"),
+                metrics.expect("3 parts"),
+                placements.expect("3 parts"),
+            );
             // gmv_minute totals, maintained incrementally by differential
-            let totals = outputs.clone().maintain_metrics();
+            let totals = metrics.maintain_metrics();
             // each sku's claimants ranked by platform time, maintained by differential
-            let ranked = outputs.clone().rank_claimants();
+            let ranked = placements.rank_claimants();
             // decisions.jsonl, dead_letter.jsonl, summary.json, snapshots/
-            outputs.concat(totals).concat(ranked).write_outputs(
+            files.concat(totals).concat(ranked).write_outputs(
                 out.clone(),
                 report.clone(),
                 index == 0,

@@ -111,3 +111,14 @@ pub struct Claimant {
     pub user_id: String,
     pub qty: u64,
 }
+
+impl Out {
+    /// Which branch of the pipeline consumes it: 0 the writers, 1 the metrics, 2 the ranking.
+    pub fn part(&self) -> u64 {
+        match self {
+            Out::Metric { .. } => 1,
+            Out::Claimant { .. } => 2,
+            _ => 0,
+        }
+    }
+}

@@ -14,6 +14,7 @@ use crate::domain::event::{Body, Event};
 use crate::domain::order::{ReplayKey, order_ties};
 use crate::domain::session::Session;
 use crate::domain::time::minute_of;
+use crate::ops::rank_claimants::MAX_RANKED;
 use crate::records::{Claimant, Input, Metric, MetricKey, Out, Reject};
 
 /// Where an input goes: its session's worker; rejects and counts to worker 0.
@@ -61,6 +62,8 @@ struct SessionSlot {
     seq: u64,
     /// Cross-source redelivery keys, only kept when there is more than one source.
     seen: FxHashSet<(u8, String, String)>,
+    /// Claims placed per sku so far, and the time of the last one sent to the ranking.
+    placed: FxHashMap<String, (usize, i64)>,
 }
 
 /// This worker's sessions and the events not yet final.
@@ -145,7 +148,7 @@ impl Engine {
                 line: d.to_json(sid),
             });
             metrics(sid, d, opens_claim && !counted_claim, out);
-            claimant(sid, d, out);
+            claimant(sid, d, &mut slot.placed, out);
             counted_claim |= matches!(d.body, DBody::Claim(_));
         }
     }
@@ -199,11 +202,23 @@ fn metrics(session_id: &str, d: &Decision, opens_claim: bool, out: &mut Vec<Out>
     }
 }
 
-/// A claim placed on a sku, for the ranked claimants view.
-fn claimant(session_id: &str, d: &Decision, out: &mut Vec<Out>) {
+/// A claim placed on a sku, for the ranked claimants view. Placements are decided in time order,
+/// so once a sku has `MAX_RANKED` of them a later one cannot rank inside the view (unless it ties
+/// on time with the last one sent) and is not sent at all.
+fn claimant(
+    session_id: &str,
+    d: &Decision,
+    placed: &mut FxHashMap<String, (usize, i64)>,
+    out: &mut Vec<Out>,
+) {
     if let DBody::Claim(c) = &d.body {
         if let (ClaimOutcome::Reserved | ClaimOutcome::Waitlisted, Some(sku)) = (c.outcome, &c.sku)
         {
+            let seen = placed.entry(sku.clone()).or_insert((0, i64::MIN));
+            if seen.0 >= MAX_RANKED && d.ts != seen.1 {
+                return;
+            }
+            *seen = (seen.0 + 1, d.ts);
             out.push(Out::Claimant {
                 session_id: session_id.to_string(),
                 claimant: Claimant {
