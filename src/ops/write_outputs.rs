@@ -26,8 +26,12 @@ pub struct RunReport {
     pub summary_json: String,
 }
 
+/// How long written decisions may sit in the buffer: a tail of `decisions.jsonl` sees them soon.
+const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(2);
+
 struct Writer {
     out_dir: PathBuf,
+    last_flush: std::time::Instant,
     decisions: BufWriter<File>,
     dead: BufWriter<File>,
     pending_decisions: Vec<(OutKey, String)>,
@@ -53,6 +57,7 @@ impl Writer {
             totals: FxHashMap::default(),
             ranked: FxHashMap::default(),
             report,
+            last_flush: std::time::Instant::now(),
         })
     }
 
@@ -93,6 +98,11 @@ impl Writer {
         let below = |k: &OutKey| frontier.is_none_or(|f| (k.0 as u64) < f);
         let n = flush(&mut self.pending_decisions, &mut self.decisions, below)?;
         let d = flush(&mut self.pending_dead, &mut self.dead, below)?;
+        if n + d > 0 && self.last_flush.elapsed() >= FLUSH_EVERY {
+            self.decisions.flush()?;
+            self.dead.flush()?;
+            self.last_flush = std::time::Instant::now();
+        }
         let mut r = self.report.borrow_mut();
         r.decisions += n;
         r.dead_letters += d;
