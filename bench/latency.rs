@@ -30,20 +30,39 @@ struct Args {
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let bin = args.bin.clone().unwrap_or_else(|| {
         let exe = std::env::current_exe().expect("current exe");
-        exe.parent().and_then(|p| p.parent()).map(|p| p.join("livesell")).expect("target dir").display().to_string()
+        exe.parent()
+            .and_then(|p| p.parent())
+            .map(|p| p.join("livesell"))
+            .expect("target dir")
+            .display()
+            .to_string()
     });
     let out = std::env::temp_dir().join(format!("livesell-latency-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let mut child = Command::new(&bin)
-        .args(["run", "--quiet", "--input", "-", "--workers", &args.workers.to_string()])
-        .args(["--allowed-lateness-ms", &args.allowed_lateness_ms.to_string(), "--out"])
+        .args([
+            "run",
+            "--quiet",
+            "--input",
+            "-",
+            "--workers",
+            &args.workers.to_string(),
+        ])
+        .args([
+            "--allowed-lateness-ms",
+            &args.allowed_lateness_ms.to_string(),
+            "--out",
+        ])
         .arg(&out)
         .stdin(Stdio::piped())
         .spawn()?;
@@ -52,8 +71,14 @@ fn main() -> anyhow::Result<()> {
 
     // The run sheet: one product with stock for everybody, so each comment is reserved.
     let t0 = now_ms();
-    writeln!(stdin, r#"{{"type":"director","session_id":"bench","ts":{t0},"action":"product","code":"K1","price_cents":100,"variants":[{{"sku":"K1","stock":100000000}}]}}"#)?;
-    writeln!(stdin, r#"{{"type":"director","session_id":"bench","ts":{t0},"action":"activate","code":"K1"}}"#)?;
+    writeln!(
+        stdin,
+        r#"{{"type":"director","session_id":"bench","ts":{t0},"action":"product","code":"K1","price_cents":100,"variants":[{{"sku":"K1","stock":100000000}}]}}"#
+    )?;
+    writeln!(
+        stdin,
+        r#"{{"type":"director","session_id":"bench","ts":{t0},"action":"activate","code":"K1"}}"#
+    )?;
 
     let writer = {
         let sent = sent.clone();
@@ -118,9 +143,15 @@ fn main() -> anyhow::Result<()> {
         for line in partial[..keep].lines() {
             if let Some(rest) = line.split("\"claim_id\":\"tiktok:").nth(1) {
                 if line.contains("\"kind\":\"claim\"") {
-                    let id: u64 = rest.split('"').next().and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
+                    let id: u64 = rest
+                        .split('"')
+                        .next()
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or(u64::MAX);
                     if let Some(at) = map.get(&id) {
-                        hist.record(arrived.saturating_duration_since(*at).as_micros().max(1) as u64)?;
+                        hist.record(
+                            arrived.saturating_duration_since(*at).as_micros().max(1) as u64
+                        )?;
                         seen += 1;
                     }
                 }

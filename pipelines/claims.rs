@@ -15,7 +15,7 @@ use crate::io::lines::LineSource;
 use crate::ops::apply_claims::ApplyClaims;
 use crate::ops::maintain_metrics::MaintainMetrics;
 use crate::ops::rank_claimants::RankClaimants;
-use crate::ops::read_events::{ReadEvents, SourceState};
+use crate::ops::read_events::{ReadEvents, SourceHand};
 use crate::ops::write_outputs::{RunReport, WriteOutputs};
 
 #[derive(Debug, Clone)]
@@ -38,42 +38,59 @@ pub fn run(cfg: RunConfig, progress: Arc<AtomicU64>) -> anyhow::Result<RunReport
     // Open everything up front so a missing file is a clear error before any work starts.
     let mut opened = Vec::new();
     for path in &cfg.inputs {
-        opened.push(LineSource::open(path, progress.clone())?);
+        opened.push(LineSource::open(
+            path,
+            progress.clone(),
+            cfg.workers.max(1),
+        )?);
     }
     run_sources(opened, &cfg)
 }
 
-/// Runs the pipeline over already-opened sources (tests feed readers of their own here).
+/// Runs the pipeline over already-opened sources, each dealt to `cfg.workers` hands (tests feed
+/// readers of their own here).
 pub fn run_sources(sources: Vec<LineSource>, cfg: &RunConfig) -> anyhow::Result<RunReport> {
-    let multi_source = sources.len() > 1;
-    let opened: Vec<_> = sources
-        .into_iter()
-        .enumerate()
-        .map(|(i, s)| Some((i as u32, s)))
-        .collect();
-    let opened = Arc::new(Mutex::new(opened));
     let workers = cfg.workers.max(1);
+    let source_count = sources.len();
+    // Hand h of source s goes to worker (h + s) % workers, so one-file runs spread evenly too.
+    let mut dealt: Vec<Vec<SourceHand>> = (0..workers).map(|_| Vec::new()).collect();
+    for (s, src) in sources.into_iter().enumerate() {
+        if src.hands.len() != workers {
+            bail!(
+                "{} was opened for {} workers, not {workers}",
+                src.name,
+                src.hands.len()
+            );
+        }
+        for (h, hand) in src.hands.into_iter().enumerate() {
+            dealt[(h + s) % workers].push(SourceHand::new(
+                s as u32,
+                src.name.clone(),
+                hand,
+                h as u64,
+                workers,
+            ));
+        }
+    }
+    let dealt: Vec<Mutex<Vec<SourceHand>>> = dealt.into_iter().map(Mutex::new).collect();
+    let dealt = Arc::new(dealt);
     let lateness_us = cfg.allowed_lateness_ms as i64 * 1000;
     let out = cfg.out.clone();
 
     let guards = timely::execute(timely::Config::process(workers), move |worker| {
-        let (index, peers) = (worker.index(), worker.peers());
-        let sources: Vec<SourceState> = opened
-            .lock()
-            .expect("no worker panics while holding the inputs")
-            .iter_mut()
-            .enumerate()
-            .filter(|(i, _)| i % peers == index)
-            .filter_map(|(_, slot)| slot.take())
-            .map(|(i, lines)| SourceState::new(i, lines, lateness_us))
-            .collect();
+        let index = worker.index();
+        let hands = std::mem::take(
+            &mut *dealt[index]
+                .lock()
+                .expect("no worker panics while holding its hands"),
+        );
         let report = Rc::new(RefCell::new(RunReport::default()));
 
         worker.dataflow::<u64, _, _>(|scope| {
             // events in source order, with effective times and rejects
-            let inputs = scope.read_events(sources);
+            let inputs = scope.read_events(hands);
             // decisions per session once final, in SPEC 2 order
-            let outputs = inputs.apply_claims(multi_source);
+            let outputs = inputs.apply_claims(source_count, lateness_us);
             // split without copying: files, metric additions, claim placements
             let mut parts = outputs.partition(3, |o| (o.part(), o)).into_iter();
             let (files, metrics, placements) = (parts.next(), parts.next(), parts.next());

@@ -3,24 +3,36 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::event::Event;
-use crate::domain::order::ReplayKey;
 use crate::domain::time::Micros;
 
-/// What a source hands to the claim engine.
+/// What a source hands to the claim engine; `block` is the source's block of lines it came in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Input {
-    /// A readable event with its place in the replay order and whether it was late.
+    /// A readable event; `local` is the largest `ts` of the readable events before it in its block.
     Event {
-        key: ReplayKey,
-        late: bool,
+        source: u32,
+        block: u64,
+        line: u64,
+        local: Option<Micros>,
         event: Box<Event>,
     },
-    /// A redelivery, dropped on arrival; the session only counts it.
-    Redelivery { session_id: String },
     /// A line that could not be read.
-    Reject(Reject),
-    /// A source finished: how many non-blank lines it read.
-    SourceDone { lines: u64 },
+    Reject {
+        block: u64,
+        local: Option<Micros>,
+        reject: Reject,
+    },
+    /// A block was parsed: the largest `ts` it held, whether it closed the source, how many
+    /// non-blank lines it had. Sent to every worker (`target`), which folds it into the
+    /// source's watermark.
+    BlockDone {
+        target: u64,
+        source: u32,
+        block: u64,
+        max: Option<Micros>,
+        last: bool,
+        lines: u64,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -33,8 +45,6 @@ pub struct Reject {
     pub detail: String,
     pub session_id: Option<String>,
     pub ts: Option<Micros>,
-    /// The source's watermark when the line was read: where the reject stands in the output.
-    pub at: Micros,
     pub raw: Vec<u8>,
 }
 
@@ -97,8 +107,12 @@ pub enum Out {
         claimant: Claimant,
         diff: i64,
     },
-    /// Lines read by one source.
+    /// Lines read by all sources.
     Lines(u64),
+    /// Every decision with a time below `bound` has been sent (`None`: every decision).
+    Released {
+        bound: Option<Micros>,
+    },
 }
 
 /// A buyer's claim on a sku; ordered by platform time first, which is the ranking.

@@ -77,23 +77,37 @@ impl Read for Chunked {
 }
 
 fn run_pipeline(lines: &[String], workers: usize, chunks: Vec<usize>, dir: &Path) -> Vec<String> {
-    let data = lines.join("\n").into_bytes();
-    let src = LineSource::from_reader(
-        "show".into(),
-        Box::new(Chunked {
-            data,
-            pos: 0,
-            sizes: chunks,
-            turn: 0,
-        }),
-    );
+    run_sources_of(&[lines.to_vec()], workers, chunks, dir)
+}
+
+/// Runs the pipeline over several inputs at once, each read in pieces of the given sizes.
+fn run_sources_of(
+    inputs: &[Vec<String>],
+    workers: usize,
+    chunks: Vec<usize>,
+    dir: &Path,
+) -> Vec<String> {
+    let sources = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, lines)| {
+            let data = lines.join("\n").into_bytes();
+            let reader = Chunked {
+                data,
+                pos: 0,
+                sizes: chunks.clone(),
+                turn: 0,
+            };
+            LineSource::from_reader(format!("show-{i}"), Box::new(reader), workers)
+        })
+        .collect();
     let cfg = RunConfig {
         inputs: vec![],
         out: dir.to_path_buf(),
         workers,
         allowed_lateness_ms: LATENESS_MS as u64,
     };
-    run_sources(vec![src], &cfg).expect("pipeline runs");
+    run_sources(sources, &cfg).expect("pipeline runs");
     std::fs::read_to_string(dir.join("decisions.jsonl"))
         .expect("decisions written")
         .lines()
@@ -199,6 +213,11 @@ proptest! {
             let got = run_pipeline(&in_order, workers, chunks.clone(), &dir.path().join(format!("w{workers}")));
             prop_assert_eq!(&got, &want, "{} workers", workers);
         }
+
+        // Each show from its own input (as Kafka partitions keyed by session deliver them).
+        let (s1, s2): (Vec<String>, Vec<String>) = in_order.iter().cloned().partition(|l| l.contains(r#""session_id":"s1""#));
+        let got = run_sources_of(&[s1, s2], 2, chunks.clone(), &dir.path().join("split"));
+        prop_assert_eq!(&got, &want);
 
         // Out of order within the lateness, with every few lines delivered twice and a bad line.
         let mut shuffled = deliver(&show, &delays);

@@ -4,35 +4,87 @@ use std::cmp::Ordering;
 
 use super::time::Micros;
 
-/// The watermark of one source: the largest `ts` it delivered so far minus the allowed lateness.
+/// SPEC 2's watermark of one source whose blocks of lines are parsed in parallel.
+///
+/// Each block reports the largest `ts` of its readable events; folding the reports in block
+/// order gives every line the watermark as it stood just before it: the fold so far, or the
+/// largest `ts` earlier in its own block, minus the allowed lateness.
 #[derive(Debug, Clone)]
-pub struct Watermark {
-    max_ts: Option<Micros>,
+pub struct SourceClock {
     lateness: Micros,
+    /// Largest `ts` over the folded blocks.
+    prefix: Option<Micros>,
+    /// Blocks folded so far: the next block to fold is this one.
+    folded: u64,
+    reported: std::collections::BTreeMap<u64, Option<Micros>>,
+    /// Index of the source's closing block, once it has been reported.
+    end: Option<u64>,
 }
 
-impl Watermark {
+impl SourceClock {
     pub fn new(lateness: Micros) -> Self {
-        Watermark {
-            max_ts: None,
+        SourceClock {
             lateness,
+            prefix: None,
+            folded: 0,
+            reported: Default::default(),
+            end: None,
         }
     }
 
-    pub fn current(&self) -> Option<Micros> {
-        self.max_ts.map(|m| m - self.lateness)
+    /// Block `block` holds events up to `max`; `last` marks the closing block of the source.
+    pub fn report(&mut self, block: u64, max: Option<Micros>, last: bool) {
+        self.reported.insert(block, max);
+        if last {
+            self.end = Some(block);
+        }
     }
 
-    /// Admits an event: its effective time and whether it is late, judged against the watermark
-    /// as it stood just before it; then the watermark moves.
-    pub fn admit(&mut self, ts: Micros) -> (Micros, bool) {
-        let eff = match self.current() {
+    /// The next block to fold, if it has been reported.
+    pub fn next_block(&self) -> Option<u64> {
+        (!self.finished() && self.reported.contains_key(&self.folded)).then_some(self.folded)
+    }
+
+    /// Effective time and lateness of an event of the next block, given the largest `ts` of
+    /// the readable events before it in that block.
+    pub fn admit(&self, ts: Micros, local: Option<Micros>) -> (Micros, bool) {
+        match self.watermark_before(local) {
             Some(w) if ts < w => (w, true),
             _ => (ts, false),
-        };
-        self.max_ts = Some(self.max_ts.map_or(ts, |m| m.max(ts)));
-        eff
+        }
     }
+
+    pub fn watermark_before(&self, local: Option<Micros>) -> Option<Micros> {
+        self.prefix.max(local).map(|m| m - self.lateness)
+    }
+
+    /// Folds the next block into the watermark.
+    pub fn fold(&mut self) {
+        if let Some(max) = self.reported.remove(&self.folded) {
+            self.prefix = self.prefix.max(max);
+        }
+        self.folded += 1;
+    }
+
+    pub fn finished(&self) -> bool {
+        self.end.is_some_and(|e| self.folded > e)
+    }
+
+    /// The least effective time this source can still produce: `None` once it has ended,
+    /// `Some(Micros::MIN)` before it delivered anything.
+    pub fn floor(&self) -> Option<Micros> {
+        if self.finished() {
+            None
+        } else {
+            Some(self.watermark_before(None).unwrap_or(Micros::MIN))
+        }
+    }
+}
+
+/// Events with effective times below this are final: the least floor of all sources (`None`:
+/// every source has ended, everything is final).
+pub fn final_below(clocks: &[SourceClock]) -> Option<Micros> {
+    clocks.iter().filter_map(SourceClock::floor).min()
 }
 
 /// Where an event stands in its session's replay: `(effective ts, type rank, arrival)`.
@@ -98,14 +150,25 @@ mod tests {
 
     #[test]
     fn late_events_take_the_watermark() {
-        let mut w = Watermark::new(2_000);
-        assert_eq!(w.admit(10_000), (10_000, false));
-        assert_eq!(w.admit(8_500), (8_500, false));
-        assert_eq!(w.admit(8_000), (8_000, false));
-        assert_eq!(w.admit(7_999), (8_000, true));
-        assert_eq!(w.current(), Some(8_000));
-        assert_eq!(w.admit(20_000), (20_000, false));
-        assert_eq!(w.admit(1), (18_000, true));
+        let mut c = SourceClock::new(2_000);
+        // Block 0: 10_000 then 8_500, 8_000, 7_999 (late against 10_000 − 2_000).
+        c.report(0, Some(10_000), false);
+        assert_eq!(c.next_block(), Some(0));
+        assert_eq!(c.admit(10_000, None), (10_000, false));
+        assert_eq!(c.admit(8_000, Some(10_000)), (8_000, false));
+        assert_eq!(c.admit(7_999, Some(10_000)), (8_000, true));
+        c.fold();
+        assert_eq!(c.floor(), Some(8_000));
+        // Block 1 was not reported yet: nothing more can be folded.
+        assert_eq!(c.next_block(), None);
+        c.report(1, None, false);
+        c.report(2, None, true);
+        assert_eq!(c.admit(1, None), (8_000, true));
+        c.fold();
+        c.fold();
+        assert!(c.finished());
+        assert_eq!(c.floor(), None);
+        assert_eq!(final_below(&[c, SourceClock::new(5)]), Some(Micros::MIN));
     }
 
     fn k(source: u32, position: u64) -> ReplayKey {

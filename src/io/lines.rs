@@ -19,6 +19,11 @@ pub struct Block {
     pub first_line: u64,
     /// Byte offset of `bytes[0]` in the (decompressed) input.
     pub first_offset: u64,
+    /// Position of this block in its input: block `i` goes to hand `i % hands`.
+    pub index: u64,
+    /// The input ends here: this block carries no lines, only the end (and a read error, if any).
+    pub last: bool,
+    pub error: Option<String>,
 }
 
 impl Block {
@@ -46,20 +51,41 @@ pub enum Poll {
     Block(Block),
     Pending,
     Done,
-    Failed(String),
 }
 
-/// The receiving end of a reader thread.
+/// One hand of an input's blocks: every `hands`-th block, starting at block `hand`.
+pub struct Hand {
+    rx: Receiver<Block>,
+    done: bool,
+}
+
+impl Hand {
+    pub fn poll(&mut self) -> Poll {
+        if self.done {
+            return Poll::Done;
+        }
+        match self.rx.try_recv() {
+            Ok(b) => Poll::Block(b),
+            Err(TryRecvError::Empty) => Poll::Pending,
+            Err(TryRecvError::Disconnected) => {
+                self.done = true;
+                Poll::Done
+            }
+        }
+    }
+}
+
+/// An input read on its own thread and dealt in blocks of whole lines to `hands` readers, so
+/// that every worker parses a share of one file.
 pub struct LineSource {
     pub name: String,
-    rx: Receiver<Result<Block, String>>,
-    done: bool,
+    pub hands: Vec<Hand>,
 }
 
 impl LineSource {
     /// Opens `path` (`-` is stdin; a `.gz` suffix is decompressed) and starts its reader thread.
     /// `progress` counts bytes read from the underlying file, for progress bars.
-    pub fn open(path: &str, progress: Arc<AtomicU64>) -> io::Result<LineSource> {
+    pub fn open(path: &str, progress: Arc<AtomicU64>, hands: usize) -> io::Result<LineSource> {
         let reader: Box<dyn Read + Send> = if path == "-" {
             Box::new(io::stdin())
         } else {
@@ -83,37 +109,18 @@ impl LineSource {
         } else {
             path.to_string()
         };
-        Ok(Self::from_reader(name, reader))
+        Ok(Self::from_reader(name, reader, hands))
     }
 
-    pub fn from_reader(name: String, reader: Box<dyn Read + Send>) -> LineSource {
-        let (tx, rx) = sync_channel(8);
+    pub fn from_reader(name: String, reader: Box<dyn Read + Send>, hands: usize) -> LineSource {
+        let (txs, rxs): (Vec<_>, Vec<_>) = (0..hands.max(1)).map(|_| sync_channel(4)).unzip();
         std::thread::Builder::new()
             .name(format!("read {name}"))
-            .spawn(move || read_blocks(reader, tx))
+            .spawn(move || read_blocks(reader, txs))
             .expect("spawn reader thread");
         LineSource {
             name,
-            rx,
-            done: false,
-        }
-    }
-
-    pub fn poll(&mut self) -> Poll {
-        if self.done {
-            return Poll::Done;
-        }
-        match self.rx.try_recv() {
-            Ok(Ok(b)) => Poll::Block(b),
-            Ok(Err(e)) => {
-                self.done = true;
-                Poll::Failed(e)
-            }
-            Err(TryRecvError::Empty) => Poll::Pending,
-            Err(TryRecvError::Disconnected) => {
-                self.done = true;
-                Poll::Done
-            }
+            hands: rxs.into_iter().map(|rx| Hand { rx, done: false }).collect(),
         }
     }
 }
@@ -131,11 +138,23 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// Reads blocks of whole lines; a partial last line waits for the rest of its bytes.
-fn read_blocks(mut reader: Box<dyn Read + Send>, tx: SyncSender<Result<Block, String>>) {
+/// Reads blocks of whole lines and deals them round-robin; a partial last line waits for the
+/// rest of its bytes. The end (with any read error) is a last, empty block.
+fn read_blocks(mut reader: Box<dyn Read + Send>, txs: Vec<SyncSender<Block>>) {
     let mut carry: Vec<u8> = Vec::new();
     let mut line = 1u64;
     let mut offset = 0u64;
+    let mut index = 0u64;
+    let hands = txs.len() as u64;
+    let send = |b: Block| txs[(b.index % hands) as usize].send(b).is_ok();
+    let end = |index: u64, line: u64, offset: u64, error: Option<String>| Block {
+        bytes: Vec::new(),
+        first_line: line,
+        first_offset: offset,
+        index,
+        last: true,
+        error,
+    };
     loop {
         let mut buf = std::mem::take(&mut carry);
         let keep = buf.len();
@@ -143,19 +162,27 @@ fn read_blocks(mut reader: Box<dyn Read + Send>, tx: SyncSender<Result<Block, St
         let n = match read_some(&mut reader, &mut buf[keep..]) {
             Ok(n) => n,
             Err(e) => {
-                let _ = tx.send(Err(e.to_string()));
+                send(end(index, line, offset, Some(e.to_string())));
                 return;
             }
         };
         buf.truncate(keep + n);
         if n == 0 {
             if !buf.is_empty() {
-                let _ = tx.send(Ok(Block {
+                let len = buf.len() as u64;
+                send(Block {
                     bytes: buf,
                     first_line: line,
                     first_offset: offset,
-                }));
+                    index,
+                    last: false,
+                    error: None,
+                });
+                index += 1;
+                line += 1;
+                offset += len;
             }
+            send(end(index, line, offset, None));
             return;
         }
         // Send everything up to the last newline; keep the partial line for the next read.
@@ -165,16 +192,17 @@ fn read_blocks(mut reader: Box<dyn Read + Send>, tx: SyncSender<Result<Block, St
                 buf.truncate(last + 1);
                 let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
                 let len = buf.len() as u64;
-                if tx
-                    .send(Ok(Block {
-                        bytes: buf,
-                        first_line: line,
-                        first_offset: offset,
-                    }))
-                    .is_err()
-                {
+                if !send(Block {
+                    bytes: buf,
+                    first_line: line,
+                    first_offset: offset,
+                    index,
+                    last: false,
+                    error: None,
+                }) {
                     return;
                 }
+                index += 1;
                 line += lines;
                 offset += len;
             }
@@ -207,33 +235,46 @@ fn read_some(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
 mod tests {
     use super::*;
 
-    fn collect(input: &'static [u8]) -> Vec<(u64, u64, String)> {
-        let mut src = LineSource::from_reader("t".into(), Box::new(input));
+    fn collect(input: &'static [u8], hands: usize) -> Vec<(u64, u64, String)> {
+        let mut src = LineSource::from_reader("t".into(), Box::new(input), hands);
         let mut out = Vec::new();
-        loop {
-            match src.poll() {
-                Poll::Block(b) => b.for_each_line(|n, o, l| {
-                    out.push((n, o, String::from_utf8_lossy(l).into_owned()))
-                }),
+        let mut done = vec![false; hands];
+        let mut next = 0u64;
+        while done.iter().any(|d| !d) {
+            // Blocks come back in order when taken hand by hand, as the workers fold them.
+            let h = (next % hands as u64) as usize;
+            match src.hands[h].poll() {
+                Poll::Block(b) => {
+                    assert_eq!(b.index, next);
+                    next += 1;
+                    b.for_each_line(|n, o, l| {
+                        out.push((n, o, String::from_utf8_lossy(l).into_owned()))
+                    });
+                    if b.last {
+                        return out;
+                    }
+                }
                 Poll::Pending => std::thread::yield_now(),
-                Poll::Done => return out,
-                Poll::Failed(e) => panic!("{e}"),
+                Poll::Done => done[h] = true,
             }
         }
+        out
     }
 
     #[test]
     fn numbers_lines_and_offsets() {
-        assert_eq!(
-            collect(b"a\r\n\nbb\ncc"),
-            vec![
-                (1, 0, "a".into()),
-                (2, 3, "".into()),
-                (3, 4, "bb".into()),
-                (4, 7, "cc".into())
-            ]
-        );
-        assert_eq!(collect(b"x\n"), vec![(1, 0, "x".into())]);
-        assert!(collect(b"").is_empty());
+        for hands in [1, 3] {
+            assert_eq!(
+                collect(b"a\r\n\nbb\ncc", hands),
+                vec![
+                    (1, 0, "a".into()),
+                    (2, 3, "".into()),
+                    (3, 4, "bb".into()),
+                    (4, 7, "cc".into())
+                ]
+            );
+            assert_eq!(collect(b"x\n", hands), vec![(1, 0, "x".into())]);
+            assert!(collect(b"", hands).is_empty());
+        }
     }
 }

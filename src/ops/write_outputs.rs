@@ -89,13 +89,14 @@ impl Writer {
                 }
             }
             Out::Lines(n) => self.report.borrow_mut().lines += n,
+            Out::Released { .. } => {}
             Out::Metric { .. } | Out::Claimant { .. } => {}
         }
     }
 
-    /// Writes every buffered line whose key time is below `frontier` (all when `None`), in key order.
-    fn flush_below(&mut self, frontier: Option<u64>) -> std::io::Result<()> {
-        let below = |k: &OutKey| frontier.is_none_or(|f| (k.0 as u64) < f);
+    /// Writes every buffered line whose key time is below `bound` (all when `None`), in key order.
+    fn flush_below(&mut self, bound: Option<i64>) -> std::io::Result<()> {
+        let below = |k: &OutKey| bound.is_none_or(|b| k.0 < b);
         let n = flush(&mut self.pending_decisions, &mut self.decisions, below)?;
         let d = flush(&mut self.pending_dead, &mut self.dead, below)?;
         if n + d > 0 && self.last_flush.elapsed() >= FLUSH_EVERY {
@@ -193,6 +194,8 @@ impl<'scope> WriteOutputs for Stream<'scope, u64, Vec<Out>> {
         // Only worker 0 owns the files; the exchange sends nothing to the others.
         let mut failed = !is_writer;
         let mut done = false;
+        // Release marks `(time, bound)` not yet passed by this operator's frontier.
+        let mut marks: Vec<(u64, i64)> = Vec::new();
         self.sink(
             Exchange::new(|_: &Out| 0u64),
             "WriteOutputs",
@@ -207,19 +210,35 @@ impl<'scope> WriteOutputs for Stream<'scope, u64, Vec<Out>> {
                         }
                     }
                 }
-                input.for_each_stamp(|_cap, data| {
+                input.for_each_stamp(|cap, data| {
+                    let t = cap.least().copied().unwrap_or_default();
                     for batch in data {
                         for o in batch.drain(..) {
-                            if let Some(w) = writer.as_mut() {
-                                w.take(o);
+                            match (o, writer.as_mut()) {
+                                (Out::Released { bound }, _) => {
+                                    marks.push((t, bound.unwrap_or(i64::MAX)))
+                                }
+                                (o, Some(w)) => w.take(o),
+                                (_, None) => {}
                             }
                         }
                     }
                 });
                 let Some(w) = writer.as_mut() else { return };
                 let f = frontier.frontier().first().copied();
+                // A mark sent at time t says: every worker has sent all decisions below its
+                // bound by the time this frontier passes t.
+                let bound = marks
+                    .iter()
+                    .filter(|(t, _)| f.is_none_or(|f| *t < f))
+                    .map(|(_, b)| *b)
+                    .max();
+                marks.retain(|(t, _)| f.is_some_and(|f| *t >= f));
                 let result = match f {
-                    Some(_) => w.flush_below(f).map_err(anyhow::Error::from),
+                    Some(_) => match bound {
+                        Some(b) => w.flush_below(Some(b)).map_err(anyhow::Error::from),
+                        None => Ok(()),
+                    },
                     None if !done => {
                         done = true;
                         w.finish()
