@@ -144,11 +144,16 @@ fn named<'r>(toks: &[&str], qty_used: &[bool], sheet: &'r RunSheet) -> Named<'r>
         if qty_used[i] {
             continue;
         }
-        let form = code_form(t);
+        // Most tokens carry no `#` or `-`: compare them as they are, without a new string.
+        let form: std::borrow::Cow<str> = if t.contains(['#', '-']) {
+            code_form(t).into()
+        } else {
+            (*t).into()
+        };
         if let Some(p) = sheet.by_code(&form) {
             add(p, &mut products);
         } else if is_code_shaped(&form) {
-            code_shaped.push(form);
+            code_shaped.push(form.into_owned());
         }
         // `A 12`: a lone letter directly followed by a digits token.
         if let Some(next) = toks.get(i + 1) {
@@ -181,7 +186,8 @@ fn contains_seq(toks: &[&str], seq: &[String]) -> bool {
 fn mentioned<'p>(toks: &[&str], product: &'p Product) -> Vec<&'p [String]> {
     product
         .option_values()
-        .into_iter()
+        .iter()
+        .map(Vec::as_slice)
         .filter(|val| {
             contains_seq(toks, val)
                 || (val.len() == 1
@@ -321,7 +327,7 @@ fn fuzzy_keyword(toks: &[&str], named: &Named, cfg: &Config) -> Option<Reading> 
     if named.products.is_empty() {
         return None;
     }
-    let values: Vec<&[String]> = named
+    let values: Vec<&Vec<String>> = named
         .products
         .iter()
         .flat_map(|p| p.option_values())
@@ -365,40 +371,34 @@ mod tests {
         let mut s = RunSheet::default();
         let mut seen = FxHashSet::default();
         s.define(
-            Product {
-                code: "A12".into(),
-                title: None,
-                price_cents: 2500,
-                currency: None,
-                variants: vec![
+            Product::new(
+                "A12".into(),
+                None,
+                2500,
+                None,
+                vec![
                     variant("A12-RED-M", &["red", "M"]),
                     variant("A12-RED-S", &["red", "S"]),
                     variant("A12-BLUE-M", &["blue", "M"]),
                 ],
-            },
+            ),
             &mut seen,
         );
         s.define(
-            Product {
-                code: "B7".into(),
-                title: None,
-                price_cents: 900,
-                currency: None,
-                variants: vec![variant("B7", &[])],
-            },
+            Product::new("B7".into(), None, 900, None, vec![variant("B7", &[])]),
             &mut seen,
         );
         s.define(
-            Product {
-                code: "N5".into(),
-                title: None,
-                price_cents: 100,
-                currency: None,
-                variants: vec![
+            Product::new(
+                "N5".into(),
+                None,
+                100,
+                None,
+                vec![
                     variant("N5-NAVY", &["Navy Blue"]),
                     variant("N5-SKY", &["Sky Blue"]),
                 ],
-            },
+            ),
             &mut seen,
         );
         s

@@ -47,20 +47,40 @@ pub struct Product {
     pub price_cents: i64,
     pub currency: Option<String>,
     pub variants: Vec<Variant>,
+    /// Every distinct option value of the variants, each as its token sequence (computed once:
+    /// the grammar reads it for every comment).
+    values: Vec<Vec<String>>,
 }
 
 impl Product {
-    /// Every distinct option value of the product, each as its token sequence.
-    pub fn option_values(&self) -> Vec<&[String]> {
-        let mut out: Vec<&[String]> = Vec::new();
-        for v in &self.variants {
+    pub fn new(
+        code: String,
+        title: Option<String>,
+        price_cents: i64,
+        currency: Option<String>,
+        variants: Vec<Variant>,
+    ) -> Self {
+        let mut values: Vec<Vec<String>> = Vec::new();
+        for v in &variants {
             for val in &v.values {
-                if !out.contains(&val.as_slice()) {
-                    out.push(val.as_slice());
+                if !values.contains(val) {
+                    values.push(val.clone());
                 }
             }
         }
-        out
+        Product {
+            code,
+            title,
+            price_cents,
+            currency,
+            variants,
+            values,
+        }
+    }
+
+    /// Every distinct option value of the product, each as its token sequence.
+    pub fn option_values(&self) -> &[Vec<String>] {
+        &self.values
     }
 }
 

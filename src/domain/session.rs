@@ -104,7 +104,7 @@ pub struct Session {
     sheet: RunSheet,
     ever_defined: FxHashSet<String>,
     active: Option<String>,
-    skus: BTreeMap<String, Sku>,
+    skus: FxHashMap<String, Sku>,
     /// Live reservations only.
     reservations: FxHashMap<String, Reservation>,
     expiry: BTreeSet<(Micros, String)>,
@@ -128,7 +128,7 @@ impl Session {
         match &ev.body {
             Body::Director(d) => self.director(d, &mut cx),
             Body::Stock { sku, change } => {
-                let s = self.skus.entry(sku.clone()).or_default();
+                let s = sku_entry(&mut self.skus, sku);
                 match *change {
                     StockChange::Set(n) => s.pool = n,
                     StockChange::Delta(n) => s.pool += n,
@@ -185,7 +185,7 @@ impl Session {
             let Some(r) = self.reservations.remove(&id) else {
                 continue;
             };
-            let s = self.skus.entry(r.sku.clone()).or_default();
+            let s = sku_entry(&mut self.skus, &r.sku);
             s.held -= r.qty as i64;
             s.holders.remove(&r.buyer);
             self.stats.reservations_expired += 1;
@@ -235,23 +235,24 @@ impl Session {
     fn director(&mut self, d: &Director, cx: &mut Cx) {
         match d {
             Director::Product(p) => {
-                let product = Product {
-                    code: p.code.clone(),
-                    title: p.title.clone(),
-                    price_cents: p.price_cents,
-                    currency: p.currency.clone(),
-                    variants: p
-                        .variants
-                        .iter()
-                        .map(|v| {
-                            let values: Vec<String> =
-                                v.options.iter().map(|(_, val)| val.clone()).collect();
-                            Variant::new(v.sku.clone(), &values, v.stock)
-                        })
-                        .collect(),
-                };
+                let variants = p
+                    .variants
+                    .iter()
+                    .map(|v| {
+                        let values: Vec<String> =
+                            v.options.iter().map(|(_, val)| val.clone()).collect();
+                        Variant::new(v.sku.clone(), &values, v.stock)
+                    })
+                    .collect();
+                let product = Product::new(
+                    p.code.clone(),
+                    p.title.clone(),
+                    p.price_cents,
+                    p.currency.clone(),
+                    variants,
+                );
                 for (sku, stock) in self.sheet.define(product, &mut self.ever_defined) {
-                    self.skus.entry(sku.clone()).or_default().pool = stock;
+                    sku_entry(&mut self.skus, &sku).pool = stock;
                     self.after_pool_change(&sku, cx);
                 }
             }
@@ -386,7 +387,7 @@ impl Session {
             );
             return;
         }
-        let s = self.skus.entry(sku.to_string()).or_default();
+        let s = sku_entry(&mut self.skus, sku);
         if s.holders.contains_key(&buyer) || s.bought.contains(&buyer) || s.waiting.contains(&buyer)
         {
             self.stats.rejected += 1;
@@ -445,7 +446,7 @@ impl Session {
             expires_at: cx.t + self.cfg.window_us,
             unit_price_cents: self.sheet.owner_of(sku).map_or(0, |p| p.price_cents),
         };
-        let s = self.skus.entry(sku.to_string()).or_default();
+        let s = sku_entry(&mut self.skus, sku);
         s.held += qty as i64;
         s.holders.insert(r.buyer.clone(), r.id.clone());
         self.stats.reservations_created += 1;
@@ -527,7 +528,7 @@ impl Session {
             platform: o.platform.clone(),
             user_id: o.user_id.clone(),
         };
-        let s = self.skus.entry(o.sku.clone()).or_default();
+        let s = sku_entry(&mut self.skus, &o.sku);
         match o.status {
             OrderStatus::Refunded => {
                 self.stats.orders_refunded += 1;
@@ -606,6 +607,14 @@ impl Session {
             }
         }
     }
+}
+
+/// A sku's state, made on first use; looked up before allocating its key.
+fn sku_entry<'a>(skus: &'a mut FxHashMap<String, Sku>, sku: &str) -> &'a mut Sku {
+    if !skus.contains_key(sku) {
+        skus.insert(sku.to_string(), Sku::default());
+    }
+    skus.get_mut(sku).expect("inserted above")
 }
 
 /// The time, lateness and output of the event being applied.
