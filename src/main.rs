@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -226,7 +226,6 @@ fn with_progress<T>(inputs: &[String], quiet: bool, work: impl FnOnce(Arc<Atomic
         .map(|m| m.len())
         .sum();
     let read = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
@@ -238,17 +237,20 @@ fn with_progress<T>(inputs: &[String], quiet: bool, work: impl FnOnce(Arc<Atomic
         )
         .expect("valid template"),
     );
+    // The ticker stops as soon as the work is done (the channel closes), not at its next tick.
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
     let ticker = {
-        let (read, stop, bar) = (read.clone(), stop.clone(), bar.clone());
+        let (read, bar) = (read.clone(), bar.clone());
         std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(Duration::from_millis(100))
+            {
                 bar.set_position(read.load(Ordering::Relaxed));
-                std::thread::sleep(Duration::from_millis(100));
             }
         })
     };
     let result = work(read);
-    stop.store(true, Ordering::Relaxed);
+    drop(stop);
     let _ = ticker.join();
     bar.finish_and_clear();
     result

@@ -82,6 +82,7 @@ struct Engine {
     /// Non-blank lines read, counted on the worker that receives the reports meant for worker 0.
     lines: u64,
     first_worker: bool,
+    metric_sums: MetricSums,
 }
 
 enum Stashed {
@@ -201,28 +202,75 @@ impl Engine {
                 key: (p.key.eff, sid.clone(), slot.seq, 0),
                 line: d.to_json(sid),
             });
-            metrics(sid, d, opens_claim && !counted_claim, out);
+            metrics(sid, d, opens_claim && !counted_claim, &mut self.metric_sums);
             claimant(sid, d, &mut slot.placed, out);
             counted_claim |= matches!(d.body, DBody::Claim(_));
         }
     }
 }
 
-/// The additions a decision makes to `gmv_minute`.
-fn metrics(session_id: &str, d: &Decision, opens_claim: bool, out: &mut Vec<Out>) {
-    let mut add = |sku: &str, platform: &str, metric: Metric, amount: i64| {
-        if amount != 0 {
-            out.push(Out::Metric {
-                key: MetricKey {
+/// Metric additions summed within one activation, so differential sees one update per cell
+/// and batch instead of one per decision. Keyed by a hash, with the cells that share it.
+#[derive(Default)]
+struct MetricSums {
+    cells: FxHashMap<u64, Vec<(MetricKey, i64)>>,
+}
+
+impl MetricSums {
+    fn add(
+        &mut self,
+        session_id: &str,
+        minute: i64,
+        sku: &str,
+        platform: &str,
+        metric: Metric,
+        amount: i64,
+    ) {
+        use std::hash::{Hash, Hasher};
+        if amount == 0 {
+            return;
+        }
+        let mut h = rustc_hash::FxHasher::default();
+        (session_id, minute, sku, platform, metric).hash(&mut h);
+        let cell = self.cells.entry(h.finish()).or_default();
+        let same = |k: &MetricKey| {
+            k.minute == minute
+                && k.metric == metric
+                && k.sku == sku
+                && k.platform == platform
+                && k.session_id == session_id
+        };
+        match cell.iter_mut().find(|(k, _)| same(k)) {
+            Some((_, sum)) => *sum += amount,
+            None => cell.push((
+                MetricKey {
                     session_id: session_id.to_string(),
-                    minute: minute_of(d.ts),
+                    minute,
                     sku: sku.to_string(),
                     platform: platform.to_string(),
                     metric,
                 },
                 amount,
-            });
+            )),
         }
+    }
+
+    fn drain_into(&mut self, out: &mut Vec<Out>) {
+        for (_, cell) in self.cells.drain() {
+            for (key, amount) in cell {
+                if amount != 0 {
+                    out.push(Out::Metric { key, amount });
+                }
+            }
+        }
+    }
+}
+
+/// The additions a decision makes to `gmv_minute`.
+fn metrics(session_id: &str, d: &Decision, opens_claim: bool, sums: &mut MetricSums) {
+    let minute = minute_of(d.ts);
+    let mut add = |sku: &str, platform: &str, metric: Metric, amount: i64| {
+        sums.add(session_id, minute, sku, platform, metric, amount)
     };
     match &d.body {
         DBody::Order(o) => {
@@ -381,6 +429,7 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
                 stash: BTreeMap::new(),
                 lines: 0,
                 first_worker: false,
+                metric_sums: MetricSums::default(),
             };
             let mut held: Option<Capability<u64>> = None;
             let mut marked: Option<u64> = None;
@@ -440,6 +489,7 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
                     None
                 };
                 engine.release(bound, &mut buf);
+                engine.metric_sums.drain_into(&mut buf);
                 if f.is_none() && !finished {
                     finished = true;
                     let mut ids: Vec<&String> = engine.sessions.keys().collect();
