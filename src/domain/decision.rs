@@ -157,7 +157,18 @@ impl Decision {
     /// The JSON line of SPEC 4 (no trailing newline); absent optional fields are omitted.
     pub fn to_json(&self, session_id: &str) -> String {
         let mut o = JsonObject::new();
-        o.str("id", &self.id());
+        match &self.body {
+            Body::Claim(c) => o.str_joined(
+                "id",
+                &[
+                    &c.claim_id,
+                    c.outcome.as_str(),
+                    c.sku.as_deref().unwrap_or("-"),
+                ],
+            ),
+            Body::Reservation(r) => o.str_joined("id", &[&r.reservation_id, r.event.as_str()]),
+            Body::Order(d) => o.str_joined("id", &[&d.order_id, d.outcome.as_str()]),
+        }
         o.str("session_id", session_id);
         o.ts("ts", self.ts);
         o.str("kind", self.kind());
@@ -241,6 +252,19 @@ impl JsonObject {
         write_json_str(&mut self.buf, v);
     }
 
+    /// A string value made of `parts` joined by `/`, written without building it first.
+    pub fn str_joined(&mut self, k: &str, parts: &[&str]) {
+        self.key(k);
+        self.buf.push('"');
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                self.buf.push('/');
+            }
+            write_json_escaped(&mut self.buf, p);
+        }
+        self.buf.push('"');
+    }
+
     pub fn opt_str(&mut self, k: &str, v: Option<&str>) {
         if let Some(v) = v {
             self.str(k, v);
@@ -289,6 +313,12 @@ impl JsonObject {
 /// A JSON string literal with the escapes RFC 8259 requires.
 pub fn write_json_str(out: &mut String, s: &str) {
     out.push('"');
+    write_json_escaped(out, s);
+    out.push('"');
+}
+
+/// The inside of a JSON string literal: `s` with the escapes RFC 8259 requires.
+pub fn write_json_escaped(out: &mut String, s: &str) {
     let bytes = s.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
@@ -312,7 +342,6 @@ pub fn write_json_str(out: &mut String, s: &str) {
         start = i + 1;
     }
     out.push_str(&s[start..]);
-    out.push('"');
 }
 
 #[cfg(test)]
