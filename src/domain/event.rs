@@ -9,7 +9,7 @@ use super::time::{Micros, from_epoch_millis, parse_rfc3339};
 
 /// Lines longer than this are refused before parsing (SPEC: a line over 64 KiB is bad input).
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
-const MAX_QTY_FIELD: i128 = 1_000_000;
+const MAX_QTY_FIELD: i128 = 1_000_000_000;
 const MAX_MONEY: i128 = 1_000_000_000_000_000;
 const MAX_UNITS: i128 = 1_000_000_000_000;
 

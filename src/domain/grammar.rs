@@ -159,10 +159,13 @@ fn named<'r>(toks: &[&str], qty_used: &[bool], sheet: &'r RunSheet) -> Named<'r>
         if let Some(next) = toks.get(i + 1) {
             let mut chars = t.chars();
             if let (Some(c), None) = (chars.next(), chars.next()) {
-                if c.is_alphabetic() && is_ascii_digits(next) {
+                if c.is_alphabetic() && is_ascii_digits(next) && !qty_used[i + 1] {
+                    // The pair stands for one token: a code, or else a code-shaped word that
+                    // keeps the active product from applying (`sold A 99` names no product).
                     let joined = format!("{t}{next}");
-                    if let Some(p) = sheet.by_code(&joined) {
-                        add(p, &mut products);
+                    match sheet.by_code(&joined) {
+                        Some(p) => add(p, &mut products),
+                        None => code_shaped.push(joined),
                     }
                 }
             }

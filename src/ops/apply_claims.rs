@@ -101,11 +101,14 @@ impl Engine {
     /// Folds every block below `frontier` (every block when `None`), in block order per source,
     /// giving each of its events its effective time (SPEC 2) and dropping redeliveries.
     fn admit(&mut self, frontier: Option<u64>, out: &mut Vec<Out>) {
-        for s in 0..self.clocks.len() {
-            while let Some(b) = self.clocks[s].next_block() {
-                if frontier.is_some_and(|f| b >= f) {
-                    break;
-                }
+        // Block-major, then source order: the same arrival order however far the frontier jumps.
+        loop {
+            let next = (0..self.clocks.len())
+                .filter_map(|s| self.clocks[s].next_block().map(|b| (b, s)))
+                .filter(|(b, _)| frontier.is_none_or(|f| *b < f))
+                .min();
+            let Some((b, s)) = next else { break };
+            {
                 for item in self.stash.remove(&(s as u32, b)).unwrap_or_default() {
                     match item {
                         Stashed::Event { line, local, event } => {
