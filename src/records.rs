@@ -20,7 +20,7 @@ pub enum Input {
     Reject {
         block: u64,
         local: Option<Micros>,
-        reject: Reject,
+        reject: Box<Reject>,
     },
     /// A block was parsed: the largest `ts` it held, whether it closed the source, how many
     /// non-blank lines it had. Sent to every worker (`target`), which folds it into the
@@ -86,25 +86,25 @@ pub enum Out {
     },
     /// An addition to one metric; differential sums them.
     Metric {
-        key: MetricKey,
+        key: Box<MetricKey>,
         amount: i64,
     },
     /// A change to a maintained metric total (a differential update).
     MetricTotal {
-        key: MetricKey,
+        key: Box<MetricKey>,
         total: i64,
         diff: i64,
     },
     /// A claim placed on a sku (reserved or waitlisted at once), for the ranking.
     Claimant {
         session_id: String,
-        claimant: Claimant,
+        claimant: Box<Claimant>,
     },
     /// A change to the ranked claimants of a sku (a differential update).
     RankedClaimant {
         session_id: String,
         rank: u64,
-        claimant: Claimant,
+        claimant: Box<Claimant>,
         diff: i64,
     },
     /// Lines read by all sources.

@@ -24,6 +24,23 @@ pub struct Block {
     /// The input ends here: this block carries no lines, only the end (and a read error, if any).
     pub last: bool,
     pub error: Option<String>,
+    /// Where the buffer goes back to once the block is parsed, so the reader reuses it instead
+    /// of faulting in a fresh megabyte for every block.
+    pool: Option<Pool>,
+}
+
+type Pool = Arc<std::sync::Mutex<Vec<Vec<u8>>>>;
+
+impl Drop for Block {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            if let Ok(mut free) = pool.lock() {
+                if free.len() < 16 {
+                    free.push(std::mem::take(&mut self.bytes));
+                }
+            }
+        }
+    }
 }
 
 impl Block {
@@ -141,6 +158,7 @@ impl<R: Read> Read for Counting<R> {
 /// Reads blocks of whole lines and deals them round-robin; a partial last line waits for the
 /// rest of its bytes. The end (with any read error) is a last, empty block.
 fn read_blocks(mut reader: Box<dyn Read + Send>, txs: Vec<SyncSender<Block>>) {
+    let pool: Pool = Default::default();
     let mut carry: Vec<u8> = Vec::new();
     let mut line = 1u64;
     let mut offset = 0u64;
@@ -154,9 +172,17 @@ fn read_blocks(mut reader: Box<dyn Read + Send>, txs: Vec<SyncSender<Block>>) {
         index,
         last: true,
         error,
+        pool: None,
     };
     loop {
-        let mut buf = std::mem::take(&mut carry);
+        let mut buf = pool
+            .lock()
+            .ok()
+            .and_then(|mut free| free.pop())
+            .unwrap_or_default();
+        buf.clear();
+        buf.extend_from_slice(&carry);
+        carry.clear();
         let keep = buf.len();
         buf.resize(keep + BLOCK_BYTES, 0);
         let n = match read_some(&mut reader, &mut buf[keep..]) {
@@ -177,6 +203,7 @@ fn read_blocks(mut reader: Box<dyn Read + Send>, txs: Vec<SyncSender<Block>>) {
                     index,
                     last: false,
                     error: None,
+                    pool: None,
                 });
                 index += 1;
                 line += 1;
@@ -188,7 +215,7 @@ fn read_blocks(mut reader: Box<dyn Read + Send>, txs: Vec<SyncSender<Block>>) {
         // Send everything up to the last newline; keep the partial line for the next read.
         match memchr::memrchr(b'\n', &buf) {
             Some(last) => {
-                carry = buf[last + 1..].to_vec();
+                carry.extend_from_slice(&buf[last + 1..]);
                 buf.truncate(last + 1);
                 let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
                 let len = buf.len() as u64;
@@ -199,6 +226,7 @@ fn read_blocks(mut reader: Box<dyn Read + Send>, txs: Vec<SyncSender<Block>>) {
                     index,
                     last: false,
                     error: None,
+                    pool: Some(pool.clone()),
                 }) {
                     return;
                 }
@@ -206,7 +234,10 @@ fn read_blocks(mut reader: Box<dyn Read + Send>, txs: Vec<SyncSender<Block>>) {
                 line += lines;
                 offset += len;
             }
-            None => carry = buf,
+            None => {
+                // No newline yet: the whole read is the start of one long line.
+                carry.extend_from_slice(&buf);
+            }
         }
     }
 }

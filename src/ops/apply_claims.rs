@@ -93,7 +93,7 @@ enum Stashed {
     },
     Reject {
         local: Option<i64>,
-        reject: Reject,
+        reject: Box<Reject>,
     },
 }
 
@@ -262,7 +262,10 @@ impl MetricSums {
         for (_, cell) in self.cells.drain() {
             for (key, amount) in cell {
                 if amount != 0 {
-                    out.push(Out::Metric { key, amount });
+                    out.push(Out::Metric {
+                        key: Box::new(key),
+                        amount,
+                    });
                 }
             }
         }
@@ -326,20 +329,20 @@ fn claimant(
             *seen = (seen.0 + 1, d.ts);
             out.push(Out::Claimant {
                 session_id: session_id.to_string(),
-                claimant: Claimant {
+                claimant: Box::new(Claimant {
                     ts: d.ts,
                     claim_id: c.claim_id.clone(),
                     sku: sku.clone(),
                     platform: c.buyer.platform.clone(),
                     user_id: c.buyer.user_id.clone(),
                     qty: c.qty.unwrap_or(1),
-                },
+                }),
             });
         }
     }
 }
 
-fn reject_outputs(r: Reject, at: i64, out: &mut Vec<Out>) {
+fn reject_outputs(r: Box<Reject>, at: i64, out: &mut Vec<Out>) {
     let key = (at, String::new(), r.source_index as u64, r.line);
     let mut d = crate::domain::decision::JsonObject::new();
     d.str("id", &format!("reject/{}/{}", r.source, r.line));

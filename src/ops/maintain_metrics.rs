@@ -16,14 +16,14 @@ pub trait MaintainMetrics<'scope> {
 impl<'scope> MaintainMetrics<'scope> for Stream<'scope, u64, Vec<Out>> {
     fn maintain_metrics(self) -> Stream<'scope, u64, Vec<Out>> {
         self.select_updates("MetricUpdates", |o| match o {
-            Out::Metric { key, amount } => Some((key.clone(), *amount as isize)),
+            Out::Metric { key, amount } => Some(((**key).clone(), *amount as isize)),
             _ => None,
         })
         .count_total()
         .inner
         .map(
             |((key, total), _time, diff): ((MetricKey, isize), u64, isize)| Out::MetricTotal {
-                key,
+                key: Box::new(key),
                 total: total as i64,
                 diff: diff as i64,
             },

@@ -23,7 +23,10 @@ impl<'scope> RankClaimants<'scope> for Stream<'scope, u64, Vec<Out>> {
                 session_id,
                 claimant,
             } => Some((
-                ((session_id.clone(), claimant.sku.clone()), claimant.clone()),
+                (
+                    (session_id.clone(), claimant.sku.clone()),
+                    (**claimant).clone(),
+                ),
                 1,
             )),
             _ => None,
@@ -43,7 +46,7 @@ impl<'scope> RankClaimants<'scope> for Stream<'scope, u64, Vec<Out>> {
             )| Out::RankedClaimant {
                 session_id,
                 rank,
-                claimant,
+                claimant: Box::new(claimant),
                 diff: diff as i64,
             },
         )

@@ -59,7 +59,7 @@ impl SourceHand {
                 Err(e) => out.push(Input::Reject {
                     block: b.index,
                     local,
-                    reject: Reject {
+                    reject: Box::new(Reject {
                         source: self.name.clone(),
                         source_index: self.index,
                         line,
@@ -69,7 +69,7 @@ impl SourceHand {
                         session_id: e.session_id,
                         ts: e.ts,
                         raw: bytes.to_vec(),
-                    },
+                    }),
                 }),
             }
         });

@@ -69,6 +69,7 @@ impl Writer {
                 self.summaries.insert(session_id, json);
             }
             Out::MetricTotal { key, total, diff } => {
+                let key = *key;
                 let e = self.totals.entry((key.clone(), total)).or_default();
                 *e += diff;
                 if *e == 0 {
@@ -81,7 +82,7 @@ impl Writer {
                 claimant,
                 diff,
             } => {
-                let k = (session_id, rank, claimant);
+                let k = (session_id, rank, *claimant);
                 let e = self.ranked.entry(k.clone()).or_default();
                 *e += diff;
                 if *e == 0 {
