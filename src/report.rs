@@ -19,7 +19,7 @@ pub fn demo_summary(summary_json: &str, decisions: &Path) -> anyhow::Result<Stri
         }
     }
     let empty = serde_json::Map::new();
-    for (id, sess) in v["sessions"].as_object().unwrap_or(&empty) {
+    for (id, sess) in v.as_object().unwrap_or(&empty) {
         let n = |k: &str| sess[k].as_i64().unwrap_or(0);
         writeln!(s, "\n== {id} ==")?;
         writeln!(s, "  GMV            ${:.2}", n("gmv_cents") as f64 / 100.0)?;

@@ -26,7 +26,7 @@ fn the_worked_example_timeline_ends_as_the_spec_says() {
             .status()
             .unwrap();
         assert!(st.success());
-        let s = &summary(&out)["sessions"]["worked-example"];
+        let s = &summary(&out)["worked-example"];
         assert_eq!(s["gmv_cents"], 5000);
         assert_eq!(s["units_sold"], 2);
         assert_eq!(s["held_units"], 2);
@@ -90,7 +90,11 @@ fn bad_lines_go_to_the_dead_letter_file_and_the_run_succeeds() {
     let decisions = std::fs::read_to_string(out.join("decisions.jsonl")).unwrap();
     assert_eq!(decisions.matches(r#""kind":"reject""#).count(), 4);
     assert!(decisions.contains(r#""id":"tiktok:1/reserved/K1""#));
-    assert_eq!(summary(&out)["dead_letters"], 4);
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["dead_letters"], 4);
+    assert_eq!(run["events_in"], 6);
+    assert!(summary(&out)["s"]["comments"] == 1);
 }
 
 #[test]

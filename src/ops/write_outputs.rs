@@ -117,7 +117,9 @@ impl Writer {
         self.dead.flush()?;
         let dead = self.report.borrow().dead_letters;
         let lines = self.report.borrow().lines;
-        let mut json = String::from("{\"sessions\":{");
+        // summary.json is keyed by session, as SPEC 4 lays it out ("per session {...}"); the
+        // run's own counts go to run.json beside it.
+        let mut json = String::from("{");
         for (i, (id, s)) in self.summaries.iter().enumerate() {
             if i > 0 {
                 json.push(',');
@@ -126,12 +128,20 @@ impl Writer {
             json.push(':');
             json.push_str(s);
         }
-        json.push_str(&format!(
-            "}},\"dead_letters\":{dead},\"events_in\":{lines}}}"
-        ));
+        json.push('}');
         let pretty =
             serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&json)?)?;
         std::fs::write(self.out_dir.join("summary.json"), &pretty)?;
+        let run = serde_json::json!({
+            "events_in": lines,
+            "dead_letters": dead,
+            "decisions": self.report.borrow().decisions,
+            "sessions": self.summaries.len(),
+        });
+        std::fs::write(
+            self.out_dir.join("run.json"),
+            serde_json::to_string_pretty(&run)?,
+        )?;
         self.report.borrow_mut().sessions = self.summaries.len() as u64;
         self.report.borrow_mut().summary_json = pretty;
 
