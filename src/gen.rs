@@ -354,19 +354,7 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// (year, month, day) of a day number since 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m as u32, d as u32)
-}
+use crate::domain::time::civil_from_days;
 
 fn push_rfc3339(b: &mut String, us: i64, frac_digits: u8, suffix: &str) {
     let secs = us.div_euclid(1_000_000);
@@ -408,25 +396,7 @@ fn push_ts(b: &mut String, us: i64, style: Style) {
 
 /// Appends `s` as a JSON string literal.
 fn json_str(b: &mut String, s: &str) {
-    b.push('"');
-    if !s.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\') {
-        b.push_str(s);
-    } else {
-        for c in s.chars() {
-            match c {
-                '"' => b.push_str("\\\""),
-                '\\' => b.push_str("\\\\"),
-                '\n' => b.push_str("\\n"),
-                '\r' => b.push_str("\\r"),
-                '\t' => b.push_str("\\t"),
-                c if (c as u32) < 0x20 => {
-                    let _ = write!(b, "\\u{:04x}", c as u32);
-                }
-                c => b.push(c),
-            }
-        }
-    }
-    b.push('"');
+    crate::domain::decision::write_json_str(b, s);
 }
 
 fn key(b: &mut String, k: &str) {
