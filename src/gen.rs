@@ -342,19 +342,7 @@ const NAME_EMOJI: [&str; 6] = ["✨", "💖", "🌸", "🛍️", "👑", "🦋"]
 // Small helpers: time, JSON, ids
 // ---------------------------------------------------------------------------------------------
 
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = m as i64;
-    let d = d as i64;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-use crate::domain::time::civil_from_days;
+use crate::domain::time::{civil_from_days, days_from_civil};
 
 fn push_rfc3339(b: &mut String, us: i64, frac_digits: u8, suffix: &str) {
     let secs = us.div_euclid(1_000_000);

@@ -1,7 +1,5 @@
 //! Event time: platform timestamps (RFC 3339 or epoch milliseconds) as epoch microseconds, and back.
 
-use chrono::DateTime;
-
 /// Epoch microseconds, the one clock every decision is stamped with.
 pub type Micros = i64;
 
@@ -27,19 +25,111 @@ pub fn from_epoch_millis(ms: i128) -> Result<Micros, TsError> {
 
 /// RFC 3339 with any sub-second precision (truncated to microseconds), `Z`, `+hh:mm` or `+hhmm`.
 pub fn parse_rfc3339(s: &str) -> Result<Micros, TsError> {
-    let dt = match DateTime::parse_from_rfc3339(s) {
-        Ok(dt) => dt,
-        // Facebook's Graph API writes `+0000`; chrono's RFC 3339 parser wants the colon.
-        Err(_) => DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z")
-            .or_else(|_| DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%z"))
-            .map_err(|_| TsError::Format(s.to_string()))?,
+    let bad = || TsError::Format(s.to_string());
+    let b = s.as_bytes();
+    let num = |from: usize, len: usize| -> Result<i64, TsError> {
+        let digits = b.get(from..from + len).ok_or_else(bad)?;
+        digits.iter().try_fold(0i64, |acc, &d| {
+            if d.is_ascii_digit() {
+                Ok(acc * 10 + (d - b'0') as i64)
+            } else {
+                Err(bad())
+            }
+        })
     };
-    let secs = dt.timestamp() as i128;
-    let us = secs * 1_000_000 + (dt.timestamp_subsec_nanos() / 1000) as i128;
+    let sep = |at: usize, want: &[u8]| -> Result<(), TsError> {
+        if b.get(at).is_some_and(|c| want.contains(c)) {
+            Ok(())
+        } else {
+            Err(bad())
+        }
+    };
+    let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+    sep(4, b"-")?;
+    sep(7, b"-")?;
+    sep(10, b"Tt ")?;
+    let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    sep(13, b":")?;
+    sep(16, b":")?;
+    let mut at = 19;
+    let mut micros = 0i64;
+    if b.get(at) == Some(&b'.') {
+        at += 1;
+        let start = at;
+        while b.get(at).is_some_and(u8::is_ascii_digit) {
+            if at - start < 6 {
+                micros = micros * 10 + (b[at] - b'0') as i64;
+            }
+            at += 1;
+        }
+        if at == start {
+            return Err(bad());
+        }
+        for _ in (at - start).min(6)..6 {
+            micros *= 10;
+        }
+    }
+    let offset_s = match b.get(at) {
+        Some(b'Z' | b'z') if at + 1 == b.len() => 0,
+        Some(&sign @ (b'+' | b'-')) => {
+            let (h, m) = match b.len() - at {
+                6 if b[at + 3] == b':' => (num(at + 1, 2)?, num(at + 4, 2)?),
+                5 => (num(at + 1, 2)?, num(at + 3, 2)?),
+                _ => return Err(bad()),
+            };
+            if h > 23 || m > 59 {
+                return Err(bad());
+            }
+            let o = h * 3600 + m * 60;
+            if sign == b'-' { -o } else { o }
+        }
+        _ => return Err(bad()),
+    };
+    let leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days_in = [
+        31,
+        if leap(year) { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in[(month - 1) as usize]
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return Err(bad());
+    }
+    let secs = days_from_civil(year, month as u32, day as u32) * 86_400
+        + hour * 3600
+        + minute * 60
+        + second
+        - offset_s;
+    let us = secs as i128 * 1_000_000 + micros as i128;
     if us < 0 || us > MAX_MICROS as i128 {
         return Err(TsError::Range(us));
     }
     Ok(us as Micros)
+}
+
+/// (year, month, day) to days since 1970-01-01, proleptic Gregorian (H. Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = m as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// `2026-11-21T20:15:03.000000Z`: UTC, always six fractional digits, so text order is time order.
@@ -119,6 +209,9 @@ mod tests {
             ("2025-11-21T20:15:03.123456789Z", T0 + 123_456),
             ("2025-11-21T21:15:03+01:00", T0),
             ("2025-11-21T21:15:03.5+0100", T0 + 500_000),
+            ("2025-11-21T19:15:03-01:00", T0),
+            ("2025-11-21t20:15:03z", T0),
+            ("2024-02-29T00:00:00Z", 1_709_164_800_000_000),
         ];
         for (s, want) in cases {
             assert_eq!(parse_rfc3339(s), Ok(want), "{s}");
@@ -130,6 +223,11 @@ mod tests {
     fn refuses_garbage_and_out_of_range() {
         assert!(parse_rfc3339("yesterday").is_err());
         assert!(parse_rfc3339("2025-11-21").is_err());
+        assert!(parse_rfc3339("2025-02-29T00:00:00Z").is_err());
+        assert!(parse_rfc3339("2025-11-21T20:15:03").is_err());
+        assert!(parse_rfc3339("2025-11-21T20:15:03.Z").is_err());
+        assert!(parse_rfc3339("2025-11-21T20:15:03+2400").is_err());
+        assert!(parse_rfc3339("2025-11-21T20:15:03Zjunk").is_err());
         assert!(parse_rfc3339("1969-12-31T23:59:59Z").is_err());
         assert!(from_epoch_millis(-1).is_err());
         assert!(from_epoch_millis(i128::MAX).is_err());
