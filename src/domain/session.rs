@@ -141,13 +141,7 @@ impl Session {
                 user_id,
                 text,
                 ..
-            } => {
-                let buyer = Buyer {
-                    platform: platform.clone(),
-                    user_id: user_id.clone(),
-                };
-                self.comment(format!("{platform}:{comment_id}"), buyer, text, &mut cx);
-            }
+            } => self.comment(platform, comment_id, user_id, text, &mut cx),
             Body::Reserve {
                 request_id,
                 platform,
@@ -160,7 +154,7 @@ impl Session {
                     user_id: user_id.clone(),
                 };
                 self.stats.claims += 1;
-                self.buyers.insert(buyer.clone());
+                self.note_buyer(&buyer);
                 self.allocate(format!("req:{request_id}"), buyer, sku, *qty, &mut cx);
             }
             Body::Order(o) => self.order(o, &mut cx),
@@ -223,6 +217,12 @@ impl Session {
         s
     }
 
+    fn note_buyer(&mut self, buyer: &Buyer) {
+        if !self.buyers.contains(buyer) {
+            self.buyers.insert(buyer.clone());
+        }
+    }
+
     /// The product a sku belongs to, for prices and reports.
     pub fn product_of(&self, sku: &str) -> Option<&Product> {
         self.sheet.owner_of(sku)
@@ -276,15 +276,32 @@ impl Session {
         }
     }
 
-    fn comment(&mut self, claim_id: String, buyer: Buyer, text: &str, cx: &mut Cx) {
+    fn comment(
+        &mut self,
+        platform: &str,
+        comment_id: &str,
+        user_id: &str,
+        text: &str,
+        cx: &mut Cx,
+    ) {
         self.stats.comments += 1;
         let reading = grammar::read(text, &self.sheet, self.active.as_deref(), &self.cfg);
+        if let Reading::Ignored(_) = reading {
+            // Half of a show is chatter: it costs no ids and no buyer.
+            self.stats.ignored += 1;
+            return;
+        }
+        let claim_id = format!("{platform}:{comment_id}");
+        let buyer = Buyer {
+            platform: platform.to_string(),
+            user_id: user_id.to_string(),
+        };
         if reading.is_claim() {
             self.stats.claims += 1;
-            self.buyers.insert(buyer.clone());
+            self.note_buyer(&buyer);
         }
         match reading {
-            Reading::Ignored(_) => self.stats.ignored += 1,
+            Reading::Ignored(_) => {}
             Reading::Claim { sku, qty } => self.allocate(claim_id, buyer, &sku, qty, cx),
             Reading::Rejected { reason } => {
                 self.stats.rejected += 1;
@@ -540,7 +557,9 @@ impl Session {
             OrderStatus::Paid => {
                 self.stats.orders_paid += 1;
                 self.stats.gmv_cents += o.amount_cents;
-                self.buyers.insert(buyer.clone());
+                if !self.buyers.contains(&buyer) {
+                    self.buyers.insert(buyer.clone());
+                }
                 let named = o
                     .reservation_id
                     .as_ref()
@@ -602,7 +621,7 @@ impl Session {
                 }));
             }
             Moderation::Accept { sku, qty } => {
-                self.buyers.insert(buyer.clone());
+                self.note_buyer(&buyer);
                 self.allocate(claim_id, buyer, sku, *qty, cx);
             }
         }
