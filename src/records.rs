@@ -48,9 +48,10 @@ pub struct Reject {
     pub raw: Vec<u8>,
 }
 
-/// Output order: `(time, session, sequence, sub)`; decisions of a session keep their
-/// processing order, and the whole file is the same for any number of workers.
-pub type OutKey = (Micros, String, u64, u64);
+/// Output order: `(time, session's routing hash, sequence, sub)`; decisions of a session keep
+/// their processing order, and the whole file is the same for any number of workers. Rejects
+/// use `(time, 0, source, line)`.
+pub type OutKey = (Micros, u64, u64, u64);
 
 /// The metrics `gmv_minute` keeps, per session × sku × platform × event-time minute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -59,8 +59,28 @@ impl Ord for Pending {
     }
 }
 
+/// A session's slot, made on first use; looked up before its id is copied.
+fn slot<'a>(
+    sessions: &'a mut FxHashMap<String, SessionSlot>,
+    session_id: &str,
+) -> &'a mut SessionSlot {
+    if !sessions.contains_key(session_id) {
+        let order = session_hash(session_id);
+        sessions.insert(
+            session_id.to_string(),
+            SessionSlot {
+                order,
+                ..Default::default()
+            },
+        );
+    }
+    sessions.get_mut(session_id).expect("inserted above")
+}
+
 #[derive(Default)]
 struct SessionSlot {
+    /// Where the session's decisions stand among other sessions' at the same time.
+    order: u64,
     session: Session,
     seq: u64,
     /// Hashes of the redelivery keys seen so far (SPEC 2): a second copy is dropped on arrival.
@@ -112,7 +132,7 @@ impl Engine {
                 for item in self.stash.remove(&(s as u32, b)).unwrap_or_default() {
                     match item {
                         Stashed::Event { line, local, event } => {
-                            let slot = self.sessions.entry(event.session_id.clone()).or_default();
+                            let slot = slot(&mut self.sessions, &event.session_id);
                             if let Some(k) = event.dedupe_key() {
                                 let mut h = std::hash::DefaultHasher::new();
                                 std::hash::Hash::hash(&k, &mut h);
@@ -192,7 +212,7 @@ impl Engine {
     }
 
     fn apply(&mut self, p: Pending, out: &mut Vec<Out>) {
-        let slot = self.sessions.entry(p.event.session_id.clone()).or_default();
+        let slot = slot(&mut self.sessions, &p.event.session_id);
         self.decisions.clear();
         slot.session
             .apply(&p.event, p.key.eff, p.late, &mut self.decisions);
@@ -202,7 +222,7 @@ impl Engine {
         for d in &self.decisions {
             slot.seq += 1;
             out.push(Out::Decision {
-                key: (p.key.eff, sid.clone(), slot.seq, 0),
+                key: (p.key.eff, slot.order, slot.seq, 0),
                 line: d.to_json(sid),
             });
             metrics(sid, d, opens_claim && !counted_claim, &mut self.metric_sums);
@@ -343,7 +363,7 @@ fn claimant(
 }
 
 fn reject_outputs(r: Box<Reject>, at: i64, out: &mut Vec<Out>) {
-    let key = (at, String::new(), r.source_index as u64, r.line);
+    let key = (at, 0, r.source_index as u64, r.line);
     let mut d = crate::domain::decision::JsonObject::new();
     d.str("id", &format!("reject/{}/{}", r.source, r.line));
     match &r.session_id {

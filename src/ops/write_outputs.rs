@@ -185,13 +185,17 @@ fn flush(
     if pending.is_empty() {
         return Ok(0);
     }
-    pending.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let n = pending.partition_point(|(k, _)| below(k));
-    for (_, line) in pending.drain(..n) {
+    // Sort only what is ready: the rest waits, unsorted, for a later bound.
+    let (mut ready, rest): (Vec<_>, Vec<_>) = std::mem::take(pending)
+        .into_iter()
+        .partition(|(k, _)| below(k));
+    *pending = rest;
+    ready.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (_, line) in &ready {
         w.write_all(line.as_bytes())?;
         w.write_all(b"\n")?;
     }
-    Ok(n as u64)
+    Ok(ready.len() as u64)
 }
 
 pub trait WriteOutputs {
