@@ -48,8 +48,9 @@ fn reference(lines: &[String]) -> Vec<String> {
         s.apply(&ev, eff, late, &mut ds);
         for d in ds {
             *seq += 1;
+            // Sessions interleave by time, then by the session's fixed routing hash.
             out.push((
-                (eff, ev.session_id.clone(), *seq),
+                (eff, session_hash(&ev.session_id), *seq),
                 d.to_json(&ev.session_id),
             ));
         }
