@@ -193,21 +193,24 @@ fn read_blocks(mut reader: Box<dyn Read + Send>, txs: Vec<SyncSender<Block>>) {
             }
         };
         buf.truncate(keep + n);
+        // A block of whole lines starting at the current position; the position moves past it.
+        let mut block = |bytes: Vec<u8>, lines: u64, pool: Option<Pool>| {
+            let b = Block {
+                first_line: line,
+                first_offset: offset,
+                index,
+                last: false,
+                error: None,
+                pool,
+                bytes,
+            };
+            (index, line, offset) = (index + 1, line + lines, offset + b.bytes.len() as u64);
+            b
+        };
         if n == 0 {
             if !buf.is_empty() {
-                let len = buf.len() as u64;
-                send(Block {
-                    bytes: buf,
-                    first_line: line,
-                    first_offset: offset,
-                    index,
-                    last: false,
-                    error: None,
-                    pool: None,
-                });
-                index += 1;
-                line += 1;
-                offset += len;
+                // The input ends without a newline: its last line.
+                send(block(buf, 1, None));
             }
             send(end(index, line, offset, None));
             return;
@@ -218,21 +221,9 @@ fn read_blocks(mut reader: Box<dyn Read + Send>, txs: Vec<SyncSender<Block>>) {
                 carry.extend_from_slice(&buf[last + 1..]);
                 buf.truncate(last + 1);
                 let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
-                let len = buf.len() as u64;
-                if !send(Block {
-                    bytes: buf,
-                    first_line: line,
-                    first_offset: offset,
-                    index,
-                    last: false,
-                    error: None,
-                    pool: Some(pool.clone()),
-                }) {
+                if !send(block(buf, lines, Some(pool.clone()))) {
                     return;
                 }
-                index += 1;
-                line += lines;
-                offset += len;
             }
             None => {
                 // No newline yet: the whole read is the start of one long line.
