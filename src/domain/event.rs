@@ -1,5 +1,6 @@
 //! Canonical input events (SPEC 1), read from one JSON line each; bad lines become `ReadError`s.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserializer, Visitor};
@@ -302,13 +303,15 @@ struct RawVariant {
 }
 
 /// Every field any event type may carry; which are required is checked per type afterwards.
+/// Discriminating fields are borrowed from the line (no allocation unless they hold escapes).
 #[derive(Debug, Deserialize)]
-struct Raw {
-    #[serde(rename = "type")]
-    ty: Option<String>,
+struct Raw<'a> {
+    #[serde(rename = "type", borrow)]
+    ty: Option<Cow<'a, str>>,
     session_id: Option<Id>,
     ts: Option<Ts>,
-    action: Option<String>,
+    #[serde(borrow)]
+    action: Option<Cow<'a, str>>,
     code: Option<Id>,
     title: Option<String>,
     price_cents: Option<Num>,
@@ -330,10 +333,12 @@ struct Raw {
     qty: Option<Num>,
     order_id: Option<Id>,
     amount_cents: Option<Num>,
-    status: Option<String>,
+    #[serde(borrow)]
+    status: Option<Cow<'a, str>>,
     reservation_id: Option<Id>,
     escalation_id: Option<Id>,
-    decision: Option<String>,
+    #[serde(borrow)]
+    decision: Option<Cow<'a, str>>,
 }
 
 fn need<T>(v: Option<T>, field: &str) -> Result<T, ReadError> {
@@ -396,7 +401,7 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
         ));
     }
     let text = std::str::from_utf8(bytes).map_err(|e| err("invalid_utf8", e.to_string()))?;
-    let raw: Raw = serde_json::from_str(text).map_err(|e| {
+    let raw: Raw<'_> = serde_json::from_str(text).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {
             Category::Data => err("invalid_field", e.to_string()),
@@ -410,7 +415,7 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
         let session_id = id(raw.session_id, "session_id")?;
         let ts = timestamp(need(raw.ts, "ts")?)?;
         ts_hint.set(Some(ts));
-        let body = match ty.as_str() {
+        let body = match &*ty {
             "director" => Body::Director(director(
                 need(raw.action, "action")?,
                 raw.code,
@@ -460,7 +465,7 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
                 sku: id(raw.sku, "sku")?,
                 qty: qty(raw.qty)?,
                 amount_cents: money(raw.amount_cents, "amount_cents")?,
-                status: match need(raw.status, "status")?.as_str() {
+                status: match &*need(raw.status, "status")? {
                     "paid" => OrderStatus::Paid,
                     "refunded" => OrderStatus::Refunded,
                     other => {
@@ -474,7 +479,7 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
             }),
             "moderation" => Body::Moderation {
                 escalation_id: id(raw.escalation_id, "escalation_id")?,
-                decision: match need(raw.decision, "decision")?.as_str() {
+                decision: match &*need(raw.decision, "decision")? {
                     "accept" => Moderation::Accept {
                         sku: id(raw.sku, "sku")?,
                         qty: qty(raw.qty)?,
@@ -512,7 +517,7 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
 
 #[allow(clippy::too_many_arguments)]
 fn director(
-    action: String,
+    action: Cow<'_, str>,
     code: Option<Id>,
     title: Option<String>,
     price_cents: Option<Num>,
@@ -523,7 +528,7 @@ fn director(
     claim_keywords: Option<Vec<String>>,
     cancel_keywords: Option<Vec<String>>,
 ) -> Result<Director, ReadError> {
-    Ok(match action.as_str() {
+    Ok(match &*action {
         "product" => {
             let variants = need(variants, "variants")?;
             if variants.is_empty() {
