@@ -132,20 +132,6 @@ pub struct Decision {
 }
 
 impl Decision {
-    /// Deterministic and unique within the session: a consumer dedupes restarts by it.
-    pub fn id(&self) -> String {
-        match &self.body {
-            Body::Claim(c) => format!(
-                "{}/{}/{}",
-                c.claim_id,
-                c.outcome.as_str(),
-                c.sku.as_deref().unwrap_or("-")
-            ),
-            Body::Reservation(r) => format!("{}/{}", r.reservation_id, r.event.as_str()),
-            Body::Order(o) => format!("{}/{}", o.order_id, o.outcome.as_str()),
-        }
-    }
-
     pub fn kind(&self) -> &'static str {
         match self.body {
             Body::Claim(_) => "claim",
@@ -157,6 +143,7 @@ impl Decision {
     /// The JSON line of SPEC 4 (no trailing newline); absent optional fields are omitted.
     pub fn to_json(&self, session_id: &str) -> String {
         let mut o = JsonObject::new();
+        // The id, deterministic and unique within the session: a consumer dedupes restarts by it.
         match &self.body {
             Body::Claim(c) => o.str_joined(
                 "id",

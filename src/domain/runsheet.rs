@@ -186,8 +186,4 @@ impl RunSheet {
     pub fn codes(&self) -> &[String] {
         &self.codes
     }
-
-    pub fn products(&self) -> &[Product] {
-        &self.products
-    }
 }

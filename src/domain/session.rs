@@ -154,7 +154,7 @@ impl Session {
                     user_id: user_id.clone(),
                 };
                 self.stats.claims += 1;
-                self.note_buyer(&buyer);
+                note_buyer(&mut self.buyers, &buyer);
                 self.allocate(format!("req:{request_id}"), buyer, sku, *qty, &mut cx);
             }
             Body::Order(o) => self.order(o, &mut cx),
@@ -215,21 +215,6 @@ impl Session {
         s.units_sold = self.skus.values().map(|v| v.sold).sum();
         s.held_units = self.skus.values().map(|v| v.held).sum();
         s
-    }
-
-    fn note_buyer(&mut self, buyer: &Buyer) {
-        if !self.buyers.contains(buyer) {
-            self.buyers.insert(buyer.clone());
-        }
-    }
-
-    /// The product a sku belongs to, for prices and reports.
-    pub fn product_of(&self, sku: &str) -> Option<&Product> {
-        self.sheet.owner_of(sku)
-    }
-
-    pub fn products(&self) -> &[Product] {
-        self.sheet.products()
     }
 
     fn director(&mut self, d: &Director, cx: &mut Cx) {
@@ -298,7 +283,7 @@ impl Session {
         };
         if reading.is_claim() {
             self.stats.claims += 1;
-            self.note_buyer(&buyer);
+            note_buyer(&mut self.buyers, &buyer);
         }
         match reading {
             Reading::Ignored(_) => {}
@@ -557,9 +542,7 @@ impl Session {
             OrderStatus::Paid => {
                 self.stats.orders_paid += 1;
                 self.stats.gmv_cents += o.amount_cents;
-                if !self.buyers.contains(&buyer) {
-                    self.buyers.insert(buyer.clone());
-                }
+                note_buyer(&mut self.buyers, &buyer);
                 let named = o
                     .reservation_id
                     .as_ref()
@@ -621,10 +604,17 @@ impl Session {
                 }));
             }
             Moderation::Accept { sku, qty } => {
-                self.note_buyer(&buyer);
+                note_buyer(&mut self.buyers, &buyer);
                 self.allocate(claim_id, buyer, sku, *qty, cx);
             }
         }
+    }
+}
+
+/// Counts a buyer, cloning it only the first time.
+fn note_buyer(buyers: &mut FxHashSet<Buyer>, buyer: &Buyer) {
+    if !buyers.contains(buyer) {
+        buyers.insert(buyer.clone());
     }
 }
 
