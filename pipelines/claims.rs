@@ -7,16 +7,24 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
 
+use std::time::Duration;
+
 use anyhow::{Context, bail};
+use timely::dataflow::Stream;
 use timely::dataflow::operators::Concat;
 use timely::dataflow::operators::vec::Partition;
+
+use crate::io::kafka::{KafkaAddress, PartitionId, committed_bound, discover};
+use crate::ops::read_kafka::{KafkaHand, KafkaShared, KafkaSourceConfig, ReadKafka};
+use crate::ops::write_outputs::KafkaTarget;
+use crate::records::Input;
 
 use crate::io::lines::LineSource;
 use crate::ops::apply_claims::ApplyClaims;
 use crate::ops::maintain_metrics::MaintainMetrics;
 use crate::ops::rank_claimants::RankClaimants;
 use crate::ops::read_events::{ReadEvents, SourceHand};
-use crate::ops::write_outputs::{RunReport, WriteOutputs};
+use crate::ops::write_outputs::{RunReport, Targets, WriteOutputs};
 
 #[derive(Debug, Clone)]
 pub struct RunConfig {
@@ -75,7 +83,10 @@ pub fn run_sources(sources: Vec<LineSource>, cfg: &RunConfig) -> anyhow::Result<
     let dealt: Vec<Mutex<Vec<SourceHand>>> = dealt.into_iter().map(Mutex::new).collect();
     let dealt = Arc::new(dealt);
     let lateness_us = cfg.allowed_lateness_ms as i64 * 1000;
-    let out = cfg.out.clone();
+    let targets = Targets {
+        out_dir: Some(cfg.out.clone()),
+        kafka: None,
+    };
 
     let guards = timely::execute(timely::Config::process(workers), move |worker| {
         let index = worker.index();
@@ -89,26 +100,7 @@ pub fn run_sources(sources: Vec<LineSource>, cfg: &RunConfig) -> anyhow::Result<
         worker.dataflow::<u64, _, _>(|scope| {
             // events in source order, with effective times and rejects
             let inputs = scope.read_events(hands);
-            // decisions per session once final, in SPEC 2 order
-            let outputs = inputs.apply_claims(source_count, lateness_us);
-            // split without copying: files, metric additions, claim placements
-            let mut parts = outputs.partition(3, |o| (o.part(), o)).into_iter();
-            let (files, metrics, placements) = (parts.next(), parts.next(), parts.next());
-            let (files, metrics, placements) = (
-                files.expect("3 parts"),
-                metrics.expect("3 parts"),
-                placements.expect("3 parts"),
-            );
-            // gmv_minute totals, maintained incrementally by differential
-            let totals = metrics.maintain_metrics();
-            // each sku's claimants ranked by platform time, maintained by differential
-            let ranked = placements.rank_claimants();
-            // decisions.jsonl, dead_letter.jsonl, summary.json, snapshots/
-            files.concat(totals).concat(ranked).write_outputs(
-                out.clone(),
-                report.clone(),
-                index == 0,
-            );
+            decide_and_write(inputs, source_count, lateness_us, &targets, &report, index);
         });
 
         while worker.step_or_park(None) {}
@@ -116,6 +108,158 @@ pub fn run_sources(sources: Vec<LineSource>, cfg: &RunConfig) -> anyhow::Result<
     })
     .map_err(|e| anyhow::anyhow!("cannot start workers: {e}"))?;
 
+    let mut reports = Vec::new();
+    for r in guards.join() {
+        reports.push(r.map_err(|e| anyhow::anyhow!("a worker failed: {e}"))?);
+    }
+    let report = reports.into_iter().next().context("no workers ran")?;
+    if let Some(e) = &report.error {
+        bail!("{e}");
+    }
+    Ok(report)
+}
+
+/// The claim engine and its outputs, the same after every kind of source.
+fn decide_and_write<'scope>(
+    inputs: Stream<'scope, u64, Vec<Input>>,
+    sources: usize,
+    lateness_us: i64,
+    targets: &Targets,
+    report: &Rc<RefCell<RunReport>>,
+    worker: usize,
+) {
+    // decisions per session once final, in SPEC 2 order (and order drafts for a Kafka sink)
+    let outputs = inputs.apply_claims(sources, lateness_us, targets.kafka.is_some());
+    // split without copying: files, metric additions, claim placements
+    let mut parts = outputs.partition(3, |o| (o.part(), o)).into_iter();
+    let (files, metrics, placements) = (parts.next(), parts.next(), parts.next());
+    let (files, metrics, placements) = (
+        files.expect("3 parts"),
+        metrics.expect("3 parts"),
+        placements.expect("3 parts"),
+    );
+    // gmv_minute totals, maintained incrementally by differential
+    let totals = metrics.maintain_metrics();
+    // each sku's claimants ranked by platform time, maintained by differential
+    let ranked = placements.rank_claimants();
+    // decisions, dead letters, order drafts, GMV ticker, summary, snapshots
+    files
+        .concat(totals)
+        .concat(ranked)
+        .write_outputs(targets.clone(), report.clone(), worker == 0);
+}
+
+/// How `livesell run --source kafka://…` runs.
+#[derive(Debug, Clone)]
+pub struct KafkaRunConfig {
+    pub source: KafkaAddress,
+    pub group: String,
+    /// Brokers of the output topics (`--sink kafka://HOST:PORT`).
+    pub sink: Option<String>,
+    pub out: Option<PathBuf>,
+    pub workers: usize,
+    pub allowed_lateness_ms: u64,
+    pub idle_timeout: Duration,
+    pub exit_when_idle: Option<Duration>,
+    pub cluster: Option<Cluster>,
+}
+
+/// timely's cluster mode: this is process `process` of `hosts.len()`, each with the same workers.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub process: usize,
+    pub hosts: Vec<String>,
+}
+
+/// Runs the pipeline over Kafka partitions (every partition a SPEC 2 source) until the input has
+/// been quiet for `exit_when_idle`, or for ever.
+pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
+    if cfg.sink.is_none() && cfg.out.is_none() {
+        bail!("nowhere to write: give --sink kafka://HOST:PORT and/or --out DIR");
+    }
+    let brokers = cfg.source.brokers.clone();
+    let timeout = Duration::from_secs(10);
+    let parts = discover(&brokers, &cfg.source.topics, timeout)?;
+    let resume_below = match &cfg.sink {
+        Some(_) => committed_bound(&brokers, &cfg.group, &parts, timeout)?,
+        None => None,
+    };
+    let workers = cfg.workers.max(1);
+    let (processes, process) = match &cfg.cluster {
+        Some(c) => (c.hosts.len(), c.process),
+        None => (1, 0),
+    };
+    let peers = workers * processes;
+    let shared = Arc::new(KafkaShared::new(parts.len()));
+    let source_cfg = KafkaSourceConfig {
+        lateness_us: cfg.allowed_lateness_ms as i64 * 1000,
+        idle_timeout: cfg.idle_timeout,
+        exit_when_idle: cfg.exit_when_idle,
+    };
+    // Partition s is read by worker s % peers, wherever that worker runs.
+    let mut hands = Vec::new();
+    for w in process * workers..(process + 1) * workers {
+        let mine: Vec<(u32, PartitionId)> = parts
+            .iter()
+            .enumerate()
+            .filter(|(s, _)| s % peers == w)
+            .map(|(s, p)| (s as u32, p.clone()))
+            .collect();
+        let hand = KafkaHand::open(
+            &brokers,
+            &cfg.group,
+            mine,
+            peers,
+            shared.clone(),
+            source_cfg.clone(),
+        )?;
+        hands.push(Mutex::new(Some(hand)));
+    }
+    let hands = Arc::new(hands);
+    let targets = Targets {
+        out_dir: cfg.out.clone(),
+        kafka: cfg.sink.as_ref().map(|sink| KafkaTarget {
+            brokers: sink.clone(),
+            commit_brokers: brokers.clone(),
+            group: cfg.group.clone(),
+            resume_below,
+            shared: shared.clone(),
+        }),
+    };
+    let sources = parts.len();
+    let lateness_us = source_cfg.lateness_us;
+    let communication = match &cfg.cluster {
+        Some(c) => timely::CommunicationConfig::Cluster {
+            threads: workers,
+            process: c.process,
+            addresses: c.hosts.clone(),
+            report: false,
+            zerocopy: false,
+        },
+        None => timely::CommunicationConfig::Process(workers),
+    };
+    let config = timely::Config {
+        communication,
+        worker: timely::WorkerConfig::default(),
+    };
+    let guards = timely::execute(config, move |worker| {
+        let index = worker.index();
+        let local = index - process * workers;
+        let hand = hands[local]
+            .lock()
+            .expect("no worker panics while holding its hand")
+            .take()
+            .expect("each worker takes its own hand once");
+        let report = Rc::new(RefCell::new(RunReport::default()));
+        worker.dataflow::<u64, _, _>(|scope| {
+            // every partition's events in offset order, with effective times and rejects
+            let inputs = scope.read_kafka(hand);
+            decide_and_write(inputs, sources, lateness_us, &targets, &report, index);
+        });
+        while worker.step_or_park(None) {}
+        report.take()
+    })
+    .map_err(|e| anyhow::anyhow!("cannot start workers: {e}"))?;
     let mut reports = Vec::new();
     for r in guards.join() {
         reports.push(r.map_err(|e| anyhow::anyhow!("a worker failed: {e}"))?);

@@ -15,7 +15,8 @@ use livesell::generator::{GenConfig, generate};
 // than glibc's malloc (measured in bench/README.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use livesell::pipelines::claims::{RunConfig, run};
+use livesell::io::kafka::{DEFAULT_INPUT_TOPIC, KafkaAddress};
+use livesell::pipelines::claims::{Cluster, KafkaRunConfig, RunConfig, run, run_kafka};
 
 #[derive(Parser)]
 #[command(
@@ -30,14 +31,38 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Process finite JSONL inputs into decisions, dead letters, a summary and snapshots.
+    /// Process JSONL inputs or Kafka topics into decisions, dead letters, a summary and snapshots.
     Run {
         /// JSONL input files (`-` is standard input, `.gz` is decompressed).
-        #[arg(long = "input", required = true, num_args = 1..)]
+        #[arg(long = "input", num_args = 1.., required_unless_present = "source", conflicts_with = "source")]
         inputs: Vec<String>,
-        /// Output directory.
+        /// Kafka input: kafka://HOST:PORT[/TOPIC[,TOPIC…]] (default topic livesell.events).
         #[arg(long)]
-        out: PathBuf,
+        source: Option<String>,
+        /// Consumer group of the Kafka input (its commits record what the sink has flushed).
+        #[arg(long, default_value = "livesell", requires = "source")]
+        group: String,
+        /// Kafka output brokers: kafka://HOST:PORT (topics livesell.decisions, livesell.gmv,
+        /// livesell.dead-letter, livesell.orders-out).
+        #[arg(long, requires = "source")]
+        sink: Option<String>,
+        /// End a Kafka run once no partition has delivered anything for this many seconds.
+        #[arg(long, requires = "source")]
+        exit_when_idle: Option<f64>,
+        /// A Kafka partition quiet this many seconds stops holding back the others.
+        #[arg(long, default_value_t = 5.0, requires = "source")]
+        idle_timeout: f64,
+        /// timely cluster mode: how many processes, which one this is, and a file of their
+        /// HOST:PORT addresses, one per line.
+        #[arg(long, default_value_t = 1, requires = "source")]
+        processes: usize,
+        #[arg(long, default_value_t = 0)]
+        process: usize,
+        #[arg(long)]
+        hosts: Option<PathBuf>,
+        /// Output directory (required with --input).
+        #[arg(long, required_unless_present = "source")]
+        out: Option<PathBuf>,
         /// Worker threads.
         #[arg(long, default_value_t = 1)]
         workers: usize,
@@ -88,11 +113,86 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
     match cmd {
         Command::Run {
             inputs,
+            source: Some(source),
+            group,
+            sink,
+            exit_when_idle,
+            idle_timeout,
+            processes,
+            process,
+            hosts,
+            out,
+            workers,
+            allowed_lateness_ms,
+            quiet: _,
+        } => {
+            let secs = |s: f64, what: &str| {
+                Duration::try_from_secs_f64(s)
+                    .map_err(|_| anyhow::anyhow!("--{what} must be a number of seconds ≥ 0"))
+            };
+            let cluster = match (processes, hosts) {
+                (1, None) => None,
+                (n, Some(file)) => {
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("cannot read --hosts {}", file.display()))?;
+                    let hosts: Vec<String> = text
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                        .map(str::to_string)
+                        .collect();
+                    if hosts.len() != n || process >= n {
+                        anyhow::bail!(
+                            "--processes {n} --process {process}: {} lists {} address(es)",
+                            file.display(),
+                            hosts.len()
+                        );
+                    }
+                    Some(Cluster { process, hosts })
+                }
+                (_, None) => anyhow::bail!("--processes needs --hosts FILE"),
+            };
+            debug_assert!(inputs.is_empty());
+            let cfg = KafkaRunConfig {
+                source: KafkaAddress::parse(&source, Some(DEFAULT_INPUT_TOPIC))?,
+                group,
+                sink: sink
+                    .map(|s| KafkaAddress::parse(&s, None).map(|a| a.brokers))
+                    .transpose()?,
+                out: out.clone(),
+                workers,
+                allowed_lateness_ms,
+                idle_timeout: secs(idle_timeout, "idle-timeout")?,
+                exit_when_idle: exit_when_idle
+                    .map(|s| secs(s, "exit-when-idle"))
+                    .transpose()?,
+                cluster,
+            };
+            let started = Instant::now();
+            let report = run_kafka(cfg)?;
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!(
+                "livesell: {} messages, {} decisions, {} dead letters, {} sessions in {:.3}s ({:.0} events/s, peak RSS {} MiB)",
+                report.lines,
+                report.decisions,
+                report.dead_letters,
+                report.sessions,
+                secs,
+                report.lines as f64 / secs.max(1e-9),
+                peak_rss_mib(),
+            );
+            Ok(())
+        }
+        Command::Run {
+            inputs,
+            source: None,
             out,
             workers,
             allowed_lateness_ms,
             quiet,
+            ..
         } => {
+            let out = out.context("--out DIR is required with --input")?;
             let cfg = RunConfig {
                 inputs,
                 out,

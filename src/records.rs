@@ -22,15 +22,16 @@ pub enum Input {
         local: Option<Micros>,
         reject: Box<Reject>,
     },
-    /// A block was parsed: the largest `ts` it held, whether it closed the source, how many
-    /// non-blank lines it had. Sent to every worker (`target`), which folds it into the
-    /// source's watermark.
+    /// A block was parsed: the largest `ts` it held, whether it closed the source, whether the
+    /// source had been quiet for the idle timeout, how many non-blank lines it had. Sent to
+    /// every worker (`target`), which folds it into the source's watermark.
     BlockDone {
         target: u64,
         source: u32,
         block: u64,
         max: Option<Micros>,
         last: bool,
+        idle: bool,
         lines: u64,
     },
 }
@@ -80,6 +81,16 @@ pub enum Out {
     DeadLetter {
         key: OutKey,
         line: String,
+    },
+    /// An order-out record (winners to orders) of the decision with the same key.
+    Draft {
+        key: OutKey,
+        line: String,
+    },
+    /// A session seen for the first time, and the routing hash its decisions are keyed by.
+    Session {
+        hash: u64,
+        session_id: String,
     },
     Summary {
         session_id: String,

@@ -1,6 +1,7 @@
 //! Pure domain logic: claim grammar, allocation, reservations, orders, GMV. No runtime imports.
 
 pub mod decision;
+pub mod draft;
 pub mod event;
 pub mod grammar;
 pub mod order;

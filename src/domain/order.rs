@@ -8,17 +8,27 @@ use super::time::Micros;
 ///
 /// Each block reports the largest `ts` of its readable events; folding the reports in block
 /// order gives every line the watermark as it stood just before it: the fold so far, or the
-/// largest `ts` earlier in its own block, minus the allowed lateness.
+/// largest `ts` earlier in its own block, minus the allowed lateness. Block indexes need not be
+/// consecutive (a Kafka partition reports only the ticks it had something to say in): the
+/// caller folds a block only once every block below it has been reported.
 #[derive(Debug, Clone)]
 pub struct SourceClock {
     lateness: Micros,
     /// Largest `ts` over the folded blocks.
     prefix: Option<Micros>,
-    /// Blocks folded so far: the next block to fold is this one.
-    folded: u64,
-    reported: std::collections::BTreeMap<u64, Option<Micros>>,
-    /// Index of the source's closing block, once it has been reported.
-    end: Option<u64>,
+    reported: std::collections::BTreeMap<u64, BlockReport>,
+    /// The closing block has been folded: the source can produce nothing more.
+    ended: bool,
+    /// As of the last folded block, the source had been quiet for the idle timeout (SPEC 2:
+    /// it does not hold back the minimum watermark).
+    idle: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct BlockReport {
+    max: Option<Micros>,
+    last: bool,
+    idle: bool,
 }
 
 impl SourceClock {
@@ -26,23 +36,24 @@ impl SourceClock {
         SourceClock {
             lateness,
             prefix: None,
-            folded: 0,
             reported: Default::default(),
-            end: None,
+            ended: false,
+            idle: false,
         }
     }
 
-    /// Block `block` holds events up to `max`; `last` marks the closing block of the source.
-    pub fn report(&mut self, block: u64, max: Option<Micros>, last: bool) {
-        self.reported.insert(block, max);
-        if last {
-            self.end = Some(block);
-        }
+    /// Block `block` holds events up to `max`; `last` marks the closing block of the source;
+    /// `idle` says the source had been quiet for the idle timeout when the block was cut.
+    pub fn report(&mut self, block: u64, max: Option<Micros>, last: bool, idle: bool) {
+        self.reported.insert(block, BlockReport { max, last, idle });
     }
 
-    /// The next block to fold, if it has been reported.
+    /// The lowest reported block not folded yet.
     pub fn next_block(&self) -> Option<u64> {
-        (!self.finished() && self.reported.contains_key(&self.folded)).then_some(self.folded)
+        if self.ended {
+            return None;
+        }
+        self.reported.keys().next().copied()
     }
 
     /// Effective time and lateness of an event of the next block, given the largest `ts` of
@@ -60,20 +71,22 @@ impl SourceClock {
 
     /// Folds the next block into the watermark.
     pub fn fold(&mut self) {
-        if let Some(max) = self.reported.remove(&self.folded) {
-            self.prefix = self.prefix.max(max);
+        if let Some((_, r)) = self.reported.pop_first() {
+            self.prefix = self.prefix.max(r.max);
+            self.ended |= r.last;
+            // A block with events is never idle; a quiet source stays idle until it speaks.
+            self.idle = r.idle && r.max.is_none();
         }
-        self.folded += 1;
     }
 
     pub fn finished(&self) -> bool {
-        self.end.is_some_and(|e| self.folded > e)
+        self.ended
     }
 
-    /// The least effective time this source can still produce: `None` once it has ended,
-    /// `Some(Micros::MIN)` before it delivered anything.
+    /// The least effective time this source can still produce: `None` once it has ended or
+    /// while it is idle, `Some(Micros::MIN)` before it delivered anything.
     pub fn floor(&self) -> Option<Micros> {
-        if self.finished() {
+        if self.ended || self.idle {
             None
         } else {
             Some(self.watermark_before(None).unwrap_or(Micros::MIN))
@@ -85,6 +98,42 @@ impl SourceClock {
 /// every source has ended, everything is final).
 pub fn final_below(clocks: &[SourceClock]) -> Option<Micros> {
     clocks.iter().filter_map(SourceClock::floor).min()
+}
+
+/// The offsets of one partition that a flushed bound covers, for the consumer group's commit.
+///
+/// The partition is read in offset order by one worker, so its watermark, and every message's
+/// effective time (the key time of the decisions it causes, SPEC 2), is known as it is read. Once
+/// every decision keyed below `bound` has reached the sink, each message before the first one
+/// whose effective time is not below `bound` has had its decisions flushed.
+#[derive(Debug, Default, Clone)]
+pub struct CommitTrack {
+    running_max: Option<Micros>,
+    unflushed: std::collections::VecDeque<(u64, Micros)>,
+    next: u64,
+}
+
+impl CommitTrack {
+    /// A message read at `offset`: an event stamped `ts`, or (`None`) a reject.
+    pub fn read(&mut self, offset: u64, ts: Option<Micros>, lateness: Micros) {
+        let watermark = self.running_max.map(|m| m - lateness);
+        let eff = match (ts, watermark) {
+            (Some(t), Some(w)) if t < w => w,
+            (Some(t), _) => t,
+            (None, w) => w.unwrap_or(0).max(0),
+        };
+        self.running_max = self.running_max.max(ts);
+        self.unflushed.push_back((offset, eff));
+        self.next = offset + 1;
+    }
+
+    /// The offset to commit once every decision keyed below `bound` is flushed.
+    pub fn covered(&mut self, bound: Micros) -> u64 {
+        while self.unflushed.front().is_some_and(|(_, eff)| *eff < bound) {
+            self.unflushed.pop_front();
+        }
+        self.unflushed.front().map_or(self.next, |(o, _)| *o)
+    }
 }
 
 /// Where an event stands in its session's replay: `(effective ts, type rank, arrival)`.
@@ -152,23 +201,55 @@ mod tests {
     fn late_events_take_the_watermark() {
         let mut c = SourceClock::new(2_000);
         // Block 0: 10_000 then 8_500, 8_000, 7_999 (late against 10_000 − 2_000).
-        c.report(0, Some(10_000), false);
+        c.report(0, Some(10_000), false, false);
         assert_eq!(c.next_block(), Some(0));
         assert_eq!(c.admit(10_000, None), (10_000, false));
         assert_eq!(c.admit(8_000, Some(10_000)), (8_000, false));
         assert_eq!(c.admit(7_999, Some(10_000)), (8_000, true));
         c.fold();
         assert_eq!(c.floor(), Some(8_000));
-        // Block 1 was not reported yet: nothing more can be folded.
+        // Nothing more was reported yet: nothing more can be folded.
         assert_eq!(c.next_block(), None);
-        c.report(1, None, false);
-        c.report(2, None, true);
+        c.report(1, None, false, false);
+        c.report(3, None, true, false);
+        assert_eq!(c.next_block(), Some(1));
         assert_eq!(c.admit(1, None), (8_000, true));
         c.fold();
         c.fold();
         assert!(c.finished());
         assert_eq!(c.floor(), None);
         assert_eq!(final_below(&[c, SourceClock::new(5)]), Some(Micros::MIN));
+    }
+
+    #[test]
+    fn an_idle_source_leaves_the_minimum_until_it_speaks() {
+        let mut busy = SourceClock::new(0);
+        let mut quiet = SourceClock::new(0);
+        busy.report(0, Some(50), false, false);
+        busy.fold();
+        assert_eq!(
+            final_below(&[busy.clone(), quiet.clone()]),
+            Some(Micros::MIN)
+        );
+        quiet.report(4, None, false, true);
+        quiet.fold();
+        assert_eq!(final_below(&[busy.clone(), quiet.clone()]), Some(50));
+        quiet.report(9, Some(20), false, true);
+        quiet.fold();
+        assert_eq!(final_below(&[busy, quiet]), Some(20));
+    }
+
+    #[test]
+    fn commits_stop_at_the_first_message_not_yet_flushed() {
+        let mut t = CommitTrack::default();
+        t.read(10, Some(5_000), 1_000);
+        t.read(11, Some(9_000), 1_000);
+        t.read(12, Some(3_000), 1_000); // late: effective time 8_000
+        t.read(13, None, 1_000); // a reject, keyed at the watermark 8_000
+        assert_eq!(t.covered(5_000), 10);
+        assert_eq!(t.covered(8_000), 11);
+        assert_eq!(t.covered(9_000), 11);
+        assert_eq!(t.covered(9_001), 14);
     }
 
     fn k(source: u32, position: u64) -> ReplayKey {

@@ -166,6 +166,11 @@ impl Session {
     }
 
     /// Counted by the pipeline, which drops redeliveries before they reach the session.
+    /// The currency of the product a sku belongs to, as the run sheet stands now.
+    pub fn currency_of(&self, sku: &str) -> Option<&str> {
+        self.sheet.owner_of(sku)?.currency.as_deref()
+    }
+
     pub fn count_redelivery(&mut self) {
         self.stats.redeliveries += 1;
     }

@@ -1,4 +1,5 @@
 //! Connectors: transports that move bytes in and out; formats live in `domain::event`.
 
+pub mod kafka;
 pub mod lines;
 pub mod snapshot;

@@ -10,6 +10,7 @@ use timely::dataflow::operators::Capability;
 use timely::dataflow::operators::generic::Operator;
 
 use crate::domain::decision::{Body as DBody, ClaimOutcome, Decision, OrderOutcome};
+use crate::domain::draft::draft_line;
 use crate::domain::event::{Body, Event};
 use crate::domain::order::{ReplayKey, SourceClock, final_below, order_ties};
 use crate::domain::session::Session;
@@ -103,6 +104,11 @@ struct Engine {
     lines: u64,
     first_worker: bool,
     metric_sums: MetricSums,
+    /// The highest bound released so far. An idle source that speaks again may bring events
+    /// below it; they are applied at this bound instead, as late events (schemas/README.md).
+    released: Option<i64>,
+    /// Emit an order-out record for every reservation change (winners to orders).
+    drafts: bool,
 }
 
 enum Stashed {
@@ -132,6 +138,12 @@ impl Engine {
                 for item in self.stash.remove(&(s as u32, b)).unwrap_or_default() {
                     match item {
                         Stashed::Event { line, local, event } => {
+                            if !self.sessions.contains_key(&event.session_id) {
+                                out.push(Out::Session {
+                                    hash: session_hash(&event.session_id),
+                                    session_id: event.session_id.clone(),
+                                });
+                            }
                             let slot = slot(&mut self.sessions, &event.session_id);
                             if let Some(k) = event.dedupe_key() {
                                 let mut h = std::hash::DefaultHasher::new();
@@ -141,7 +153,10 @@ impl Engine {
                                     continue;
                                 }
                             }
-                            let (eff, late) = self.clocks[s].admit(event.ts, local);
+                            let (mut eff, mut late) = self.clocks[s].admit(event.ts, local);
+                            if let Some(r) = self.released.filter(|r| eff < *r) {
+                                (eff, late) = (r, true);
+                            }
                             let key = ReplayKey {
                                 eff,
                                 rank: event.type_rank(),
@@ -163,6 +178,10 @@ impl Engine {
 
     /// Applies every pending event whose effective time is below `bound` (all when `None`).
     fn release(&mut self, bound: Option<i64>, out: &mut Vec<Out>) {
+        if let Some(b) = bound {
+            self.released = self.released.max(Some(b));
+        }
+        let bound = bound.map(|b| b.max(self.released.unwrap_or(b)));
         let mut group: Vec<Pending> = Vec::new();
         loop {
             let Some(Reverse(head)) = self.pending.peek() else {
@@ -205,6 +224,8 @@ impl Engine {
                     start += n;
                 }
             }
+            // Whatever comes later (a source back from idle) is ordered after what went out.
+            self.released = self.released.max(Some(eff));
             for p in group.drain(..) {
                 self.apply(p, out);
             }
@@ -221,8 +242,17 @@ impl Engine {
         let mut counted_claim = false;
         for d in &self.decisions {
             slot.seq += 1;
+            let key = (p.key.eff, slot.order, slot.seq, 0);
+            if self.drafts {
+                if let DBody::Reservation(r) = &d.body {
+                    let currency = slot.session.currency_of(&r.sku);
+                    if let Some(line) = draft_line(sid, d, currency) {
+                        out.push(Out::Draft { key, line });
+                    }
+                }
+            }
             out.push(Out::Decision {
-                key: (p.key.eff, slot.order, slot.seq, 0),
+                key,
                 line: d.to_json(sid),
             });
             metrics(sid, d, opens_claim && !counted_claim, &mut self.metric_sums);
@@ -440,11 +470,21 @@ mod base64_lite {
 pub trait ApplyClaims<'scope> {
     /// Routes events to their session's worker and applies them once final; emits decisions,
     /// dead letters, metric additions, release marks, and each session's summary at the end.
-    fn apply_claims(self, sources: usize, lateness_us: i64) -> Stream<'scope, u64, Vec<Out>>;
+    fn apply_claims(
+        self,
+        sources: usize,
+        lateness_us: i64,
+        drafts: bool,
+    ) -> Stream<'scope, u64, Vec<Out>>;
 }
 
 impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
-    fn apply_claims(self, sources: usize, lateness_us: i64) -> Stream<'scope, u64, Vec<Out>> {
+    fn apply_claims(
+        self,
+        sources: usize,
+        lateness_us: i64,
+        drafts: bool,
+    ) -> Stream<'scope, u64, Vec<Out>> {
         self.unary_frontier(Exchange::new(route), "ApplyClaims", move |_cap, _info| {
             let mut engine = Engine {
                 sessions: FxHashMap::default(),
@@ -456,6 +496,8 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
                 lines: 0,
                 first_worker: false,
                 metric_sums: MetricSums::default(),
+                released: None,
+                drafts,
             };
             let mut held: Option<Capability<u64>> = None;
             let mut marked: Option<u64> = None;
@@ -497,11 +539,12 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
                                     block,
                                     max,
                                     last,
+                                    idle,
                                     lines,
                                 } => {
                                     engine.first_worker |= target == 0;
                                     engine.lines += lines;
-                                    engine.clocks[source as usize].report(block, max, last);
+                                    engine.clocks[source as usize].report(block, max, last, idle);
                                 }
                             }
                         }

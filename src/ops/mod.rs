@@ -4,5 +4,6 @@ pub mod apply_claims;
 pub mod maintain_metrics;
 pub mod rank_claimants;
 pub mod read_events;
+pub mod read_kafka;
 pub mod select_updates;
 pub mod write_outputs;

@@ -44,34 +44,14 @@ impl SourceHand {
                 return;
             }
             lines += 1;
-            match parse_line(bytes) {
-                Ok(event) => {
-                    let ts = event.ts;
-                    out.push(Input::Event {
-                        source: self.index,
-                        block: b.index,
-                        line,
-                        local,
-                        event: Box::new(event),
-                    });
-                    local = local.max(Some(ts));
-                }
-                Err(e) => out.push(Input::Reject {
-                    block: b.index,
-                    local,
-                    reject: Box::new(Reject {
-                        source: self.name.clone(),
-                        source_index: self.index,
-                        line,
-                        offset,
-                        reason: e.reason.to_string(),
-                        detail: e.detail,
-                        session_id: e.session_id,
-                        ts: e.ts,
-                        raw: bytes.to_vec(),
-                    }),
-                }),
-            }
+            read_record(
+                (self.index, &self.name),
+                b.index,
+                (line, offset),
+                bytes,
+                &mut local,
+                out,
+            );
         });
         if let Some(e) = &b.error {
             eprintln!(
@@ -87,8 +67,55 @@ impl SourceHand {
                 block: b.index,
                 max: local,
                 last: b.last,
+                idle: false,
                 lines,
             });
+        }
+    }
+}
+
+/// Parses one record of source `(index, name)` in block `block` at `(position, offset)`: an
+/// event, or a reject carrying the raw bytes. `local` is the largest `ts` read so far in the
+/// block (SPEC 2's watermark inside a block); Kafka's source shares this with the file source.
+/// Returns the event's `ts`, or `None` for a reject.
+pub fn read_record(
+    (index, name): (u32, &str),
+    block: u64,
+    (position, offset): (u64, u64),
+    bytes: &[u8],
+    local: &mut Option<i64>,
+    out: &mut Vec<Input>,
+) -> Option<i64> {
+    match parse_line(bytes) {
+        Ok(event) => {
+            let ts = event.ts;
+            out.push(Input::Event {
+                source: index,
+                block,
+                line: position,
+                local: *local,
+                event: Box::new(event),
+            });
+            *local = (*local).max(Some(ts));
+            Some(ts)
+        }
+        Err(e) => {
+            out.push(Input::Reject {
+                block,
+                local: *local,
+                reject: Box::new(Reject {
+                    source: name.to_string(),
+                    source_index: index,
+                    line: position,
+                    offset,
+                    reason: e.reason.to_string(),
+                    detail: e.detail,
+                    session_id: e.session_id,
+                    ts: e.ts,
+                    raw: bytes.to_vec(),
+                }),
+            });
+            None
         }
     }
 }

@@ -1,18 +1,27 @@
-//! The sink: decisions, dead letters, the summary and snapshots, written by worker 0 in key order.
+//! The sink: decisions, dead letters, order drafts, the summary and snapshots, handed by worker 0 in key order to files and/or Kafka.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
 
 use rustc_hash::FxHashMap;
 use timely::dataflow::Stream;
 use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::operators::generic::Operator;
 
+use crate::domain::decision::JsonObject;
+use crate::io::kafka::{
+    DEAD_LETTER_TOPIC, DECISIONS_TOPIC, GMV_TOPIC, KafkaSink, ORDERS_OUT_TOPIC,
+};
 use crate::io::snapshot::{GmvMinuteRow, claimants_batch, gmv_minute_batch, write_parquet};
+use crate::ops::read_kafka::KafkaShared;
 use crate::records::{Claimant, Metric, MetricKey, Out, OutKey};
 
 /// What the writer saw, for the command line to print.
@@ -27,15 +36,142 @@ pub struct RunReport {
 }
 
 /// How long written decisions may sit in the buffer: a tail of `decisions.jsonl` sees them soon.
-const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(2);
+const FLUSH_EVERY: Duration = Duration::from_millis(2);
+/// How often the Kafka sink waits for the broker's acknowledgements and commits the group.
+const COMMIT_EVERY: Duration = Duration::from_millis(200);
+/// How often the GMV ticker is updated.
+const TICK_EVERY: Duration = Duration::from_millis(100);
 
-struct Writer {
+/// Where the outputs go: files under a directory, Kafka topics, or both.
+#[derive(Clone, Default)]
+pub struct Targets {
+    pub out_dir: Option<PathBuf>,
+    pub kafka: Option<KafkaTarget>,
+}
+
+#[derive(Clone)]
+pub struct KafkaTarget {
+    pub brokers: String,
+    /// Where the input partitions live: the group commits there.
+    pub commit_brokers: String,
+    pub group: String,
+    /// Decisions keyed below this reached the sink in an earlier run (the group's commit).
+    pub resume_below: Option<i64>,
+    pub shared: Arc<KafkaShared>,
+}
+
+impl Targets {
+    fn describe(&self) -> String {
+        match (&self.out_dir, &self.kafka) {
+            (Some(d), _) => d.display().to_string(),
+            (None, Some(k)) => format!("kafka://{}", k.brokers),
+            (None, None) => "nowhere".into(),
+        }
+    }
+}
+
+struct Files {
     out_dir: PathBuf,
-    last_flush: std::time::Instant,
     decisions: BufWriter<File>,
     dead: BufWriter<File>,
+    last_flush: Instant,
+}
+
+impl Files {
+    fn open(out_dir: &PathBuf) -> std::io::Result<Files> {
+        std::fs::create_dir_all(out_dir)?;
+        let open =
+            |n: &str| File::create(out_dir.join(n)).map(|f| BufWriter::with_capacity(1 << 20, f));
+        Ok(Files {
+            decisions: open("decisions.jsonl")?,
+            dead: open("dead_letter.jsonl")?,
+            out_dir: out_dir.clone(),
+            last_flush: Instant::now(),
+        })
+    }
+}
+
+struct KafkaOut {
+    sink: KafkaSink,
+    target: KafkaTarget,
+    /// The writer's release bound: every decision keyed below it has been handed over.
+    bound: Option<i64>,
+    /// The largest key time handed over (or skipped as sent by an earlier run).
+    max_key: Option<i64>,
+    last_commit: Instant,
+    last_tick: Instant,
+    /// Per session: GMV cents, units, claims, summed from the maintained `gmv_minute` totals.
+    ticker: BTreeMap<String, [i64; 3]>,
+    dirty: BTreeSet<String>,
+}
+
+impl KafkaOut {
+    fn already_sent(&self, key: &OutKey) -> bool {
+        self.target.resume_below.is_some_and(|r| key.0 < r)
+    }
+
+    /// The bound to commit: every decision keyed below it has reached the broker. A bound of
+    /// "everything" (all sources idle or ended) is narrowed to what was actually handed over,
+    /// so that a later run still sends what comes after.
+    fn commit_bound(&self) -> Option<i64> {
+        match self.bound {
+            Some(b) if b < i64::MAX => Some(b),
+            _ => self.max_key.map(|k| k + 1),
+        }
+    }
+
+    fn commit(&mut self, force: bool) -> anyhow::Result<()> {
+        if !force && self.last_commit.elapsed() < COMMIT_EVERY {
+            return Ok(());
+        }
+        self.last_commit = Instant::now();
+        self.sink.flush(Duration::from_secs(60))?;
+        if let Some(b) = self.commit_bound() {
+            let offsets = self.target.shared.covered(b);
+            self.sink.commit(&offsets, b)?;
+        }
+        Ok(())
+    }
+
+    fn tick(&mut self, force: bool) -> anyhow::Result<()> {
+        if self.dirty.is_empty() || (!force && self.last_tick.elapsed() < TICK_EVERY) {
+            return Ok(());
+        }
+        self.last_tick = Instant::now();
+        // While a restarted run replays what an earlier one sent, the ticker stays quiet.
+        if self
+            .max_key
+            .is_some_and(|k| self.target.resume_below.is_some_and(|r| k < r))
+        {
+            self.dirty.clear();
+            return Ok(());
+        }
+        for session in std::mem::take(&mut self.dirty) {
+            let [gmv, units, claims] = self.ticker.get(&session).copied().unwrap_or_default();
+            let mut o = JsonObject::new();
+            o.str("session_id", &session);
+            if let Some(k) = self.max_key {
+                o.ts("as_of", k);
+            }
+            o.num("gmv_cents", gmv as i128);
+            o.num("units", units as i128);
+            o.num("claims", claims as i128);
+            self.sink
+                .send(GMV_TOPIC, Some(&session), o.finish().as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+struct Writer {
+    targets: Targets,
+    files: Option<Files>,
+    kafka: Option<KafkaOut>,
     pending_decisions: Vec<(OutKey, String)>,
     pending_dead: Vec<(OutKey, String)>,
+    pending_drafts: Vec<(OutKey, String)>,
+    /// Session ids by the routing hash their decisions are keyed with (Kafka message keys).
+    sessions: FxHashMap<u64, String>,
     summaries: BTreeMap<String, String>,
     totals: FxHashMap<(MetricKey, i64), i64>,
     ranked: FxHashMap<(String, u64, Claimant), i64>,
@@ -43,21 +179,38 @@ struct Writer {
 }
 
 impl Writer {
-    fn open(out_dir: PathBuf, report: Rc<RefCell<RunReport>>) -> std::io::Result<Writer> {
-        std::fs::create_dir_all(&out_dir)?;
-        let open =
-            |n: &str| File::create(out_dir.join(n)).map(|f| BufWriter::with_capacity(1 << 20, f));
+    fn open(targets: Targets, report: Rc<RefCell<RunReport>>) -> anyhow::Result<Writer> {
+        let files = match &targets.out_dir {
+            Some(d) => {
+                Some(Files::open(d).with_context(|| format!("cannot write {}", d.display()))?)
+            }
+            None => None,
+        };
+        let kafka = match &targets.kafka {
+            Some(t) => Some(KafkaOut {
+                sink: KafkaSink::open(&t.brokers, &t.commit_brokers, &t.group)?,
+                target: t.clone(),
+                bound: None,
+                max_key: None,
+                last_commit: Instant::now(),
+                last_tick: Instant::now(),
+                ticker: BTreeMap::new(),
+                dirty: BTreeSet::new(),
+            }),
+            None => None,
+        };
         Ok(Writer {
-            decisions: open("decisions.jsonl")?,
-            dead: open("dead_letter.jsonl")?,
-            out_dir,
+            targets,
+            files,
+            kafka,
             pending_decisions: Vec::new(),
             pending_dead: Vec::new(),
+            pending_drafts: Vec::new(),
+            sessions: FxHashMap::default(),
             summaries: BTreeMap::new(),
             totals: FxHashMap::default(),
             ranked: FxHashMap::default(),
             report,
-            last_flush: std::time::Instant::now(),
         })
     }
 
@@ -65,11 +218,20 @@ impl Writer {
         match o {
             Out::Decision { key, line } => self.pending_decisions.push((key, line)),
             Out::DeadLetter { key, line } => self.pending_dead.push((key, line)),
+            Out::Draft { key, line } => self.pending_drafts.push((key, line)),
+            Out::Session { hash, session_id } => {
+                self.sessions.insert(hash, session_id);
+            }
             Out::Summary { session_id, json } => {
                 self.summaries.insert(session_id, json);
             }
             Out::MetricTotal { key, total, diff } => {
                 let key = *key;
+                if let Some(k) = &mut self.kafka {
+                    let sums = k.ticker.entry(key.session_id.clone()).or_default();
+                    sums[key.metric as usize] += total * diff;
+                    k.dirty.insert(key.session_id.clone());
+                }
                 let e = self.totals.entry((key.clone(), total)).or_default();
                 *e += diff;
                 if *e == 0 {
@@ -95,26 +257,55 @@ impl Writer {
         }
     }
 
-    /// Writes every buffered line whose key time is below `bound` (all when `None`), in key order.
-    fn flush_below(&mut self, bound: Option<i64>) -> std::io::Result<()> {
+    /// Hands over every buffered record whose key time is below `bound` (all when `None`), in
+    /// key order: to the files, and to Kafka (unless an earlier run sent it already).
+    fn flush_below(&mut self, bound: Option<i64>) -> anyhow::Result<()> {
         let below = |k: &OutKey| bound.is_none_or(|b| k.0 < b);
-        let n = flush(&mut self.pending_decisions, &mut self.decisions, below)?;
-        let d = flush(&mut self.pending_dead, &mut self.dead, below)?;
-        if n + d > 0 && self.last_flush.elapsed() >= FLUSH_EVERY {
-            self.decisions.flush()?;
-            self.dead.flush()?;
-            self.last_flush = std::time::Instant::now();
+        let decisions = take_ready(&mut self.pending_decisions, below);
+        let dead = take_ready(&mut self.pending_dead, below);
+        let drafts = take_ready(&mut self.pending_drafts, below);
+        if let Some(f) = &mut self.files {
+            write_lines(&decisions, &mut f.decisions)?;
+            write_lines(&dead, &mut f.dead)?;
+            if !(decisions.is_empty() && dead.is_empty()) && f.last_flush.elapsed() >= FLUSH_EVERY {
+                f.decisions.flush()?;
+                f.dead.flush()?;
+                f.last_flush = Instant::now();
+            }
+        }
+        if let Some(k) = &mut self.kafka {
+            for (topic, records) in [
+                (DECISIONS_TOPIC, &decisions),
+                (DEAD_LETTER_TOPIC, &dead),
+                (ORDERS_OUT_TOPIC, &drafts),
+            ] {
+                for (key, line) in records.iter() {
+                    if !k.already_sent(key) {
+                        // Rejects carry no trustworthy session: their messages have no key.
+                        let session = self.sessions.get(&key.1).map(String::as_str);
+                        k.sink.send(topic, session, line.as_bytes())?;
+                    }
+                }
+            }
+            for records in [&decisions, &dead] {
+                k.max_key = k.max_key.max(records.last().map(|(key, _)| key.0));
+            }
+            k.bound = k.bound.max(Some(bound.unwrap_or(i64::MAX)));
+            k.tick(false)?;
+            k.commit(false)?;
         }
         let mut r = self.report.borrow_mut();
-        r.decisions += n;
-        r.dead_letters += d;
+        r.decisions += decisions.len() as u64;
+        r.dead_letters += dead.len() as u64;
         Ok(())
     }
 
     fn finish(&mut self) -> anyhow::Result<()> {
         self.flush_below(None)?;
-        self.decisions.flush()?;
-        self.dead.flush()?;
+        if let Some(k) = &mut self.kafka {
+            k.tick(true)?;
+            k.commit(true)?;
+        }
         let dead = self.report.borrow().dead_letters;
         let lines = self.report.borrow().lines;
         // summary.json is keyed by session, as SPEC 4 lays it out ("per session {...}"); the
@@ -131,7 +322,15 @@ impl Writer {
         json.push('}');
         let pretty =
             serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&json)?)?;
-        std::fs::write(self.out_dir.join("summary.json"), &pretty)?;
+        self.report.borrow_mut().sessions = self.summaries.len() as u64;
+        self.report.borrow_mut().summary_json = pretty.clone();
+        let Some(f) = &mut self.files else {
+            return Ok(());
+        };
+        f.decisions.flush()?;
+        f.dead.flush()?;
+        let out_dir = f.out_dir.clone();
+        std::fs::write(out_dir.join("summary.json"), &pretty)?;
         let run = serde_json::json!({
             "events_in": lines,
             "dead_letters": dead,
@@ -139,11 +338,9 @@ impl Writer {
             "sessions": self.summaries.len(),
         });
         std::fs::write(
-            self.out_dir.join("run.json"),
+            out_dir.join("run.json"),
             serde_json::to_string_pretty(&run)?,
         )?;
-        self.report.borrow_mut().sessions = self.summaries.len() as u64;
-        self.report.borrow_mut().summary_json = pretty;
 
         let mut cells: BTreeMap<(String, i64, String, String), GmvMinuteRow> = BTreeMap::new();
         for (key, total) in self.totals.keys() {
@@ -168,7 +365,7 @@ impl Writer {
             }
         }
         let rows: Vec<GmvMinuteRow> = cells.into_values().collect();
-        let snapshots = self.out_dir.join("snapshots");
+        let snapshots = out_dir.join("snapshots");
         write_parquet(&snapshots, "gmv_minute", &gmv_minute_batch(&rows)?)?;
         let mut ranked: Vec<(String, u64, Claimant)> = self.ranked.keys().cloned().collect();
         ranked.sort_by(|a, b| (&a.0, &a.2.sku, a.1).cmp(&(&b.0, &b.2.sku, b.1)));
@@ -177,34 +374,38 @@ impl Writer {
     }
 }
 
-fn flush(
+/// The buffered records whose keys `below` accepts, in key order; the rest stay, unsorted.
+fn take_ready(
     pending: &mut Vec<(OutKey, String)>,
-    w: &mut BufWriter<File>,
     below: impl Fn(&OutKey) -> bool,
-) -> std::io::Result<u64> {
+) -> Vec<(OutKey, String)> {
     if pending.is_empty() {
-        return Ok(0);
+        return Vec::new();
     }
-    // Sort only what is ready: the rest waits, unsorted, for a later bound.
     let (mut ready, rest): (Vec<_>, Vec<_>) = std::mem::take(pending)
         .into_iter()
         .partition(|(k, _)| below(k));
     *pending = rest;
     ready.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for (_, line) in &ready {
+    ready
+}
+
+fn write_lines(lines: &[(OutKey, String)], w: &mut BufWriter<File>) -> std::io::Result<()> {
+    for (_, line) in lines {
         w.write_all(line.as_bytes())?;
         w.write_all(b"\n")?;
     }
-    Ok(ready.len() as u64)
+    Ok(())
 }
 
 pub trait WriteOutputs {
-    /// Gathers every output on worker 0 and writes `out_dir`; `report` is filled in as it goes.
-    fn write_outputs(self, out_dir: PathBuf, report: Rc<RefCell<RunReport>>, is_writer: bool);
+    /// Gathers every output on worker 0 and hands it to `targets`; `report` is filled in as it
+    /// goes.
+    fn write_outputs(self, targets: Targets, report: Rc<RefCell<RunReport>>, is_writer: bool);
 }
 
 impl<'scope> WriteOutputs for Stream<'scope, u64, Vec<Out>> {
-    fn write_outputs(self, out_dir: PathBuf, report: Rc<RefCell<RunReport>>, is_writer: bool) {
+    fn write_outputs(self, targets: Targets, report: Rc<RefCell<RunReport>>, is_writer: bool) {
         let mut writer: Option<Writer> = None;
         // Only worker 0 owns the files; the exchange sends nothing to the others.
         let mut failed = !is_writer;
@@ -216,12 +417,11 @@ impl<'scope> WriteOutputs for Stream<'scope, u64, Vec<Out>> {
             "WriteOutputs",
             move |(input, frontier)| {
                 if writer.is_none() && !failed {
-                    match Writer::open(out_dir.clone(), report.clone()) {
+                    match Writer::open(targets.clone(), report.clone()) {
                         Ok(w) => writer = Some(w),
                         Err(e) => {
                             failed = true;
-                            report.borrow_mut().error =
-                                Some(format!("cannot write {}: {e}", out_dir.display()));
+                            report.borrow_mut().error = Some(format!("{e:#}"));
                         }
                     }
                 }
@@ -251,7 +451,7 @@ impl<'scope> WriteOutputs for Stream<'scope, u64, Vec<Out>> {
                 marks.retain(|(t, _)| f.is_some_and(|f| *t >= f));
                 let result = match f {
                     Some(_) => match bound {
-                        Some(b) => w.flush_below(Some(b)).map_err(anyhow::Error::from),
+                        Some(b) => w.flush_below(Some(b)),
                         None => Ok(()),
                     },
                     None if !done => {
@@ -261,8 +461,14 @@ impl<'scope> WriteOutputs for Stream<'scope, u64, Vec<Out>> {
                     None => Ok(()),
                 };
                 if let Err(e) = result {
-                    report.borrow_mut().error =
-                        Some(format!("writing {}: {e:#}", out_dir.display()));
+                    let message = format!("writing to {}: {e:#}", w.targets.describe());
+                    if w.kafka.is_some() {
+                        // A stream never ends by itself: stop here, uncommitted, so that a
+                        // restart sends again what did not reach the broker.
+                        eprintln!("livesell: {message}");
+                        std::process::exit(1);
+                    }
+                    report.borrow_mut().error = Some(message);
                     writer = None;
                     failed = true;
                 }

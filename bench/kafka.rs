@@ -1,0 +1,341 @@
+//! Kafka benchmarks against a running broker: events/s decided next to a bare consumer, and produce-to-decision latency.
+//!
+//! `cargo run --release --example kafka -- throughput --broker 127.0.0.1:9092 --show FILE`
+//! produces the show to a fresh topic, then times a bare rdkafka consumer reading it and
+//! `livesell run --source … --sink … --exit-when-idle` deciding it (1 and 2 workers).
+//! `cargo run --release --example kafka -- latency --broker 127.0.0.1:9092 --rate 20000` streams
+//! `sold` comments stamped with the wall clock and measures until each claim decision is readable
+//! on the decisions topic (hdrhistogram p50/p99/p999). The broker needs the topics to exist (the
+//! commands create them with `tansu topic create` when `--tansu` is given).
+
+use std::collections::HashMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use clap::{Parser, Subcommand};
+use hdrhistogram::Histogram;
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+
+#[derive(Parser)]
+struct Args {
+    #[command(subcommand)]
+    what: What,
+    /// Broker HOST:PORT.
+    #[arg(long, global = true, default_value = "127.0.0.1:9092")]
+    broker: String,
+    /// The tansu binary, to create topics (else they must exist).
+    #[arg(long, global = true)]
+    tansu: Option<String>,
+    /// The livesell binary (default: next to this example).
+    #[arg(long, global = true)]
+    bin: Option<String>,
+    /// Partitions of the input topic.
+    #[arg(long, global = true, default_value_t = 8)]
+    partitions: u32,
+}
+
+#[derive(Subcommand)]
+enum What {
+    Throughput {
+        /// A JSONL show (livesell gen).
+        #[arg(long)]
+        show: String,
+    },
+    Latency {
+        #[arg(long, default_value_t = 20_000)]
+        rate: u64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        #[arg(long, default_value_t = 2000)]
+        allowed_lateness_ms: u64,
+    },
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn producer(broker: &str) -> anyhow::Result<ThreadedProducer<DefaultProducerContext>> {
+    Ok(ClientConfig::new()
+        .set("bootstrap.servers", broker)
+        .set("linger.ms", "5")
+        .set("batch.num.messages", "10000")
+        .set("queue.buffering.max.messages", "2000000")
+        .set("queue.buffering.max.kbytes", "2097151")
+        .create()?)
+}
+
+fn send(p: &ThreadedProducer<DefaultProducerContext>, topic: &str, key: &str, value: &str) {
+    let mut r = BaseRecord::to(topic).key(key).payload(value);
+    loop {
+        match p.send(r) {
+            Ok(()) => return,
+            Err((_, back)) => {
+                r = back;
+                std::thread::sleep(Duration::from_micros(500));
+            }
+        }
+    }
+}
+
+fn create_topics(args: &Args, prefix: &str) -> anyhow::Result<()> {
+    let Some(tansu) = &args.tansu else {
+        return Ok(());
+    };
+    for (t, n) in [
+        (format!("{prefix}events"), args.partitions),
+        ("livesell.decisions".to_string(), 8),
+        ("livesell.gmv".to_string(), 1),
+        ("livesell.dead-letter".to_string(), 1),
+        ("livesell.orders-out".to_string(), 8),
+    ] {
+        // An existing topic is fine: the command's failure is ignored.
+        let _ = Command::new(tansu)
+            .args(["topic", "create", &t, "--partitions", &n.to_string()])
+            .args(["--broker", &format!("tcp://{}", args.broker)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()?;
+    }
+    Ok(())
+}
+
+fn livesell_bin(args: &Args) -> String {
+    args.bin.clone().unwrap_or_else(|| {
+        let exe = std::env::current_exe().expect("current exe");
+        exe.parent()
+            .and_then(|p| p.parent())
+            .map(|p| p.join("livesell"))
+            .expect("target dir")
+            .display()
+            .to_string()
+    })
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    match &args.what {
+        What::Throughput { show } => throughput(&args, show),
+        What::Latency {
+            rate,
+            seconds,
+            workers,
+            allowed_lateness_ms,
+        } => latency(&args, *rate, *seconds, *workers, *allowed_lateness_ms),
+    }
+}
+
+fn throughput(args: &Args, show: &str) -> anyhow::Result<()> {
+    let run = std::process::id();
+    let prefix = format!("bench{run}.");
+    let topic = format!("{prefix}events");
+    create_topics(args, &prefix)?;
+    let text = std::fs::read_to_string(show)?;
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let p = producer(&args.broker)?;
+    let t = Instant::now();
+    for l in &lines {
+        let key = l
+            .split("\"session_id\":\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or("");
+        send(&p, &topic, key, l);
+    }
+    p.flush(Duration::from_secs(300))?;
+    println!(
+        "produced {} events to {topic} ({} partitions) in {:.2}s",
+        lines.len(),
+        args.partitions,
+        t.elapsed().as_secs_f64()
+    );
+
+    // A bare consumer: read every message of the topic, nothing else.
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &args.broker)
+        .set("group.id", format!("bare{run}"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .set("queued.min.messages", "200000")
+        .create()?;
+    consumer.subscribe(&[&topic])?;
+    let t = Instant::now();
+    let mut n = 0usize;
+    let mut bytes = 0usize;
+    while n < lines.len() {
+        if let Some(m) = consumer.poll(Duration::from_millis(100)) {
+            bytes += m?.payload().map_or(0, <[u8]>::len);
+            n += 1;
+        }
+    }
+    let bare = t.elapsed().as_secs_f64();
+    println!(
+        "bare rdkafka consumer: {n} messages ({} MB) in {bare:.2}s = {:.0} events/s",
+        bytes / 1_000_000,
+        n as f64 / bare
+    );
+
+    let bin = livesell_bin(args);
+    for workers in [1, 2] {
+        let t = Instant::now();
+        let st = Command::new(&bin)
+            .args([
+                "run",
+                "--source",
+                &format!("kafka://{}/{topic}", args.broker),
+            ])
+            .args(["--group", &format!("bench{run}-{workers}")])
+            .args(["--sink", &format!("kafka://{}", args.broker)])
+            .args(["--workers", &workers.to_string(), "--exit-when-idle", "1"])
+            .status()?;
+        anyhow::ensure!(st.success(), "livesell run failed");
+        // The run ends 1 s after the last message arrived; that second is not work.
+        let secs = t.elapsed().as_secs_f64() - 1.0;
+        println!(
+            "livesell run --workers {workers}: {} events in {secs:.2}s = {:.0} events/s ({:.2}x the bare consumer's time)",
+            lines.len(),
+            lines.len() as f64 / secs,
+            secs / bare
+        );
+    }
+    Ok(())
+}
+
+fn latency(
+    args: &Args,
+    rate: u64,
+    seconds: u64,
+    workers: usize,
+    lateness: u64,
+) -> anyhow::Result<()> {
+    let run = std::process::id();
+    let prefix = format!("lat{run}.");
+    let topic = format!("{prefix}events");
+    create_topics(args, &prefix)?;
+    let session = format!("bench{run}");
+    let mut child = Command::new(livesell_bin(args))
+        .args([
+            "run",
+            "--source",
+            &format!("kafka://{}/{topic}", args.broker),
+        ])
+        .args(["--group", &format!("lat{run}")])
+        .args(["--sink", &format!("kafka://{}", args.broker)])
+        .args(["--workers", &workers.to_string()])
+        .args(["--allowed-lateness-ms", &lateness.to_string()])
+        .args(["--idle-timeout", "1"])
+        .spawn()?;
+    let p = producer(&args.broker)?;
+    let t0 = now_ms();
+    send(
+        &p,
+        &topic,
+        &session,
+        &format!(
+            r#"{{"type":"director","session_id":"{session}","ts":{t0},"action":"product","code":"K1","price_cents":100,"variants":[{{"sku":"K1","stock":100000000}}]}}"#
+        ),
+    );
+    send(
+        &p,
+        &topic,
+        &session,
+        &format!(
+            r#"{{"type":"director","session_id":"{session}","ts":{t0},"action":"activate","code":"K1"}}"#
+        ),
+    );
+    // Decisions are read from the end of the topic, as a live ticker would.
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &args.broker)
+        .set("group.id", format!("latreader{run}"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .set("fetch.wait.max.ms", "5")
+        .create()?;
+    consumer.subscribe(&["livesell.decisions"])?;
+    let sent: std::sync::Arc<std::sync::Mutex<HashMap<u64, Instant>>> = Default::default();
+    let feeder = {
+        let sent = sent.clone();
+        let topic = topic.clone();
+        let session = session.clone();
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            let total = rate * seconds;
+            let mut i = 0u64;
+            while i < total {
+                let due = ((start.elapsed().as_secs_f64() * rate as f64) as u64).min(total);
+                if due == i {
+                    std::thread::sleep(Duration::from_micros(200));
+                    continue;
+                }
+                let ts = now_ms();
+                let at = Instant::now();
+                for n in i..due {
+                    send(
+                        &p,
+                        &topic,
+                        &session,
+                        &format!(
+                            "{{\"type\":\"comment\",\"session_id\":\"{session}\",\"ts\":{ts},\"platform\":\"tiktok\",\"comment_id\":\"{n}\",\"user_id\":\"u{n}\",\"text\":\"sold\"}}"
+                        ),
+                    );
+                }
+                let mut map = sent.lock().expect("no panics while locked");
+                for n in i..due {
+                    map.insert(n, at);
+                }
+                i = due;
+            }
+            let _ = p.flush(Duration::from_secs(60));
+        })
+    };
+    let total = rate * seconds;
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)?;
+    let deadline = Instant::now() + Duration::from_secs(seconds + 60);
+    let mut seen = 0u64;
+    let needle = format!("\"session_id\":\"{session}\"");
+    while seen < total && Instant::now() < deadline {
+        let Some(m) = consumer.poll(Duration::from_millis(50)) else {
+            continue;
+        };
+        let arrived = Instant::now();
+        let m = m?;
+        let Some(line) = m.payload().and_then(|b| std::str::from_utf8(b).ok()) else {
+            continue;
+        };
+        if !line.contains(&needle) || !line.contains("\"kind\":\"claim\"") {
+            continue;
+        }
+        let Some(rest) = line.split("\"claim_id\":\"tiktok:").nth(1) else {
+            continue;
+        };
+        let id: u64 = rest
+            .split('"')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(u64::MAX);
+        if let Some(at) = sent.lock().expect("no panics while locked").get(&id) {
+            hist.record(arrived.saturating_duration_since(*at).as_micros().max(1) as u64)?;
+            seen += 1;
+        }
+    }
+    feeder.join().expect("feeder");
+    let _ = child.kill();
+    let _ = child.wait();
+    let ms = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
+    println!(
+        "rate {rate}/s for {seconds}s, {workers} workers, lateness {lateness} ms: {seen} decisions timed; produce-to-decision p50 {:.1} ms, p99 {:.1} ms, p999 {:.1} ms, max {:.1} ms",
+        ms(0.5),
+        ms(0.99),
+        ms(0.999),
+        hist.max() as f64 / 1000.0
+    );
+    Ok(())
+}

@@ -1,0 +1,371 @@
+//! Kafka transport (rdkafka): `kafka://` addresses, partition discovery, consumers, the producer and group commits.
+//!
+//! Transport only: bytes, partitions, offsets and commits. Turning a message value into an event
+//! is the format layer's job (`domain::event::parse_line`), exactly as for a line of a file.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{DeliveryResult, Message};
+use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+
+pub const DEFAULT_INPUT_TOPIC: &str = "livesell.events";
+pub const DECISIONS_TOPIC: &str = "livesell.decisions";
+pub const GMV_TOPIC: &str = "livesell.gmv";
+pub const DEAD_LETTER_TOPIC: &str = "livesell.dead-letter";
+pub const ORDERS_OUT_TOPIC: &str = "livesell.orders-out";
+
+/// Prefix of the commit metadata that records how far the sink has flushed (see `Progress`).
+const BOUND_METADATA: &str = "livesell-flushed-below=";
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("{0}: not a Kafka address (expected kafka://HOST:PORT[,HOST:PORT…][/TOPIC[,TOPIC…]])")]
+    Address(String),
+    #[error("topic {topic} does not exist on {brokers} (create it first)")]
+    NoTopic { topic: String, brokers: String },
+    #[error("{what}: {source}")]
+    Kafka {
+        what: String,
+        #[source]
+        source: KafkaError,
+    },
+    #[error("{0} message(s) could not be delivered; last error: {1}")]
+    Delivery(u64, String),
+}
+
+fn kafka(what: impl Into<String>) -> impl FnOnce(KafkaError) -> TransportError {
+    let what = what.into();
+    move |source| TransportError::Kafka { what, source }
+}
+
+/// `kafka://HOST:PORT[,HOST:PORT…][/TOPIC[,TOPIC…]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KafkaAddress {
+    pub brokers: String,
+    pub topics: Vec<String>,
+}
+
+impl KafkaAddress {
+    /// Parses an address; without topics, `default_topic` (if any) is the one topic.
+    pub fn parse(url: &str, default_topic: Option<&str>) -> Result<Self, TransportError> {
+        let bad = || TransportError::Address(url.to_string());
+        let rest = url.strip_prefix("kafka://").ok_or_else(bad)?;
+        let (brokers, topics) = match rest.split_once('/') {
+            Some((b, t)) => (b, t),
+            None => (rest, ""),
+        };
+        if brokers.is_empty() || brokers.split(',').any(|b| !b.contains(':')) {
+            return Err(bad());
+        }
+        let mut topics: Vec<String> = topics
+            .split(',')
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect();
+        if topics.is_empty() {
+            topics.extend(default_topic.map(str::to_string));
+        }
+        Ok(KafkaAddress {
+            brokers: brokers.to_string(),
+            topics,
+        })
+    }
+}
+
+/// One partition of an input topic: a source in SPEC 2's sense (arrival = offset).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PartitionId {
+    pub topic: String,
+    pub partition: i32,
+}
+
+impl PartitionId {
+    /// How rejects and logs name the source: `topic/partition`.
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.topic, self.partition)
+    }
+}
+
+fn base_config(brokers: &str) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", brokers)
+        .set("client.id", "livesell")
+        .set("log_level", "3");
+    c
+}
+
+/// Every partition of `topics`, in topic order then partition order: source numbers follow it.
+pub fn discover(
+    brokers: &str,
+    topics: &[String],
+    timeout: Duration,
+) -> Result<Vec<PartitionId>, TransportError> {
+    let consumer: BaseConsumer = base_config(brokers)
+        .create()
+        .map_err(kafka(format!("connecting to {brokers}")))?;
+    let mut out = Vec::new();
+    for topic in topics {
+        let md = consumer
+            .fetch_metadata(Some(topic), timeout)
+            .map_err(kafka(format!(
+                "reading the partitions of {topic} on {brokers}"
+            )))?;
+        let parts: Vec<i32> = md
+            .topics()
+            .iter()
+            .filter(|t| t.name() == topic && t.error().is_none())
+            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+            .collect();
+        if parts.is_empty() {
+            return Err(TransportError::NoTopic {
+                topic: topic.clone(),
+                brokers: brokers.to_string(),
+            });
+        }
+        let mut parts = parts;
+        parts.sort_unstable();
+        out.extend(parts.into_iter().map(|partition| PartitionId {
+            topic: topic.clone(),
+            partition,
+        }));
+    }
+    Ok(out)
+}
+
+/// A consumer assigned to some partitions from their earliest retained offset: the claim engine
+/// rebuilds its state by replaying them (see schemas/README.md, "Restarts").
+pub struct PartitionReader {
+    consumer: BaseConsumer,
+    parts: Vec<PartitionId>,
+}
+
+impl PartitionReader {
+    pub fn open(
+        brokers: &str,
+        group: &str,
+        parts: Vec<PartitionId>,
+    ) -> Result<Self, TransportError> {
+        let consumer: BaseConsumer = base_config(brokers)
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("fetch.wait.max.ms", "10")
+            .set("queued.min.messages", "200000")
+            .create()
+            .map_err(kafka(format!("connecting to {brokers}")))?;
+        let mut tpl = TopicPartitionList::new();
+        for p in &parts {
+            tpl.add_partition_offset(&p.topic, p.partition, Offset::Beginning)
+                .map_err(kafka(format!("assigning {}", p.name())))?;
+        }
+        consumer
+            .assign(&tpl)
+            .map_err(kafka(format!("assigning partitions on {brokers}")))?;
+        Ok(PartitionReader { consumer, parts })
+    }
+
+    /// Hands up to `budget` messages already fetched to `f(slot, offset, value)`, where `slot`
+    /// indexes the partitions given to `open`. A message without a value arrives as empty bytes
+    /// (and becomes a reject). Returns how many were handed over.
+    pub fn poll(
+        &self,
+        budget: usize,
+        mut f: impl FnMut(usize, u64, &[u8]),
+    ) -> Result<usize, TransportError> {
+        let mut n = 0;
+        while n < budget {
+            match self.consumer.poll(Duration::ZERO) {
+                None => break,
+                Some(Ok(m)) => {
+                    let slot = self
+                        .parts
+                        .iter()
+                        .position(|p| p.partition == m.partition() && p.topic == m.topic());
+                    if let Some(slot) = slot {
+                        f(
+                            slot,
+                            m.offset().max(0) as u64,
+                            m.payload().unwrap_or_default(),
+                        );
+                        n += 1;
+                    }
+                }
+                Some(Err(KafkaError::PartitionEOF(_))) => {}
+                Some(Err(e)) => return Err(kafka("reading messages")(e)),
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// The flushed bound a group committed last (the largest over its partitions), if any: decisions
+/// keyed below it reached the sink before the commit, so a restarted run need not send them again.
+pub fn committed_bound(
+    brokers: &str,
+    group: &str,
+    parts: &[PartitionId],
+    timeout: Duration,
+) -> Result<Option<i64>, TransportError> {
+    let consumer: BaseConsumer = base_config(brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .map_err(kafka(format!("connecting to {brokers}")))?;
+    let mut tpl = TopicPartitionList::new();
+    for p in parts {
+        tpl.add_partition(&p.topic, p.partition);
+    }
+    let got = consumer
+        .committed_offsets(tpl, timeout)
+        .map_err(kafka(format!(
+            "reading the offsets group {group} committed"
+        )))?;
+    Ok(got
+        .elements()
+        .iter()
+        .filter_map(|e| e.metadata().strip_prefix(BOUND_METADATA)?.parse().ok())
+        .max())
+}
+
+/// Counts messages the broker did not take, so a flush can tell the sink failed.
+#[derive(Default, Clone)]
+pub struct DeliveryWatch {
+    failed: Arc<AtomicU64>,
+    last_error: Arc<Mutex<String>>,
+}
+
+impl ClientContext for DeliveryWatch {}
+impl ConsumerContext for DeliveryWatch {}
+
+impl ProducerContext for DeliveryWatch {
+    type DeliveryOpaque = ();
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        if let Err((e, _)) = result {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+            if let Ok(mut last) = self.last_error.lock() {
+                *last = e.to_string();
+            }
+        }
+    }
+}
+
+/// The producer of every output topic, plus the group handle the sink commits with.
+pub struct KafkaSink {
+    producer: ThreadedProducer<DeliveryWatch>,
+    watch: DeliveryWatch,
+    committer: BaseConsumer,
+    group: String,
+}
+
+impl KafkaSink {
+    /// Produces to `brokers`; commits `group`'s offsets on `commit_brokers` (the input's).
+    pub fn open(brokers: &str, commit_brokers: &str, group: &str) -> Result<Self, TransportError> {
+        let watch = DeliveryWatch::default();
+        let producer = base_config(brokers)
+            .set("linger.ms", "2")
+            .set("batch.num.messages", "10000")
+            .set("queue.buffering.max.messages", "1000000")
+            .set("queue.buffering.max.kbytes", "1048576")
+            .set("acks", "all")
+            .create_with_context(watch.clone())
+            .map_err(kafka(format!("connecting a producer to {brokers}")))?;
+        let committer = base_config(commit_brokers)
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .create()
+            .map_err(kafka(format!("connecting to {commit_brokers}")))?;
+        Ok(KafkaSink {
+            producer,
+            watch,
+            committer,
+            group: group.to_string(),
+        })
+    }
+
+    /// Queues one message; waits while the local queue is full.
+    pub fn send(&self, topic: &str, key: Option<&str>, value: &[u8]) -> Result<(), TransportError> {
+        let mut record: BaseRecord<'_, str, [u8]> = BaseRecord::to(topic).payload(value);
+        if let Some(k) = key {
+            record = record.key(k);
+        }
+        loop {
+            match self.producer.send(record) {
+                Ok(()) => return Ok(()),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                    record = r;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err((e, _)) => return Err(kafka(format!("sending to {topic}"))(e)),
+            }
+        }
+    }
+
+    /// Waits until the broker has every queued message; fails if any was refused.
+    pub fn flush(&self, timeout: Duration) -> Result<(), TransportError> {
+        self.producer
+            .flush(timeout)
+            .map_err(kafka("flushing the producer"))?;
+        let failed = self.watch.failed.load(Ordering::Relaxed);
+        if failed > 0 {
+            let last = self
+                .watch
+                .last_error
+                .lock()
+                .map(|s| s.clone())
+                .unwrap_or_default();
+            return Err(TransportError::Delivery(failed, last));
+        }
+        Ok(())
+    }
+
+    /// Commits, for the group, each partition's next offset to read and the flushed bound.
+    pub fn commit(&self, offsets: &[(PartitionId, u64)], bound: i64) -> Result<(), TransportError> {
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let mut tpl = TopicPartitionList::new();
+        for (p, next) in offsets {
+            let mut e = tpl.add_partition(&p.topic, p.partition);
+            e.set_offset(Offset::Offset(*next as i64))
+                .map_err(kafka(format!("committing {}", p.name())))?;
+            e.set_metadata(format!("{BOUND_METADATA}{bound}"));
+        }
+        self.committer
+            .commit(&tpl, CommitMode::Sync)
+            .map_err(kafka(format!("committing offsets of group {}", self.group)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses() {
+        assert_eq!(
+            KafkaAddress::parse("kafka://127.0.0.1:9092", Some(DEFAULT_INPUT_TOPIC)).unwrap(),
+            KafkaAddress {
+                brokers: "127.0.0.1:9092".into(),
+                topics: vec![DEFAULT_INPUT_TOPIC.into()]
+            }
+        );
+        assert_eq!(
+            KafkaAddress::parse("kafka://a:1,b:2/x,y", None).unwrap(),
+            KafkaAddress {
+                brokers: "a:1,b:2".into(),
+                topics: vec!["x".into(), "y".into()]
+            }
+        );
+        assert!(KafkaAddress::parse("kafka://", None).is_err());
+        assert!(KafkaAddress::parse("http://a:1/x", None).is_err());
+        assert!(KafkaAddress::parse("kafka://nohostport/x", None).is_err());
+    }
+}
