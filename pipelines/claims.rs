@@ -107,16 +107,7 @@ pub fn run_sources(sources: Vec<LineSource>, cfg: &RunConfig) -> anyhow::Result<
         report.take()
     })
     .map_err(|e| anyhow::anyhow!("cannot start workers: {e}"))?;
-
-    let mut reports = Vec::new();
-    for r in guards.join() {
-        reports.push(r.map_err(|e| anyhow::anyhow!("a worker failed: {e}"))?);
-    }
-    let report = reports.into_iter().next().context("no workers ran")?;
-    if let Some(e) = &report.error {
-        bail!("{e}");
-    }
-    Ok(report)
+    first_report(guards)
 }
 
 /// The claim engine and its outputs, the same after every kind of source.
@@ -260,6 +251,13 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
         report.take()
     })
     .map_err(|e| anyhow::anyhow!("cannot start workers: {e}"))?;
+    first_report(guards)
+}
+
+/// Waits for every worker; worker 0's report (the writer's) is the run's.
+fn first_report(
+    guards: timely::communication::WorkerGuards<RunReport>,
+) -> anyhow::Result<RunReport> {
     let mut reports = Vec::new();
     for r in guards.join() {
         reports.push(r.map_err(|e| anyhow::anyhow!("a worker failed: {e}"))?);

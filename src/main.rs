@@ -101,6 +101,26 @@ enum Command {
     },
 }
 
+/// The one line a run ends with on standard error.
+fn print_report(
+    report: &livesell::ops::write_outputs::RunReport,
+    started: Instant,
+    what: &str,
+    tail: &str,
+) {
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "livesell: {} {what}, {} decisions, {} dead letters, {} sessions in {:.3}s ({:.0} events/s, peak RSS {} MiB){tail}",
+        report.lines,
+        report.decisions,
+        report.dead_letters,
+        report.sessions,
+        secs,
+        report.lines as f64 / secs.max(1e-9),
+        peak_rss_mib(),
+    );
+}
+
 fn main() {
     let cli = Cli::parse();
     if let Err(e) = dispatch(cli.command) {
@@ -170,17 +190,7 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
             };
             let started = Instant::now();
             let report = run_kafka(cfg)?;
-            let secs = started.elapsed().as_secs_f64();
-            eprintln!(
-                "livesell: {} messages, {} decisions, {} dead letters, {} sessions in {:.3}s ({:.0} events/s, peak RSS {} MiB)",
-                report.lines,
-                report.decisions,
-                report.dead_letters,
-                report.sessions,
-                secs,
-                report.lines as f64 / secs.max(1e-9),
-                peak_rss_mib(),
-            );
+            print_report(&report, started, "messages", "");
             Ok(())
         }
         Command::Run {
@@ -201,17 +211,11 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
             };
             let started = Instant::now();
             let report = with_progress(&cfg.inputs, quiet, |p| run(cfg.clone(), p))?;
-            let secs = started.elapsed().as_secs_f64();
-            eprintln!(
-                "livesell: {} lines, {} decisions, {} dead letters, {} sessions in {:.3}s ({:.0} events/s, peak RSS {} MiB) -> {}",
-                report.lines,
-                report.decisions,
-                report.dead_letters,
-                report.sessions,
-                secs,
-                report.lines as f64 / secs.max(1e-9),
-                peak_rss_mib(),
-                cfg.out.display()
+            print_report(
+                &report,
+                started,
+                "lines",
+                &format!(" -> {}", cfg.out.display()),
             );
             Ok(())
         }

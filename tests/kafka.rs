@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::DefaultProducerContext;
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 const BIN: &str = env!("CARGO_BIN_EXE_livesell");
 
@@ -35,15 +35,20 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-/// A tansu broker for one test, stopped when dropped.
+/// A broker for one test: tansu (a real broker, stopped when dropped) or librdkafka's
+/// in-process mock cluster.
 struct Broker {
-    child: Child,
     addr: String,
-    tansu: PathBuf,
+    kind: Kind,
+}
+
+enum Kind {
+    Tansu { child: Child, tansu: PathBuf },
+    Mock(rdkafka::mocking::MockCluster<'static, DefaultProducerContext>),
 }
 
 impl Broker {
-    /// `None` when the machine says it has no broker (LIVESELL_SKIP_KAFKA=1).
+    /// A tansu broker; `None` when the machine says it has none (LIVESELL_SKIP_KAFKA=1).
     fn start() -> Option<Broker> {
         let Some(tansu) = tansu_binary() else {
             if std::env::var("LIVESELL_SKIP_KAFKA").as_deref() == Ok("1") {
@@ -73,23 +78,41 @@ impl Broker {
             assert!(Instant::now() < deadline, "tansu did not listen on {addr}");
             std::thread::sleep(Duration::from_millis(50));
         }
-        Some(Broker { child, addr, tansu })
+        Some(Broker {
+            addr,
+            kind: Kind::Tansu { child, tansu },
+        })
+    }
+
+    fn mock() -> Broker {
+        let mock = rdkafka::mocking::MockCluster::new(1).expect("a mock cluster");
+        Broker {
+            addr: mock.bootstrap_servers(),
+            kind: Kind::Mock(mock),
+        }
     }
 
     fn create_topic(&self, name: &str, partitions: u32) {
-        let status = Command::new(&self.tansu)
-            .args([
-                "topic",
-                "create",
-                name,
-                "--partitions",
-                &partitions.to_string(),
-            ])
-            .args(["--broker", &format!("tcp://{}", self.addr)])
-            .stdout(Stdio::null())
-            .status()
-            .expect("tansu topic create runs");
-        assert!(status.success(), "creating topic {name}");
+        match &self.kind {
+            Kind::Tansu { tansu, .. } => {
+                let status = Command::new(tansu)
+                    .args([
+                        "topic",
+                        "create",
+                        name,
+                        "--partitions",
+                        &partitions.to_string(),
+                    ])
+                    .args(["--broker", &format!("tcp://{}", self.addr)])
+                    .stdout(Stdio::null())
+                    .status()
+                    .expect("tansu topic create runs");
+                assert!(status.success(), "creating topic {name}");
+            }
+            Kind::Mock(m) => m
+                .create_topic(name, partitions as i32, 1)
+                .expect("a mock topic"),
+        }
     }
 
     fn url(&self) -> String {
@@ -110,33 +133,80 @@ impl Broker {
         producer.flush(Duration::from_secs(60)).expect("flushed");
     }
 
-    /// Every value of `topic` as text, in each partition's order, once `quiet` passes without more.
-    fn read_all(&self, topic: &str, quiet: Duration) -> Vec<String> {
+    /// Every value of `topic` as text, in each partition's order, up to the end it has now.
+    fn read_all(&self, topic: &str) -> Vec<String> {
         let consumer: BaseConsumer = ClientConfig::new()
             .set("bootstrap.servers", &self.addr)
-            .set("group.id", format!("test-reader-{}", free_port()))
-            .set("auto.offset.reset", "earliest")
+            .set("group.id", "test-reader")
             .set("enable.auto.commit", "false")
             .create()
             .expect("a consumer");
-        consumer.subscribe(&[topic]).expect("subscribed");
+        let timeout = Duration::from_secs(10);
+        let md = consumer
+            .fetch_metadata(Some(topic), timeout)
+            .expect("metadata");
+        let mut ends = BTreeMap::new();
+        let mut tpl = TopicPartitionList::new();
+        for t in md.topics() {
+            for p in t.partitions() {
+                let (_, high) = consumer
+                    .fetch_watermarks(topic, p.id(), timeout)
+                    .expect("watermarks");
+                if high > 0 {
+                    ends.insert(p.id(), high);
+                    tpl.add_partition_offset(topic, p.id(), Offset::Beginning)
+                        .expect("an offset");
+                }
+            }
+        }
         let mut out = Vec::new();
-        let mut last = Instant::now();
-        while last.elapsed() < quiet {
+        if ends.is_empty() {
+            return out;
+        }
+        consumer.assign(&tpl).expect("assigned");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !ends.is_empty() {
+            assert!(Instant::now() < deadline, "reading {topic} took too long");
             if let Some(m) = consumer.poll(Duration::from_millis(100)) {
                 let m = m.expect("a message");
                 out.push(String::from_utf8(m.payload().unwrap_or_default().to_vec()).unwrap());
-                last = Instant::now();
+                if ends
+                    .get(&m.partition())
+                    .is_some_and(|h| m.offset() + 1 >= *h)
+                {
+                    ends.remove(&m.partition());
+                }
             }
         }
         out
     }
 }
 
+/// Compares decision lists without printing megabytes: counts, then the first difference.
+fn assert_same(got: &[String], expected: &[String], what: &str) {
+    if let Some(i) = (0..got.len().min(expected.len())).find(|&i| got[i] != expected[i]) {
+        panic!(
+            "{what}: first difference at {i} of {} (expected {}):\n got      {}\n expected {}",
+            got.len(),
+            expected.len(),
+            got[i],
+            expected[i]
+        );
+    }
+    assert_eq!(got.len(), expected.len(), "{what}: lengths differ");
+}
+
+/// Each session's decisions, in order, session after session.
+fn per_session(lines: impl IntoIterator<Item = String>) -> Vec<String> {
+    by_session(lines).into_values().flatten().collect()
+}
+
 impl Drop for Broker {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Kind::Tansu { child, .. } = &mut self.kind {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -244,12 +314,22 @@ fn dedupe(lines: Vec<String>) -> Vec<String> {
 
 #[test]
 fn kafka_mode_decides_exactly_as_file_mode() {
-    let Some(broker) = Broker::start() else {
-        return;
-    };
-    create_topics(&broker, 4);
+    if let Some(broker) = Broker::start() {
+        decides_as_file_mode(&broker, 30_000);
+    }
+}
+
+/// Fast, and needs no broker binary: librdkafka's in-process mock cluster (which keeps only the
+/// newest 5 MB or 100K messages of a partition, so its shows are small).
+#[test]
+fn on_the_mock_cluster_kafka_mode_decides_as_file_mode() {
+    decides_as_file_mode(&Broker::mock(), 5_000);
+}
+
+fn decides_as_file_mode(broker: &Broker, events: u64) {
+    create_topics(broker, 4);
     let dir = tempfile::tempdir().unwrap();
-    let (show, lines) = generate(dir.path(), 30_000, 3, 11);
+    let (show, lines) = generate(dir.path(), events, 3, 11);
     let expected = file_mode(&show, &dir.path().join("file"));
     broker.produce_show("livesell.events", &lines);
 
@@ -271,9 +351,12 @@ fn kafka_mode_decides_exactly_as_file_mode() {
         "decisions.jsonl differs between Kafka and file mode"
     );
     // The decisions topic holds each session's decisions in the same order.
-    let topic = broker.read_all("livesell.decisions", Duration::from_secs(2));
-    let expected_by_session = by_session(expected.lines().map(str::to_string));
-    assert_eq!(by_session(topic), expected_by_session);
+    let topic = broker.read_all("livesell.decisions");
+    assert_same(
+        &per_session(topic),
+        &per_session(expected.lines().map(str::to_string)),
+        "decisions topic vs file mode, per session",
+    );
 
     // Winners to orders: a draft per reservation created, a cancellation per one released,
     // a completion per conversion.
@@ -288,7 +371,7 @@ fn kafka_mode_decides_exactly_as_file_mode() {
             })
             .count()
     };
-    let drafts = broker.read_all("livesell.orders-out", Duration::from_secs(1));
+    let drafts = broker.read_all("livesell.orders-out");
     let kinds = |k: &str| {
         drafts
             .iter()
@@ -302,16 +385,14 @@ fn kafka_mode_decides_exactly_as_file_mode() {
         count(&["expired", "cancelled", "revoked"])
     );
     assert_eq!(kinds("complete_draft"), count(&["converted"]));
-    let ticker = broker.read_all("livesell.gmv", Duration::from_secs(1));
+    let ticker = broker.read_all("livesell.gmv");
     assert!(!ticker.is_empty(), "the GMV ticker ticks");
 }
 
 #[test]
 fn a_bad_message_becomes_a_dead_letter_and_the_run_goes_on() {
-    let Some(broker) = Broker::start() else {
-        return;
-    };
-    create_topics(&broker, 1);
+    let broker = &Broker::mock();
+    create_topics(broker, 1);
     let dir = tempfile::tempdir().unwrap();
     let (_, mut lines) = generate(dir.path(), 200, 1, 3);
     lines.insert(
@@ -319,31 +400,43 @@ fn a_bad_message_becomes_a_dead_letter_and_the_run_goes_on() {
         r#"{"type":"comment","session_id":"s1","ts":"yesterday"}"#.into(),
     );
     broker.produce_show("livesell.events", &lines);
-    let st = kafka_run(&broker, "g1", &["--exit-when-idle", "1"])
+    let st = kafka_run(broker, "g1", &["--exit-when-idle", "1"])
         .status()
         .unwrap();
     assert!(st.success());
-    let dead = broker.read_all("livesell.dead-letter", Duration::from_secs(1));
+    let dead = broker.read_all("livesell.dead-letter");
     assert_eq!(dead.len(), 1);
     let v: serde_json::Value = serde_json::from_str(&dead[0]).unwrap();
     assert_eq!(v["source"], "livesell.events/0");
     assert_eq!(v["line"], 50);
-    let decisions = broker.read_all("livesell.decisions", Duration::from_secs(1));
+    let decisions = broker.read_all("livesell.decisions");
     assert!(decisions.iter().any(|l| l.contains(r#""kind":"reject""#)));
     assert!(decisions.len() > 10);
 }
 
 #[test]
 fn kill_9_at_five_random_moments_loses_and_doubles_nothing() {
-    let Some(broker) = Broker::start() else {
-        return;
-    };
-    create_topics(&broker, 4);
+    if let Some(broker) = Broker::start() {
+        kill_9_five_times(&broker, 200_000, 15_000);
+    }
+}
+
+/// The mock cluster keeps only the newest 5 MB of a partition: a show that fits.
+#[test]
+fn on_the_mock_cluster_kill_9_loses_nothing() {
+    kill_9_five_times(&Broker::mock(), 40_000, 3_000);
+}
+
+/// Streams a show of `events` at `rate` events/s, kills the processor at five random moments
+/// while it streams in, and checks what reached the decisions topic.
+fn kill_9_five_times(broker: &Broker, events: u64, rate: u64) {
+    create_topics(broker, 4);
     let dir = tempfile::tempdir().unwrap();
-    let (show, lines) = generate(dir.path(), 200_000, 4, 21);
+    let (show, lines) = generate(dir.path(), events, 8, 21);
     let expected = file_mode(&show, &dir.path().join("file"));
 
-    // The show streams in at about 20K events/s while the processor is killed and restarted.
+    // The show streams in at `rate` while the processor is killed and restarted.
+    let stream_ms = events * 1000 / rate;
     let addr = broker.addr.clone();
     let feeder = std::thread::spawn(move || {
         let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
@@ -356,7 +449,7 @@ fn kill_9_at_five_random_moments_loses_and_doubles_nothing() {
         for (i, line) in lines.iter().enumerate() {
             send(&producer, "livesell.events", line);
             if i % 1000 == 999 {
-                let due = Duration::from_micros(i as u64 * 50);
+                let due = Duration::from_micros(i as u64 * 1_000_000 / rate);
                 if let Some(wait) = due.checked_sub(started.elapsed()) {
                     std::thread::sleep(wait);
                 }
@@ -367,10 +460,12 @@ fn kill_9_at_five_random_moments_loses_and_doubles_nothing() {
 
     let mut rng = fastrand::Rng::with_seed(2026);
     for kill in 0..5 {
-        let mut child = kafka_run(&broker, "g-kill", &["--workers", "2"])
+        let mut child = kafka_run(broker, "g-kill", &["--workers", "2"])
             .spawn()
             .unwrap();
-        let after = Duration::from_millis(rng.u64(300..2_000));
+        // Five moments within the streaming; each run lives long enough to start (and to see
+        // an empty partition go idle) and to send something before it dies.
+        let after = Duration::from_millis(rng.u64(1_200..(stream_ms / 5).max(1_300)));
         std::thread::sleep(after);
         assert!(
             child.try_wait().unwrap().is_none(),
@@ -380,8 +475,13 @@ fn kill_9_at_five_random_moments_loses_and_doubles_nothing() {
         child.wait().unwrap();
     }
     feeder.join().unwrap();
+    let before_last = broker.read_all("livesell.decisions").len();
+    assert!(
+        before_last > 0,
+        "the killed runs sent nothing: the test proves nothing"
+    );
     let st = kafka_run(
-        &broker,
+        broker,
         "g-kill",
         &["--workers", "2", "--exit-when-idle", "3"],
     )
@@ -389,18 +489,19 @@ fn kill_9_at_five_random_moments_loses_and_doubles_nothing() {
     .unwrap();
     assert!(st.success());
 
-    let sent = broker.read_all("livesell.decisions", Duration::from_secs(3));
+    let sent = broker.read_all("livesell.decisions");
     let unique = dedupe(sent.clone());
     let expected_lines: Vec<String> = expected.lines().map(str::to_string).collect();
     eprintln!(
-        "decisions: {} sent over 6 runs, {} unique, {} in an uninterrupted run",
+        "decisions: {} sent over 6 runs ({before_last} by the 5 killed ones), {} unique, {} in an uninterrupted run",
         sent.len(),
         unique.len(),
         expected_lines.len()
     );
-    assert_eq!(
-        by_session(unique.clone()),
-        by_session(expected_lines.clone())
+    assert_same(
+        &per_session(unique.clone()),
+        &per_session(expected_lines.clone()),
+        "deduplicated decisions topic vs an uninterrupted run, per session",
     );
     // Spelled out: each reservation is created exactly once, and nothing is oversold.
     let created: Vec<&String> = unique
@@ -424,10 +525,18 @@ fn kill_9_at_five_random_moments_loses_and_doubles_nothing() {
 
 #[test]
 fn two_processes_split_the_partitions_and_decide_as_one() {
-    let Some(broker) = Broker::start() else {
-        return;
-    };
-    create_topics(&broker, 4);
+    if let Some(broker) = Broker::start() {
+        two_processes(&broker);
+    }
+}
+
+#[test]
+fn on_the_mock_cluster_two_processes_decide_as_one() {
+    two_processes(&Broker::mock());
+}
+
+fn two_processes(broker: &Broker) {
+    create_topics(broker, 4);
     let dir = tempfile::tempdir().unwrap();
     let (show, lines) = generate(dir.path(), 30_000, 4, 5);
     let expected = file_mode(&show, &dir.path().join("file"));
@@ -463,6 +572,9 @@ fn two_processes_split_the_partitions_and_decide_as_one() {
     assert!(p0.wait().unwrap().success());
     assert!(p1.wait().unwrap().success());
     let got = std::fs::read_to_string(out.join("decisions.jsonl")).unwrap();
-    assert_eq!(got.lines().count(), expected.lines().count());
-    assert!(got == expected, "two processes decide differently from one");
+    assert_same(
+        &got.lines().map(str::to_string).collect::<Vec<_>>(),
+        &expected.lines().map(str::to_string).collect::<Vec<_>>(),
+        "decisions.jsonl of two processes vs one",
+    );
 }
