@@ -86,6 +86,21 @@ fn send(p: &ThreadedProducer<DefaultProducerContext>, topic: &str, key: &str, va
     }
 }
 
+fn send_to(p: &ThreadedProducer<DefaultProducerContext>, topic: &str, partition: u32, value: &str) {
+    let mut r = BaseRecord::<str, str>::to(topic)
+        .partition(partition as i32)
+        .payload(value);
+    loop {
+        match p.send(r) {
+            Ok(()) => return,
+            Err((_, back)) => {
+                r = back;
+                std::thread::sleep(Duration::from_micros(500));
+            }
+        }
+    }
+}
+
 fn create_topics(args: &Args, prefix: &str) -> anyhow::Result<()> {
     let Some(tansu) = &args.tansu else {
         return Ok(());
@@ -220,7 +235,31 @@ fn latency(
     let prefix = format!("lat{run}.");
     let topic = format!("{prefix}events");
     create_topics(args, &prefix)?;
-    let session = format!("bench{run}");
+    // One show per input partition, each message sent to its show's partition, so that every
+    // partition carries data (an empty one would hold the others back until it is idle).
+    let parts = args.partitions.max(1);
+    let session = move |p: u32| format!("bench{run}-{p}");
+    let p = producer(&args.broker)?;
+    let t0 = now_ms();
+    for part in 0..parts {
+        let s = session(part);
+        send_to(
+            &p,
+            &topic,
+            part,
+            &format!(
+                r#"{{"type":"director","session_id":"{s}","ts":{t0},"action":"product","code":"K1","price_cents":100,"variants":[{{"sku":"K1","stock":100000000}}]}}"#
+            ),
+        );
+        send_to(
+            &p,
+            &topic,
+            part,
+            &format!(
+                r#"{{"type":"director","session_id":"{s}","ts":{t0},"action":"activate","code":"K1"}}"#
+            ),
+        );
+    }
     let mut child = Command::new(livesell_bin(args))
         .args([
             "run",
@@ -231,26 +270,7 @@ fn latency(
         .args(["--sink", &format!("kafka://{}", args.broker)])
         .args(["--workers", &workers.to_string()])
         .args(["--allowed-lateness-ms", &lateness.to_string()])
-        .args(["--idle-timeout", "1"])
         .spawn()?;
-    let p = producer(&args.broker)?;
-    let t0 = now_ms();
-    send(
-        &p,
-        &topic,
-        &session,
-        &format!(
-            r#"{{"type":"director","session_id":"{session}","ts":{t0},"action":"product","code":"K1","price_cents":100,"variants":[{{"sku":"K1","stock":100000000}}]}}"#
-        ),
-    );
-    send(
-        &p,
-        &topic,
-        &session,
-        &format!(
-            r#"{{"type":"director","session_id":"{session}","ts":{t0},"action":"activate","code":"K1"}}"#
-        ),
-    );
     // Decisions are read from the end of the topic, as a live ticker would.
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &args.broker)
@@ -264,7 +284,6 @@ fn latency(
     let feeder = {
         let sent = sent.clone();
         let topic = topic.clone();
-        let session = session.clone();
         std::thread::spawn(move || {
             let start = Instant::now();
             let total = rate * seconds;
@@ -278,12 +297,14 @@ fn latency(
                 let ts = now_ms();
                 let at = Instant::now();
                 for n in i..due {
-                    send(
+                    let part = (n % parts as u64) as u32;
+                    let s = session(part);
+                    send_to(
                         &p,
                         &topic,
-                        &session,
+                        part,
                         &format!(
-                            "{{\"type\":\"comment\",\"session_id\":\"{session}\",\"ts\":{ts},\"platform\":\"tiktok\",\"comment_id\":\"{n}\",\"user_id\":\"u{n}\",\"text\":\"sold\"}}"
+                            "{{\"type\":\"comment\",\"session_id\":\"{s}\",\"ts\":{ts},\"platform\":\"tiktok\",\"comment_id\":\"{n}\",\"user_id\":\"u{n}\",\"text\":\"sold\"}}"
                         ),
                     );
                 }
@@ -300,7 +321,7 @@ fn latency(
     let mut hist = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)?;
     let deadline = Instant::now() + Duration::from_secs(seconds + 60);
     let mut seen = 0u64;
-    let needle = format!("\"session_id\":\"{session}\"");
+    let needle = format!("\"session_id\":\"bench{run}-");
     while seen < total && Instant::now() < deadline {
         let Some(m) = consumer.poll(Duration::from_millis(50)) else {
             continue;

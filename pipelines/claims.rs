@@ -14,13 +14,13 @@ use timely::dataflow::Stream;
 use timely::dataflow::operators::Concat;
 use timely::dataflow::operators::vec::Partition;
 
-use crate::io::kafka::{KafkaAddress, PartitionId, committed_bound, discover};
+use crate::io::kafka::{KafkaAddress, PartitionId, committed_offsets, discover};
 use crate::ops::read_kafka::{KafkaHand, KafkaShared, KafkaSourceConfig, ReadKafka};
 use crate::ops::write_outputs::KafkaTarget;
 use crate::records::Input;
 
 use crate::io::lines::LineSource;
-use crate::ops::apply_claims::ApplyClaims;
+use crate::ops::apply_claims::{ApplyClaims, EngineSettings};
 use crate::ops::maintain_metrics::MaintainMetrics;
 use crate::ops::rank_claimants::RankClaimants;
 use crate::ops::read_events::{ReadEvents, SourceHand};
@@ -100,7 +100,12 @@ pub fn run_sources(sources: Vec<LineSource>, cfg: &RunConfig) -> anyhow::Result<
         worker.dataflow::<u64, _, _>(|scope| {
             // events in source order, with effective times and rejects
             let inputs = scope.read_events(hands);
-            decide_and_write(inputs, source_count, lateness_us, &targets, &report, index);
+            let engine = EngineSettings {
+                sources: source_count,
+                lateness_us,
+                ..Default::default()
+            };
+            decide_and_write(inputs, engine, &targets, &report, index);
         });
 
         while worker.step_or_park(None) {}
@@ -113,14 +118,13 @@ pub fn run_sources(sources: Vec<LineSource>, cfg: &RunConfig) -> anyhow::Result<
 /// The claim engine and its outputs, the same after every kind of source.
 fn decide_and_write<'scope>(
     inputs: Stream<'scope, u64, Vec<Input>>,
-    sources: usize,
-    lateness_us: i64,
+    engine: EngineSettings,
     targets: &Targets,
     report: &Rc<RefCell<RunReport>>,
     worker: usize,
 ) {
     // decisions per session once final, in SPEC 2 order (and order drafts for a Kafka sink)
-    let outputs = inputs.apply_claims(sources, lateness_us, targets.kafka.is_some());
+    let outputs = inputs.apply_claims(engine);
     // split without copying: files, metric additions, claim placements
     let mut parts = outputs.partition(3, |o| (o.part(), o)).into_iter();
     let (files, metrics, placements) = (parts.next(), parts.next(), parts.next());
@@ -171,10 +175,20 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
     let brokers = cfg.source.brokers.clone();
     let timeout = Duration::from_secs(10);
     let parts = discover(&brokers, &cfg.source.topics, timeout)?;
-    let resume_below = match &cfg.sink {
-        Some(_) => committed_bound(&brokers, &cfg.group, &parts, timeout)?,
-        None => None,
+    let committed = match &cfg.sink {
+        Some(_) => committed_offsets(&brokers, &cfg.group, &parts, timeout)?,
+        None => Vec::new(),
     };
+    if committed.iter().any(Option::is_some) {
+        // Everything is replayed to rebuild the state; only what the sink had not
+        // acknowledged before the last commit is sent again.
+        eprintln!(
+            "livesell: group {} resumes after {} committed message(s): replaying them without sending their outputs again",
+            cfg.group,
+            committed.iter().flatten().sum::<u64>()
+        );
+    }
+    let resume: Vec<u64> = committed.iter().map(|c| c.unwrap_or(0)).collect();
     let workers = cfg.workers.max(1);
     let (processes, process) = match &cfg.cluster {
         Some(c) => (c.hosts.len(), c.process),
@@ -213,7 +227,6 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
             brokers: sink.clone(),
             commit_brokers: brokers.clone(),
             group: cfg.group.clone(),
-            resume_below,
             shared: shared.clone(),
         }),
     };
@@ -245,7 +258,13 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
         worker.dataflow::<u64, _, _>(|scope| {
             // every partition's events in offset order, with effective times and rejects
             let inputs = scope.read_kafka(hand);
-            decide_and_write(inputs, sources, lateness_us, &targets, &report, index);
+            let engine = EngineSettings {
+                sources,
+                lateness_us,
+                drafts: targets.kafka.is_some(),
+                resume: resume.clone(),
+            };
+            decide_and_write(inputs, engine, &targets, &report, index);
         });
         while worker.step_or_park(None) {}
         report.take()

@@ -71,22 +71,22 @@ pub struct MetricKey {
     pub metric: Metric,
 }
 
+/// A line for one of the outputs, in key order; `sent`: an earlier run already delivered it
+/// to the Kafka sink (its event lies below the group's committed offset), so only files get it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Line {
+    pub key: OutKey,
+    pub line: String,
+    pub sent: bool,
+}
+
 /// What the claim engine hands to the writers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Out {
-    Decision {
-        key: OutKey,
-        line: String,
-    },
-    DeadLetter {
-        key: OutKey,
-        line: String,
-    },
+    Decision(Line),
+    DeadLetter(Line),
     /// An order-out record (winners to orders) of the decision with the same key.
-    Draft {
-        key: OutKey,
-        line: String,
-    },
+    Draft(Line),
     /// A session seen for the first time, and the routing hash its decisions are keyed by.
     Session {
         hash: u64,

@@ -164,21 +164,33 @@ impl Broker {
             return out;
         }
         consumer.assign(&tpl).expect("assigned");
+        // Read up to the high watermarks, then on until nothing more comes for a while: tansu
+        // 0.6 reports a partition's high watermark as the start of its last batch (plus one).
         let deadline = Instant::now() + Duration::from_secs(120);
-        while !ends.is_empty() {
+        let mut quiet_since = None::<Instant>;
+        loop {
             assert!(Instant::now() < deadline, "reading {topic} took too long");
-            if let Some(m) = consumer.poll(Duration::from_millis(100)) {
-                let m = m.expect("a message");
-                out.push(String::from_utf8(m.payload().unwrap_or_default().to_vec()).unwrap());
-                if ends
-                    .get(&m.partition())
-                    .is_some_and(|h| m.offset() + 1 >= *h)
-                {
-                    ends.remove(&m.partition());
+            match consumer.poll(Duration::from_millis(50)) {
+                Some(m) => {
+                    let m = m.expect("a message");
+                    out.push(String::from_utf8(m.payload().unwrap_or_default().to_vec()).unwrap());
+                    if ends
+                        .get(&m.partition())
+                        .is_some_and(|h| m.offset() + 1 >= *h)
+                    {
+                        ends.remove(&m.partition());
+                    }
+                    quiet_since = None;
                 }
+                None if ends.is_empty() => {
+                    let since = *quiet_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() >= Duration::from_millis(1_000) {
+                        return out;
+                    }
+                }
+                None => {}
             }
         }
-        out
     }
 }
 

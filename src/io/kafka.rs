@@ -21,9 +21,6 @@ pub const GMV_TOPIC: &str = "livesell.gmv";
 pub const DEAD_LETTER_TOPIC: &str = "livesell.dead-letter";
 pub const ORDERS_OUT_TOPIC: &str = "livesell.orders-out";
 
-/// Prefix of the commit metadata that records how far the sink has flushed (see `Progress`).
-const BOUND_METADATA: &str = "livesell-flushed-below=";
-
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
     #[error("{0}: not a Kafka address (expected kafka://HOST:PORT[,HOST:PORT…][/TOPIC[,TOPIC…]])")]
@@ -206,14 +203,14 @@ impl PartitionReader {
     }
 }
 
-/// The flushed bound a group committed last (the largest over its partitions), if any: decisions
-/// keyed below it reached the sink before the commit, so a restarted run need not send them again.
-pub fn committed_bound(
+/// The offsets `group` committed for `parts` (`None` where it committed nothing): everything an
+/// event before its partition's offset caused had reached the sink before the commit.
+pub fn committed_offsets(
     brokers: &str,
     group: &str,
     parts: &[PartitionId],
     timeout: Duration,
-) -> Result<Option<i64>, TransportError> {
+) -> Result<Vec<Option<u64>>, TransportError> {
     let consumer: BaseConsumer = base_config(brokers)
         .set("group.id", group)
         .set("enable.auto.commit", "false")
@@ -228,11 +225,15 @@ pub fn committed_bound(
         .map_err(kafka(format!(
             "reading the offsets group {group} committed"
         )))?;
-    Ok(got
-        .elements()
+    Ok(parts
         .iter()
-        .filter_map(|e| e.metadata().strip_prefix(BOUND_METADATA)?.parse().ok())
-        .max())
+        .map(
+            |p| match got.find_partition(&p.topic, p.partition)?.offset() {
+                Offset::Offset(o) if o >= 0 => Some(o as u64),
+                _ => None,
+            },
+        )
+        .collect())
 }
 
 /// Counts messages the broker did not take, so a flush can tell the sink failed.
@@ -326,8 +327,8 @@ impl KafkaSink {
         Ok(())
     }
 
-    /// Commits, for the group, each partition's next offset to read and the flushed bound.
-    pub fn commit(&self, offsets: &[(PartitionId, u64)], bound: i64) -> Result<(), TransportError> {
+    /// Commits, for the group, each partition's first offset whose outputs are not all flushed.
+    pub fn commit(&self, offsets: &[(PartitionId, u64)]) -> Result<(), TransportError> {
         if offsets.is_empty() {
             return Ok(());
         }
@@ -336,7 +337,6 @@ impl KafkaSink {
             let mut e = tpl.add_partition(&p.topic, p.partition);
             e.set_offset(Offset::Offset(*next as i64))
                 .map_err(kafka(format!("committing {}", p.name())))?;
-            e.set_metadata(format!("{BOUND_METADATA}{bound}"));
         }
         self.committer
             .commit(&tpl, CommitMode::Sync)

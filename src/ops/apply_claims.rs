@@ -16,7 +16,7 @@ use crate::domain::order::{ReplayKey, SourceClock, final_below, order_ties};
 use crate::domain::session::Session;
 use crate::domain::time::minute_of;
 use crate::ops::rank_claimants::MAX_RANKED;
-use crate::records::{Claimant, Input, Metric, MetricKey, Out, Reject};
+use crate::records::{Claimant, Input, Line, Metric, MetricKey, Out, Reject};
 
 /// Where an input goes: its session's worker; rejects and counts to worker 0.
 pub fn route(input: &Input) -> u64 {
@@ -109,6 +109,17 @@ struct Engine {
     released: Option<i64>,
     /// Emit an order-out record for every reservation change (winners to orders).
     drafts: bool,
+    /// Per source, the offset an earlier run's group committed: what an event before it
+    /// caused already reached the Kafka sink (empty for files).
+    resume: Vec<u64>,
+}
+
+impl Engine {
+    fn already_sent(&self, source: u32, position: u64) -> bool {
+        self.resume
+            .get(source as usize)
+            .is_some_and(|&c| position < c)
+    }
 }
 
 enum Stashed {
@@ -167,7 +178,8 @@ impl Engine {
                         }
                         Stashed::Reject { local, reject } => {
                             let at = self.clocks[s].watermark_before(local).unwrap_or(0).max(0);
-                            reject_outputs(reject, at, out);
+                            let sent = self.already_sent(reject.source_index, reject.line);
+                            reject_outputs(reject, at, sent, out);
                         }
                     }
                 }
@@ -233,6 +245,7 @@ impl Engine {
     }
 
     fn apply(&mut self, p: Pending, out: &mut Vec<Out>) {
+        let sent = self.already_sent(p.key.source, p.key.position);
         let slot = slot(&mut self.sessions, &p.event.session_id);
         self.decisions.clear();
         slot.session
@@ -247,14 +260,15 @@ impl Engine {
                 if let DBody::Reservation(r) = &d.body {
                     let currency = slot.session.currency_of(&r.sku);
                     if let Some(line) = draft_line(sid, d, currency) {
-                        out.push(Out::Draft { key, line });
+                        out.push(Out::Draft(Line { key, line, sent }));
                     }
                 }
             }
-            out.push(Out::Decision {
+            out.push(Out::Decision(Line {
                 key,
                 line: d.to_json(sid),
-            });
+                sent,
+            }));
             metrics(sid, d, opens_claim && !counted_claim, &mut self.metric_sums);
             claimant(sid, d, &mut slot.placed, out);
             counted_claim |= matches!(d.body, DBody::Claim(_));
@@ -392,7 +406,7 @@ fn claimant(
     }
 }
 
-fn reject_outputs(r: Box<Reject>, at: i64, out: &mut Vec<Out>) {
+fn reject_outputs(r: Box<Reject>, at: i64, sent: bool, out: &mut Vec<Out>) {
     let key = (at, 0, r.source_index as u64, r.line);
     let mut d = crate::domain::decision::JsonObject::new();
     d.str("id", &format!("reject/{}/{}", r.source, r.line));
@@ -410,10 +424,11 @@ fn reject_outputs(r: Box<Reject>, at: i64, out: &mut Vec<Out>) {
     d.str("source", &r.source);
     d.num("line", r.line as i128);
     d.num("offset", r.offset as i128);
-    out.push(Out::Decision {
-        key: key.clone(),
+    out.push(Out::Decision(Line {
+        key,
         line: d.finish(),
-    });
+        sent,
+    }));
 
     let mut l = crate::domain::decision::JsonObject::new();
     l.str("source", &r.source);
@@ -426,10 +441,11 @@ fn reject_outputs(r: Box<Reject>, at: i64, out: &mut Vec<Out>) {
         use base64_lite::encode;
         l.str("raw_base64", &encode(&r.raw));
     }
-    out.push(Out::DeadLetter {
+    out.push(Out::DeadLetter(Line {
         key,
         line: l.finish(),
-    });
+        sent,
+    }));
 }
 
 /// Standard base64 for dead-letter bytes that are not UTF-8 (no crate needed for 20 lines).
@@ -470,21 +486,28 @@ mod base64_lite {
 pub trait ApplyClaims<'scope> {
     /// Routes events to their session's worker and applies them once final; emits decisions,
     /// dead letters, metric additions, release marks, and each session's summary at the end.
-    fn apply_claims(
-        self,
-        sources: usize,
-        lateness_us: i64,
-        drafts: bool,
-    ) -> Stream<'scope, u64, Vec<Out>>;
+    fn apply_claims(self, settings: EngineSettings) -> Stream<'scope, u64, Vec<Out>>;
+}
+
+/// How the claim engine runs.
+#[derive(Debug, Clone, Default)]
+pub struct EngineSettings {
+    pub sources: usize,
+    pub lateness_us: i64,
+    /// Emit order-out records (a Kafka sink is attached).
+    pub drafts: bool,
+    /// Per source, the offset below which an earlier run's outputs reached the sink.
+    pub resume: Vec<u64>,
 }
 
 impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
-    fn apply_claims(
-        self,
-        sources: usize,
-        lateness_us: i64,
-        drafts: bool,
-    ) -> Stream<'scope, u64, Vec<Out>> {
+    fn apply_claims(self, settings: EngineSettings) -> Stream<'scope, u64, Vec<Out>> {
+        let EngineSettings {
+            sources,
+            lateness_us,
+            drafts,
+            resume,
+        } = settings;
         self.unary_frontier(Exchange::new(route), "ApplyClaims", move |_cap, _info| {
             let mut engine = Engine {
                 sessions: FxHashMap::default(),
@@ -498,6 +521,7 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
                 metric_sums: MetricSums::default(),
                 released: None,
                 drafts,
+                resume,
             };
             let mut held: Option<Capability<u64>> = None;
             let mut marked: Option<u64> = None;

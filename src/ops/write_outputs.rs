@@ -22,7 +22,7 @@ use crate::io::kafka::{
 };
 use crate::io::snapshot::{GmvMinuteRow, claimants_batch, gmv_minute_batch, write_parquet};
 use crate::ops::read_kafka::KafkaShared;
-use crate::records::{Claimant, Metric, MetricKey, Out, OutKey};
+use crate::records::{Claimant, Line, Metric, MetricKey, Out, OutKey};
 
 /// What the writer saw, for the command line to print.
 #[derive(Debug, Default, Clone)]
@@ -55,8 +55,6 @@ pub struct KafkaTarget {
     /// Where the input partitions live: the group commits there.
     pub commit_brokers: String,
     pub group: String,
-    /// Decisions keyed below this reached the sink in an earlier run (the group's commit).
-    pub resume_below: Option<i64>,
     pub shared: Arc<KafkaShared>,
 }
 
@@ -98,6 +96,9 @@ struct KafkaOut {
     bound: Option<i64>,
     /// The largest key time handed over (or skipped as sent by an earlier run).
     max_key: Option<i64>,
+    /// The newest decision handed over had been sent by an earlier run: this run is still
+    /// replaying what its predecessor had done.
+    replaying: bool,
     last_commit: Instant,
     last_tick: Instant,
     /// Per session: GMV cents, units, claims, summed from the maintained `gmv_minute` totals.
@@ -106,10 +107,6 @@ struct KafkaOut {
 }
 
 impl KafkaOut {
-    fn already_sent(&self, key: &OutKey) -> bool {
-        self.target.resume_below.is_some_and(|r| key.0 < r)
-    }
-
     /// The bound to commit: every decision keyed below it has reached the broker. A bound of
     /// "everything" (all sources idle or ended) is narrowed to what was actually handed over,
     /// so that a later run still sends what comes after.
@@ -128,7 +125,7 @@ impl KafkaOut {
         self.sink.flush(Duration::from_secs(60))?;
         if let Some(b) = self.commit_bound() {
             let offsets = self.target.shared.covered(b);
-            self.sink.commit(&offsets, b)?;
+            self.sink.commit(&offsets)?;
         }
         Ok(())
     }
@@ -139,10 +136,7 @@ impl KafkaOut {
         }
         self.last_tick = Instant::now();
         // While a restarted run replays what an earlier one sent, the ticker stays quiet.
-        if self
-            .max_key
-            .is_some_and(|k| self.target.resume_below.is_some_and(|r| k < r))
-        {
+        if self.replaying {
             self.dirty.clear();
             return Ok(());
         }
@@ -167,9 +161,9 @@ struct Writer {
     targets: Targets,
     files: Option<Files>,
     kafka: Option<KafkaOut>,
-    pending_decisions: Vec<(OutKey, String)>,
-    pending_dead: Vec<(OutKey, String)>,
-    pending_drafts: Vec<(OutKey, String)>,
+    pending_decisions: Vec<Line>,
+    pending_dead: Vec<Line>,
+    pending_drafts: Vec<Line>,
     /// Session ids by the routing hash their decisions are keyed with (Kafka message keys).
     sessions: FxHashMap<u64, String>,
     summaries: BTreeMap<String, String>,
@@ -192,6 +186,7 @@ impl Writer {
                 target: t.clone(),
                 bound: None,
                 max_key: None,
+                replaying: false,
                 last_commit: Instant::now(),
                 last_tick: Instant::now(),
                 ticker: BTreeMap::new(),
@@ -216,9 +211,9 @@ impl Writer {
 
     fn take(&mut self, o: Out) {
         match o {
-            Out::Decision { key, line } => self.pending_decisions.push((key, line)),
-            Out::DeadLetter { key, line } => self.pending_dead.push((key, line)),
-            Out::Draft { key, line } => self.pending_drafts.push((key, line)),
+            Out::Decision(l) => self.pending_decisions.push(l),
+            Out::DeadLetter(l) => self.pending_dead.push(l),
+            Out::Draft(l) => self.pending_drafts.push(l),
             Out::Session { hash, session_id } => {
                 self.sessions.insert(hash, session_id);
             }
@@ -279,16 +274,17 @@ impl Writer {
                 (DEAD_LETTER_TOPIC, &dead),
                 (ORDERS_OUT_TOPIC, &drafts),
             ] {
-                for (key, line) in records.iter() {
-                    if !k.already_sent(key) {
-                        // Rejects carry no trustworthy session: their messages have no key.
-                        let session = self.sessions.get(&key.1).map(String::as_str);
-                        k.sink.send(topic, session, line.as_bytes())?;
-                    }
+                for l in records.iter().filter(|l| !l.sent) {
+                    // Rejects carry no trustworthy session: their messages have no key.
+                    let session = self.sessions.get(&l.key.1).map(String::as_str);
+                    k.sink.send(topic, session, l.line.as_bytes())?;
                 }
             }
             for records in [&decisions, &dead] {
-                k.max_key = k.max_key.max(records.last().map(|(key, _)| key.0));
+                k.max_key = k.max_key.max(records.last().map(|l| l.key.0));
+            }
+            if let Some(l) = decisions.last() {
+                k.replaying = l.sent;
             }
             k.bound = k.bound.max(Some(bound.unwrap_or(i64::MAX)));
             k.tick(false)?;
@@ -375,23 +371,20 @@ impl Writer {
 }
 
 /// The buffered records whose keys `below` accepts, in key order; the rest stay, unsorted.
-fn take_ready(
-    pending: &mut Vec<(OutKey, String)>,
-    below: impl Fn(&OutKey) -> bool,
-) -> Vec<(OutKey, String)> {
+fn take_ready(pending: &mut Vec<Line>, below: impl Fn(&OutKey) -> bool) -> Vec<Line> {
     if pending.is_empty() {
         return Vec::new();
     }
     let (mut ready, rest): (Vec<_>, Vec<_>) = std::mem::take(pending)
         .into_iter()
-        .partition(|(k, _)| below(k));
+        .partition(|l| below(&l.key));
     *pending = rest;
-    ready.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    ready.sort_unstable_by(|a, b| a.key.cmp(&b.key));
     ready
 }
 
-fn write_lines(lines: &[(OutKey, String)], w: &mut BufWriter<File>) -> std::io::Result<()> {
-    for (_, line) in lines {
+fn write_lines(lines: &[Line], w: &mut BufWriter<File>) -> std::io::Result<()> {
+    for Line { line, .. } in lines {
         w.write_all(line.as_bytes())?;
         w.write_all(b"\n")?;
     }
