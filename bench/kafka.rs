@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand};
 use hdrhistogram::Histogram;
-use rdkafka::ClientConfig;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
@@ -44,6 +44,13 @@ enum What {
         #[arg(long)]
         show: String,
     },
+    /// The broker's own floor: produce-to-consume of bare messages, no livesell in between.
+    Hop {
+        #[arg(long, default_value_t = 20_000)]
+        rate: u64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     Latency {
         #[arg(long, default_value_t = 20_000)]
         rate: u64,
@@ -66,6 +73,7 @@ fn now_ms() -> i64 {
 fn producer(broker: &str) -> anyhow::Result<ThreadedProducer<DefaultProducerContext>> {
     Ok(ClientConfig::new()
         .set("bootstrap.servers", broker)
+        .set("socket.nagle.disable", "true")
         .set("linger.ms", "5")
         .set("batch.num.messages", "10000")
         .set("queue.buffering.max.messages", "2000000")
@@ -139,6 +147,7 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     match &args.what {
         What::Throughput { show } => throughput(&args, show),
+        What::Hop { rate, seconds } => hop(&args, *rate, *seconds),
         What::Latency {
             rate,
             seconds,
@@ -173,15 +182,22 @@ fn throughput(args: &Args, show: &str) -> anyhow::Result<()> {
         t.elapsed().as_secs_f64()
     );
 
-    // A bare consumer: read every message of the topic, nothing else.
+    // A bare consumer: every partition assigned (no group join, as livesell does), every message
+    // read, nothing else.
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &args.broker)
+        .set("socket.nagle.disable", "true")
         .set("group.id", format!("bare{run}"))
-        .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
+        // The fetch settings livesell's consumers use (src/io/kafka.rs).
+        .set("fetch.wait.max.ms", "10")
         .set("queued.min.messages", "200000")
         .create()?;
-    consumer.subscribe(&[&topic])?;
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..args.partitions as i32 {
+        tpl.add_partition_offset(&topic, p, Offset::Beginning)?;
+    }
+    consumer.assign(&tpl)?;
     let t = Instant::now();
     let mut n = 0usize;
     let mut bytes = 0usize;
@@ -271,22 +287,39 @@ fn latency(
         .args(["--workers", &workers.to_string()])
         .args(["--allowed-lateness-ms", &lateness.to_string()])
         .spawn()?;
-    // Decisions are read from the end of the topic, as a live ticker would.
+    // Decisions are read from the end of the topic, as a live ticker would: every partition
+    // assigned at its end (no group join to wait for).
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &args.broker)
+        .set("socket.nagle.disable", "true")
         .set("group.id", format!("latreader{run}"))
-        .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
         .set("fetch.wait.max.ms", "5")
         .create()?;
-    consumer.subscribe(&["livesell.decisions"])?;
+    let md = consumer.fetch_metadata(Some("livesell.decisions"), Duration::from_secs(10))?;
+    let mut tpl = TopicPartitionList::new();
+    for t in md.topics() {
+        for p in t.partitions() {
+            tpl.add_partition_offset("livesell.decisions", p.id(), Offset::End)?;
+        }
+    }
+    consumer.assign(&tpl)?;
+    // Let the processor start and the reader settle before the clock starts: the figures are
+    // for a running show, not for start-up.
+    let warm = Instant::now();
+    while warm.elapsed() < Duration::from_secs(3) {
+        let _ = consumer.poll(Duration::from_millis(50));
+    }
     let sent: std::sync::Arc<std::sync::Mutex<HashMap<u64, Instant>>> = Default::default();
     let feeder = {
         let sent = sent.clone();
         let topic = topic.clone();
         std::thread::spawn(move || {
             let start = Instant::now();
-            let total = rate * seconds;
+            // Past the measured events, the show goes on for the lateness and a second more, so
+            // that the watermark passes the last measured ones as it would in a running show.
+            let measured = rate * seconds;
+            let total = measured + rate * (lateness / 1000 + 1);
             let mut i = 0u64;
             while i < total {
                 let due = ((start.elapsed().as_secs_f64() * rate as f64) as u64).min(total);
@@ -309,7 +342,7 @@ fn latency(
                     );
                 }
                 let mut map = sent.lock().expect("no panics while locked");
-                for n in i..due {
+                for n in i..due.min(measured) {
                     map.insert(n, at);
                 }
                 i = due;
@@ -321,6 +354,7 @@ fn latency(
     let mut hist = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)?;
     let deadline = Instant::now() + Duration::from_secs(seconds + 60);
     let mut seen = 0u64;
+    let mut per_second: Vec<u64> = Vec::new();
     let needle = format!("\"session_id\":\"bench{run}-");
     while seen < total && Instant::now() < deadline {
         let Some(m) = consumer.poll(Duration::from_millis(50)) else {
@@ -343,11 +377,18 @@ fn latency(
             .and_then(|s| s.parse().ok())
             .unwrap_or(u64::MAX);
         if let Some(at) = sent.lock().expect("no panics while locked").get(&id) {
-            hist.record(arrived.saturating_duration_since(*at).as_micros().max(1) as u64)?;
+            let us = arrived.saturating_duration_since(*at).as_micros().max(1) as u64;
+            hist.record(us)?;
+            let second = at.saturating_duration_since(warm).as_secs() as usize;
+            if per_second.len() <= second {
+                per_second.resize(second + 1, 0);
+            }
+            per_second[second] = per_second[second].max(us / 1000);
             seen += 1;
         }
     }
     feeder.join().expect("feeder");
+    eprintln!("worst latency (ms) by second sent since the processor started: {per_second:?}");
     let _ = child.kill();
     let _ = child.wait();
     let ms = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
@@ -357,6 +398,76 @@ fn latency(
         ms(0.99),
         ms(0.999),
         hist.max() as f64 / 1000.0
+    );
+    Ok(())
+}
+
+fn hop(args: &Args, rate: u64, seconds: u64) -> anyhow::Result<()> {
+    let run = std::process::id();
+    let prefix = format!("hop{run}.");
+    let topic = format!("{prefix}events");
+    create_topics(args, &prefix)?;
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &args.broker)
+        .set("socket.nagle.disable", "true")
+        .set("group.id", format!("hop{run}"))
+        .set("enable.auto.commit", "false")
+        .set("fetch.wait.max.ms", "5")
+        .create()?;
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..args.partitions as i32 {
+        tpl.add_partition_offset(&topic, p, Offset::Beginning)?;
+    }
+    consumer.assign(&tpl)?;
+    let p = producer(&args.broker)?;
+    let parts = args.partitions.max(1);
+    let start = Instant::now();
+    let feeder = std::thread::spawn(move || {
+        let total = rate * seconds;
+        let mut i = 0u64;
+        while i < total {
+            let due = ((start.elapsed().as_secs_f64() * rate as f64) as u64).min(total);
+            if due == i {
+                std::thread::sleep(Duration::from_micros(200));
+                continue;
+            }
+            for n in i..due {
+                let at = start.elapsed().as_micros();
+                send_to(&p, &topic, (n % parts as u64) as u32, &format!("{at}"));
+            }
+            i = due;
+        }
+        let _ = p.flush(Duration::from_secs(60));
+    });
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)?;
+    let total = rate * seconds;
+    let deadline = Instant::now() + Duration::from_secs(seconds + 30);
+    let mut seen = 0u64;
+    while seen < total && Instant::now() < deadline {
+        if let Some(m) = consumer.poll(Duration::from_millis(50)) {
+            let m = m?;
+            let now = start.elapsed().as_micros() as u64;
+            if let Some(at) = m
+                .payload()
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .and_then(|s| s.parse::<u64>().ok())
+            {
+                // The first second is the consumer connecting, not the broker's steady hop.
+                if at >= 1_000_000 {
+                    hist.record(now.saturating_sub(at).max(1))?;
+                }
+                seen += 1;
+            }
+        }
+    }
+    feeder.join().expect("feeder");
+    let ms = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
+    println!(
+        "rate {rate}/s for {seconds}s: {} messages; produce-to-consume through the broker alone p50 {:.1} ms, p99 {:.1} ms, p999 {:.1} ms",
+        hist.len(),
+        ms(0.5),
+        ms(0.99),
+        ms(0.999)
     );
     Ok(())
 }

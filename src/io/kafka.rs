@@ -3,6 +3,7 @@
 //! Transport only: bytes, partitions, offsets and commits. Turning a message value into an event
 //! is the format layer's job (`domain::event::parse_line`), exactly as for a line of a file.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -94,6 +95,8 @@ fn base_config(brokers: &str) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", brokers)
         .set("client.id", "livesell")
+        // Small requests must not wait for Nagle's algorithm: decisions are latency-bound.
+        .set("socket.nagle.disable", "true")
         .set("log_level", "3");
     c
 }
@@ -154,8 +157,7 @@ impl PartitionReader {
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
-            .set("fetch.wait.max.ms", "10")
-            .set("queued.min.messages", "200000")
+            .set("fetch.wait.max.ms", "5")
             .create()
             .map_err(kafka(format!("connecting to {brokers}")))?;
         let mut tpl = TopicPartitionList::new();
@@ -236,25 +238,42 @@ pub fn committed_offsets(
         .collect())
 }
 
-/// Counts messages the broker did not take, so a flush can tell the sink failed.
+/// Follows every message until the broker acknowledges it, so the sink can commit without
+/// waiting, and can tell when it has failed.
 #[derive(Default, Clone)]
 pub struct DeliveryWatch {
     failed: Arc<AtomicU64>,
     last_error: Arc<Mutex<String>>,
+    /// Sequence numbers of the messages sent and not acknowledged yet.
+    unacked: Arc<Mutex<BTreeSet<usize>>>,
 }
 
 impl ClientContext for DeliveryWatch {}
 impl ConsumerContext for DeliveryWatch {}
 
 impl ProducerContext for DeliveryWatch {
-    type DeliveryOpaque = ();
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+    type DeliveryOpaque = usize;
+    fn delivery(&self, result: &DeliveryResult<'_>, seq: usize) {
         if let Err((e, _)) = result {
             self.failed.fetch_add(1, Ordering::Relaxed);
             if let Ok(mut last) = self.last_error.lock() {
                 *last = e.to_string();
             }
         }
+        if let Ok(mut unacked) = self.unacked.lock() {
+            unacked.remove(&seq);
+        }
+    }
+}
+
+impl DeliveryWatch {
+    fn check(&self) -> Result<(), TransportError> {
+        let failed = self.failed.load(Ordering::Relaxed);
+        if failed > 0 {
+            let last = self.last_error.lock().map(|s| s.clone()).unwrap_or_default();
+            return Err(TransportError::Delivery(failed, last));
+        }
+        Ok(())
     }
 }
 
@@ -262,6 +281,7 @@ impl ProducerContext for DeliveryWatch {
 pub struct KafkaSink {
     producer: ThreadedProducer<DeliveryWatch>,
     watch: DeliveryWatch,
+    next_seq: usize,
     committer: BaseConsumer,
     group: String,
 }
@@ -286,14 +306,26 @@ impl KafkaSink {
         Ok(KafkaSink {
             producer,
             watch,
+            next_seq: 0,
             committer,
             group: group.to_string(),
         })
     }
 
     /// Queues one message; waits while the local queue is full.
-    pub fn send(&self, topic: &str, key: Option<&str>, value: &[u8]) -> Result<(), TransportError> {
-        let mut record: BaseRecord<'_, str, [u8]> = BaseRecord::to(topic).payload(value);
+    pub fn send(
+        &mut self,
+        topic: &str,
+        key: Option<&str>,
+        value: &[u8],
+    ) -> Result<(), TransportError> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        if let Ok(mut unacked) = self.watch.unacked.lock() {
+            unacked.insert(seq);
+        }
+        let mut record: BaseRecord<'_, str, [u8], usize> =
+            BaseRecord::with_opaque_to(topic, seq).payload(value);
         if let Some(k) = key {
             record = record.key(k);
         }
@@ -309,26 +341,34 @@ impl KafkaSink {
         }
     }
 
+    /// Every message sent from now on gets a sequence number at or above this.
+    pub fn mark(&self) -> usize {
+        self.next_seq
+    }
+
+    /// Whether the broker has acknowledged every message sent before `mark` (without waiting);
+    /// fails if it refused any.
+    pub fn acknowledged_below(&self, mark: usize) -> Result<bool, TransportError> {
+        self.watch.check()?;
+        Ok(self
+            .watch
+            .unacked
+            .lock()
+            .map(|u| u.first().is_none_or(|&s| s >= mark))
+            .unwrap_or(false))
+    }
+
     /// Waits until the broker has every queued message; fails if any was refused.
     pub fn flush(&self, timeout: Duration) -> Result<(), TransportError> {
         self.producer
             .flush(timeout)
             .map_err(kafka("flushing the producer"))?;
-        let failed = self.watch.failed.load(Ordering::Relaxed);
-        if failed > 0 {
-            let last = self
-                .watch
-                .last_error
-                .lock()
-                .map(|s| s.clone())
-                .unwrap_or_default();
-            return Err(TransportError::Delivery(failed, last));
-        }
-        Ok(())
+        self.watch.check()
     }
 
-    /// Commits, for the group, each partition's first offset whose outputs are not all flushed.
-    pub fn commit(&self, offsets: &[(PartitionId, u64)]) -> Result<(), TransportError> {
+    /// Commits, for the group, each partition's first offset whose outputs are not all flushed;
+    /// `wait` for the broker's answer (else a failed commit is simply covered by the next).
+    pub fn commit(&self, offsets: &[(PartitionId, u64)], wait: bool) -> Result<(), TransportError> {
         if offsets.is_empty() {
             return Ok(());
         }
@@ -338,8 +378,13 @@ impl KafkaSink {
             e.set_offset(Offset::Offset(*next as i64))
                 .map_err(kafka(format!("committing {}", p.name())))?;
         }
+        let mode = if wait {
+            CommitMode::Sync
+        } else {
+            CommitMode::Async
+        };
         self.committer
-            .commit(&tpl, CommitMode::Sync)
+            .commit(&tpl, mode)
             .map_err(kafka(format!("committing offsets of group {}", self.group)))
     }
 }

@@ -100,6 +100,9 @@ struct KafkaOut {
     /// replaying what its predecessor had done.
     replaying: bool,
     last_commit: Instant,
+    /// Bounds to commit once the broker has acknowledged every message sent before them:
+    /// `(sink mark, bound)`, oldest first.
+    to_commit: std::collections::VecDeque<(usize, i64)>,
     last_tick: Instant,
     /// Per session: GMV cents, units, claims, summed from the maintained `gmv_minute` totals.
     ticker: BTreeMap<String, [i64; 3]>,
@@ -117,15 +120,39 @@ impl KafkaOut {
         }
     }
 
+    /// Commits, without waiting for the broker: every 200 ms the current bound is noted with
+    /// the sink's mark, and the newest noted bound whose messages are all acknowledged is
+    /// committed. `force` (the end of the run) waits for everything and commits it.
     fn commit(&mut self, force: bool) -> anyhow::Result<()> {
-        if !force && self.last_commit.elapsed() < COMMIT_EVERY {
+        if force {
+            self.sink.flush(Duration::from_secs(60))?;
+            self.to_commit.clear();
+            if let Some(b) = self.commit_bound() {
+                let offsets = self.target.shared.covered(b);
+                self.sink.commit(&offsets, true)?;
+            }
+            return Ok(());
+        }
+        if self.last_commit.elapsed() < COMMIT_EVERY {
             return Ok(());
         }
         self.last_commit = Instant::now();
-        self.sink.flush(Duration::from_secs(60))?;
         if let Some(b) = self.commit_bound() {
+            if self.to_commit.back().is_none_or(|(_, last)| *last < b) {
+                self.to_commit.push_back((self.sink.mark(), b));
+            }
+        }
+        let mut ready = None;
+        while let Some(&(mark, b)) = self.to_commit.front() {
+            if !self.sink.acknowledged_below(mark)? {
+                break;
+            }
+            ready = Some(b);
+            self.to_commit.pop_front();
+        }
+        if let Some(b) = ready {
             let offsets = self.target.shared.covered(b);
-            self.sink.commit(&offsets)?;
+            self.sink.commit(&offsets, false)?;
         }
         Ok(())
     }
@@ -188,6 +215,7 @@ impl Writer {
                 max_key: None,
                 replaying: false,
                 last_commit: Instant::now(),
+                to_commit: Default::default(),
                 last_tick: Instant::now(),
                 ticker: BTreeMap::new(),
                 dirty: BTreeSet::new(),
