@@ -147,6 +147,32 @@ fn a_missing_input_is_a_clear_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open /nonexistent.jsonl"));
 }
 
+#[test]
+fn kafka_arguments_are_checked_before_anything_connects() {
+    let run = |args: &[&str]| {
+        let out = livesell().args(args).output().unwrap();
+        assert!(!out.status.success(), "{args:?} should fail");
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    assert!(
+        run(&["run", "--source", "http://x/y", "--out", "/tmp/x"]).contains("not a Kafka address")
+    );
+    assert!(run(&["run", "--source", "kafka://127.0.0.1:9/t"]).contains("nowhere to write"));
+    assert!(run(&["run", "--input", "a.jsonl"]).contains("--out"));
+    let hosts = run(&[
+        "run",
+        "--source",
+        "kafka://127.0.0.1:9/t",
+        "--sink",
+        "kafka://127.0.0.1:9",
+        "--processes",
+        "2",
+        "--process",
+        "0",
+    ]);
+    assert!(hosts.contains("--hosts"), "{hosts}");
+}
+
 /// Reads every row of one column pair from a snapshot, as strings, for assertions.
 fn parquet_rows(path: &std::path::Path, cols: &[&str]) -> Vec<Vec<String>> {
     use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};

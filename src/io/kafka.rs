@@ -28,7 +28,8 @@ pub enum TransportError {
     Address(String),
     #[error("topic {topic} does not exist on {brokers} (create it first)")]
     NoTopic { topic: String, brokers: String },
-    #[error("{what}: {source}")]
+    /// What failed; the client's error follows as the source (`{:#}` prints both).
+    #[error("{what}")]
     Kafka {
         what: String,
         #[source]
@@ -36,6 +37,20 @@ pub enum TransportError {
     },
     #[error("{0} message(s) could not be delivered; last error: {1}")]
     Delivery(u64, String),
+}
+
+impl TransportError {
+    /// The error and its causes on one line, for a log.
+    pub fn describe(&self) -> String {
+        let mut line = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            line.push_str(": ");
+            line.push_str(&c.to_string());
+            cause = c.source();
+        }
+        line
+    }
 }
 
 fn kafka(what: impl Into<String>) -> impl FnOnce(KafkaError) -> TransportError {
@@ -270,7 +285,11 @@ impl DeliveryWatch {
     fn check(&self) -> Result<(), TransportError> {
         let failed = self.failed.load(Ordering::Relaxed);
         if failed > 0 {
-            let last = self.last_error.lock().map(|s| s.clone()).unwrap_or_default();
+            let last = self
+                .last_error
+                .lock()
+                .map(|s| s.clone())
+                .unwrap_or_default();
             return Err(TransportError::Delivery(failed, last));
         }
         Ok(())

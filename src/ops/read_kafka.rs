@@ -155,7 +155,7 @@ impl KafkaHand {
                     .last_error
                     .is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
                 {
-                    eprintln!("livesell: kafka: {e}");
+                    eprintln!("livesell: kafka: {}", e.describe());
                     self.last_error = Some(Instant::now());
                 }
                 0
