@@ -131,6 +131,24 @@ fn create_topics(args: &Args, prefix: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A consumer of every partition of `topic` from the start, assigned (no group join, as
+/// livesell's own), with the fetch settings livesell's consumers use (src/io/kafka.rs).
+fn assigned_consumer(args: &Args, group: &str, topic: &str) -> anyhow::Result<BaseConsumer> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &args.broker)
+        .set("socket.nagle.disable", "true")
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("fetch.wait.max.ms", "5")
+        .create()?;
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..args.partitions as i32 {
+        tpl.add_partition_offset(topic, p, Offset::Beginning)?;
+    }
+    consumer.assign(&tpl)?;
+    Ok(consumer)
+}
+
 fn livesell_bin(args: &Args) -> String {
     args.bin.clone().unwrap_or_else(|| {
         let exe = std::env::current_exe().expect("current exe");
@@ -182,22 +200,8 @@ fn throughput(args: &Args, show: &str) -> anyhow::Result<()> {
         t.elapsed().as_secs_f64()
     );
 
-    // A bare consumer: every partition assigned (no group join, as livesell does), every message
-    // read, nothing else.
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &args.broker)
-        .set("socket.nagle.disable", "true")
-        .set("group.id", format!("bare{run}"))
-        .set("enable.auto.commit", "false")
-        // The fetch settings livesell's consumers use (src/io/kafka.rs).
-        .set("fetch.wait.max.ms", "10")
-        .set("queued.min.messages", "200000")
-        .create()?;
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..args.partitions as i32 {
-        tpl.add_partition_offset(&topic, p, Offset::Beginning)?;
-    }
-    consumer.assign(&tpl)?;
+    // A bare consumer: every message read, nothing else.
+    let consumer = assigned_consumer(args, &format!("bare{run}"), &topic)?;
     let t = Instant::now();
     let mut n = 0usize;
     let mut bytes = 0usize;
@@ -407,18 +411,7 @@ fn hop(args: &Args, rate: u64, seconds: u64) -> anyhow::Result<()> {
     let prefix = format!("hop{run}.");
     let topic = format!("{prefix}events");
     create_topics(args, &prefix)?;
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &args.broker)
-        .set("socket.nagle.disable", "true")
-        .set("group.id", format!("hop{run}"))
-        .set("enable.auto.commit", "false")
-        .set("fetch.wait.max.ms", "5")
-        .create()?;
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..args.partitions as i32 {
-        tpl.add_partition_offset(&topic, p, Offset::Beginning)?;
-    }
-    consumer.assign(&tpl)?;
+    let consumer = assigned_consumer(args, &format!("hop{run}"), &topic)?;
     let p = producer(&args.broker)?;
     let parts = args.partitions.max(1);
     let start = Instant::now();
