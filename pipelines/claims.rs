@@ -204,11 +204,11 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
     // Partition s is read by worker s % peers, wherever that worker runs.
     let mut hands = Vec::new();
     for w in process * workers..(process + 1) * workers {
-        let mine: Vec<(u32, PartitionId)> = parts
+        let mine: Vec<(u32, PartitionId, u64)> = parts
             .iter()
             .enumerate()
             .filter(|(s, _)| s % peers == w)
-            .map(|(s, p)| (s as u32, p.clone()))
+            .map(|(s, p)| (s as u32, p.clone(), resume.get(s).copied().unwrap_or(0)))
             .collect();
         let hand = KafkaHand::open(
             &brokers,

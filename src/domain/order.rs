@@ -111,9 +111,19 @@ pub struct CommitTrack {
     running_max: Option<Micros>,
     unflushed: std::collections::VecDeque<(u64, Micros)>,
     next: u64,
+    /// What an earlier run committed: a replay never commits below it.
+    floor: u64,
 }
 
 impl CommitTrack {
+    /// A track for a partition whose group had committed `floor` before this run.
+    pub fn after(floor: u64) -> Self {
+        CommitTrack {
+            floor,
+            ..Default::default()
+        }
+    }
+
     /// A message read at `offset`: an event stamped `ts`, or (`None`) a reject.
     pub fn read(&mut self, offset: u64, ts: Option<Micros>, lateness: Micros) {
         let watermark = self.running_max.map(|m| m - lateness);
@@ -132,7 +142,10 @@ impl CommitTrack {
         while self.unflushed.front().is_some_and(|(_, eff)| *eff < bound) {
             self.unflushed.pop_front();
         }
-        self.unflushed.front().map_or(self.next, |(o, _)| *o)
+        self.unflushed
+            .front()
+            .map_or(self.next, |(o, _)| *o)
+            .max(self.floor)
     }
 }
 
@@ -250,6 +263,11 @@ mod tests {
         assert_eq!(t.covered(8_000), 11);
         assert_eq!(t.covered(9_000), 11);
         assert_eq!(t.covered(9_001), 14);
+        // A replay commits nothing below what the run before it had committed.
+        let mut r = CommitTrack::after(12);
+        r.read(10, Some(5_000), 1_000);
+        assert_eq!(r.covered(0), 12);
+        assert_eq!(r.covered(i64::MAX), 12);
     }
 
     fn k(source: u32, position: u64) -> ReplayKey {

@@ -86,11 +86,12 @@ pub struct KafkaHand {
 }
 
 impl KafkaHand {
-    /// `parts`: `(source index, partition)` pairs this worker owns; `peers`: all workers.
+    /// `parts`: `(source index, partition, offset the group committed before)` for each
+    /// partition this worker owns; `peers`: all workers.
     pub fn open(
         brokers: &str,
         group: &str,
-        parts: Vec<(u32, PartitionId)>,
+        parts: Vec<(u32, PartitionId, u64)>,
         peers: usize,
         shared: Arc<KafkaShared>,
         cfg: KafkaSourceConfig,
@@ -101,12 +102,12 @@ impl KafkaHand {
             Some(PartitionReader::open(
                 brokers,
                 group,
-                parts.iter().map(|(_, p)| p.clone()).collect(),
+                parts.iter().map(|(_, p, _)| p.clone()).collect(),
             )?)
         };
         if let Ok(mut tracks) = shared.tracks.lock() {
-            for (s, p) in &parts {
-                tracks[*s as usize] = Some((p.clone(), CommitTrack::default()));
+            for (s, p, committed) in &parts {
+                tracks[*s as usize] = Some((p.clone(), CommitTrack::after(*committed)));
             }
         }
         let now = Instant::now();
@@ -114,7 +115,7 @@ impl KafkaHand {
             reader,
             parts: parts
                 .into_iter()
-                .map(|(source, p)| Part {
+                .map(|(source, p, _)| Part {
                     source,
                     name: p.name(),
                     bytes: Vec::new(),
