@@ -149,6 +149,24 @@ fn assigned_consumer(args: &Args, group: &str, topic: &str) -> anyhow::Result<Ba
     Ok(consumer)
 }
 
+/// `livesell run` from `topic` to the same broker, as group `group` with `workers` workers.
+fn livesell_kafka(args: &Args, topic: &str, group: &str, workers: usize) -> Command {
+    let mut c = Command::new(livesell_bin(args));
+    c.args([
+        "run",
+        "--source",
+        &format!("kafka://{}/{topic}", args.broker),
+    ])
+    .args([
+        "--group",
+        group,
+        "--sink",
+        &format!("kafka://{}", args.broker),
+    ])
+    .args(["--workers", &workers.to_string()]);
+    c
+}
+
 fn livesell_bin(args: &Args) -> String {
     args.bin.clone().unwrap_or_else(|| {
         let exe = std::env::current_exe().expect("current exe");
@@ -218,18 +236,10 @@ fn throughput(args: &Args, show: &str) -> anyhow::Result<()> {
         n as f64 / bare
     );
 
-    let bin = livesell_bin(args);
     for workers in [1, 2] {
         let t = Instant::now();
-        let st = Command::new(&bin)
-            .args([
-                "run",
-                "--source",
-                &format!("kafka://{}/{topic}", args.broker),
-            ])
-            .args(["--group", &format!("bench{run}-{workers}")])
-            .args(["--sink", &format!("kafka://{}", args.broker)])
-            .args(["--workers", &workers.to_string(), "--exit-when-idle", "1"])
+        let st = livesell_kafka(args, &topic, &format!("bench{run}-{workers}"), workers)
+            .args(["--exit-when-idle", "1"])
             .status()?;
         anyhow::ensure!(st.success(), "livesell run failed");
         // The run ends 1 s after the last message arrived; that second is not work.
@@ -280,15 +290,7 @@ fn latency(
             ),
         );
     }
-    let mut child = Command::new(livesell_bin(args))
-        .args([
-            "run",
-            "--source",
-            &format!("kafka://{}/{topic}", args.broker),
-        ])
-        .args(["--group", &format!("lat{run}")])
-        .args(["--sink", &format!("kafka://{}", args.broker)])
-        .args(["--workers", &workers.to_string()])
+    let mut child = livesell_kafka(args, &topic, &format!("lat{run}"), workers)
         .args(["--allowed-lateness-ms", &lateness.to_string()])
         .spawn()?;
     // Decisions are read from the end of the topic, as a live ticker would: every partition
