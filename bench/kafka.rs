@@ -10,11 +10,12 @@
 
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use hdrhistogram::Histogram;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -63,12 +64,9 @@ enum What {
     },
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+#[path = "common.rs"]
+mod common;
+use common::now_ms;
 
 fn producer(broker: &str) -> anyhow::Result<ThreadedProducer<DefaultProducerContext>> {
     Ok(ClientConfig::new()
@@ -81,30 +79,29 @@ fn producer(broker: &str) -> anyhow::Result<ThreadedProducer<DefaultProducerCont
         .create()?)
 }
 
-fn send(p: &ThreadedProducer<DefaultProducerContext>, topic: &str, key: &str, value: &str) {
-    let mut r = BaseRecord::to(topic).key(key).payload(value);
-    loop {
-        match p.send(r) {
-            Ok(()) => return,
-            Err((_, back)) => {
-                r = back;
-                std::thread::sleep(Duration::from_micros(500));
-            }
-        }
+/// Sends `value` keyed by `key`, or to `partition`; waits while the local queue is full.
+fn send(
+    p: &ThreadedProducer<DefaultProducerContext>,
+    topic: &str,
+    key: Option<&str>,
+    partition: Option<u32>,
+    value: &str,
+) {
+    let mut r = BaseRecord::<str, str>::to(topic).payload(value);
+    if let Some(k) = key {
+        r = r.key(k);
     }
-}
-
-fn send_to(p: &ThreadedProducer<DefaultProducerContext>, topic: &str, partition: u32, value: &str) {
-    let mut r = BaseRecord::<str, str>::to(topic)
-        .partition(partition as i32)
-        .payload(value);
+    if let Some(part) = partition {
+        r = r.partition(part as i32);
+    }
     loop {
         match p.send(r) {
             Ok(()) => return,
-            Err((_, back)) => {
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                 r = back;
                 std::thread::sleep(Duration::from_micros(500));
             }
+            Err((e, _)) => panic!("cannot send to {topic}: {e}"),
         }
     }
 }
@@ -151,7 +148,7 @@ fn assigned_consumer(args: &Args, group: &str, topic: &str) -> anyhow::Result<Ba
 
 /// `livesell run` from `topic` to the same broker, as group `group` with `workers` workers.
 fn livesell_kafka(args: &Args, topic: &str, group: &str, workers: usize) -> Command {
-    let mut c = Command::new(livesell_bin(args));
+    let mut c = Command::new(common::livesell_bin(args.bin.as_deref()));
     c.args([
         "run",
         "--source",
@@ -165,18 +162,6 @@ fn livesell_kafka(args: &Args, topic: &str, group: &str, workers: usize) -> Comm
     ])
     .args(["--workers", &workers.to_string()]);
     c
-}
-
-fn livesell_bin(args: &Args) -> String {
-    args.bin.clone().unwrap_or_else(|| {
-        let exe = std::env::current_exe().expect("current exe");
-        exe.parent()
-            .and_then(|p| p.parent())
-            .map(|p| p.join("livesell"))
-            .expect("target dir")
-            .display()
-            .to_string()
-    })
 }
 
 fn main() -> anyhow::Result<()> {
@@ -208,7 +193,7 @@ fn throughput(args: &Args, show: &str) -> anyhow::Result<()> {
             .nth(1)
             .and_then(|r| r.split('"').next())
             .unwrap_or("");
-        send(&p, &topic, key, l);
+        send(&p, &topic, Some(key), None, l);
     }
     p.flush(Duration::from_secs(300))?;
     println!(
@@ -273,18 +258,20 @@ fn latency(
     let t0 = now_ms();
     for part in 0..parts {
         let s = session(part);
-        send_to(
+        send(
             &p,
             &topic,
-            part,
+            None,
+            Some(part),
             &format!(
                 r#"{{"type":"director","session_id":"{s}","ts":{t0},"action":"product","code":"K1","price_cents":100,"variants":[{{"sku":"K1","stock":100000000}}]}}"#
             ),
         );
-        send_to(
+        send(
             &p,
             &topic,
-            part,
+            None,
+            Some(part),
             &format!(
                 r#"{{"type":"director","session_id":"{s}","ts":{t0},"action":"activate","code":"K1"}}"#
             ),
@@ -338,10 +325,11 @@ fn latency(
                 for n in i..due {
                     let part = (n % parts as u64) as u32;
                     let s = session(part);
-                    send_to(
+                    send(
                         &p,
                         &topic,
-                        part,
+                        None,
+                        Some(part),
                         &format!(
                             "{{\"type\":\"comment\",\"session_id\":\"{s}\",\"ts\":{ts},\"platform\":\"tiktok\",\"comment_id\":\"{n}\",\"user_id\":\"u{n}\",\"text\":\"sold\"}}"
                         ),
@@ -428,7 +416,13 @@ fn hop(args: &Args, rate: u64, seconds: u64) -> anyhow::Result<()> {
             }
             for n in i..due {
                 let at = start.elapsed().as_micros();
-                send_to(&p, &topic, (n % parts as u64) as u32, &format!("{at}"));
+                send(
+                    &p,
+                    &topic,
+                    None,
+                    Some((n % parts as u64) as u32),
+                    &format!("{at}"),
+                );
             }
             i = due;
         }

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use hdrhistogram::Histogram;
@@ -29,24 +29,13 @@ struct Args {
     bin: Option<String>,
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+#[path = "common.rs"]
+mod common;
+use common::{livesell_bin, now_ms};
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let bin = args.bin.clone().unwrap_or_else(|| {
-        let exe = std::env::current_exe().expect("current exe");
-        exe.parent()
-            .and_then(|p| p.parent())
-            .map(|p| p.join("livesell"))
-            .expect("target dir")
-            .display()
-            .to_string()
-    });
+    let bin = livesell_bin(args.bin.as_deref());
     let out = std::env::temp_dir().join(format!("livesell-latency-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let mut child = Command::new(&bin)

@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
 use rdkafka::producer::DefaultProducerContext;
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
@@ -229,10 +230,11 @@ fn send(producer: &ThreadedProducer<DefaultProducerContext>, topic: &str, line: 
     loop {
         match producer.send(record) {
             Ok(()) => return,
-            Err((_, r)) => {
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
                 record = r;
                 std::thread::sleep(Duration::from_millis(2));
             }
+            Err((e, _)) => panic!("cannot send to {topic}: {e}"),
         }
     }
 }

@@ -59,10 +59,7 @@ impl SourceClock {
     /// Effective time and lateness of an event of the next block, given the largest `ts` of
     /// the readable events before it in that block.
     pub fn admit(&self, ts: Micros, local: Option<Micros>) -> (Micros, bool) {
-        match self.watermark_before(local) {
-            Some(w) if ts < w => (w, true),
-            _ => (ts, false),
-        }
+        effective_time(ts, self.watermark_before(local))
     }
 
     pub fn watermark_before(&self, local: Option<Micros>) -> Option<Micros> {
@@ -92,6 +89,20 @@ impl SourceClock {
             Some(self.watermark_before(None).unwrap_or(Micros::MIN))
         }
     }
+}
+
+/// SPEC 2: an event behind its source's watermark (as it stood just before the event) is late
+/// and takes the watermark as its effective time.
+pub fn effective_time(ts: Micros, watermark: Option<Micros>) -> (Micros, bool) {
+    match watermark {
+        Some(w) if ts < w => (w, true),
+        _ => (ts, false),
+    }
+}
+
+/// Where a reject stands in the outputs: its source's watermark just before it (0 before any).
+pub fn reject_time(watermark: Option<Micros>) -> Micros {
+    watermark.unwrap_or(0).max(0)
 }
 
 /// Events with effective times below this are final: the least floor of all sources (`None`:
@@ -127,10 +138,9 @@ impl CommitTrack {
     /// A message read at `offset`: an event stamped `ts`, or (`None`) a reject.
     pub fn read(&mut self, offset: u64, ts: Option<Micros>, lateness: Micros) {
         let watermark = self.running_max.map(|m| m - lateness);
-        let eff = match (ts, watermark) {
-            (Some(t), Some(w)) if t < w => w,
-            (Some(t), _) => t,
-            (None, w) => w.unwrap_or(0).max(0),
+        let eff = match ts {
+            Some(t) => effective_time(t, watermark).0,
+            None => reject_time(watermark),
         };
         self.running_max = self.running_max.max(ts);
         self.unflushed.push_back((offset, eff));

@@ -3,7 +3,6 @@
 //! Transport only: bytes, partitions, offsets and commits. Turning a message value into an event
 //! is the format layer's job (`domain::event::parse_line`), exactly as for a line of a file.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -253,31 +252,27 @@ pub fn committed_offsets(
         .collect())
 }
 
-/// Follows every message until the broker acknowledges it, so the sink can commit without
-/// waiting, and can tell when it has failed.
+/// Counts messages the broker refused, so the sink can tell it has failed.
 #[derive(Default, Clone)]
 pub struct DeliveryWatch {
     failed: Arc<AtomicU64>,
     last_error: Arc<Mutex<String>>,
-    /// Sequence numbers of the messages sent and not acknowledged yet.
-    unacked: Arc<Mutex<BTreeSet<usize>>>,
 }
 
 impl ClientContext for DeliveryWatch {}
 impl ConsumerContext for DeliveryWatch {}
 
 impl ProducerContext for DeliveryWatch {
-    type DeliveryOpaque = usize;
-    fn delivery(&self, result: &DeliveryResult<'_>, seq: usize) {
+    /// The counter of unacknowledged messages of the epoch the message was sent in.
+    type DeliveryOpaque = Arc<AtomicU64>;
+    fn delivery(&self, result: &DeliveryResult<'_>, epoch: Arc<AtomicU64>) {
         if let Err((e, _)) = result {
             self.failed.fetch_add(1, Ordering::Relaxed);
             if let Ok(mut last) = self.last_error.lock() {
                 *last = e.to_string();
             }
         }
-        if let Ok(mut unacked) = self.unacked.lock() {
-            unacked.remove(&seq);
-        }
+        epoch.fetch_sub(1, Ordering::Release);
     }
 }
 
@@ -297,10 +292,16 @@ impl DeliveryWatch {
 }
 
 /// The producer of every output topic, plus the group handle the sink commits with.
+///
+/// Messages are counted per epoch (the span between two `mark`s) with one atomic counter each,
+/// so following acknowledgements takes no lock per message.
 pub struct KafkaSink {
     producer: ThreadedProducer<DeliveryWatch>,
     watch: DeliveryWatch,
-    next_seq: usize,
+    /// Unacknowledged messages per epoch, oldest first; the last is the current epoch.
+    epochs: std::collections::VecDeque<Arc<AtomicU64>>,
+    /// The number of the epoch at the front of `epochs`.
+    first_epoch: usize,
     committer: BaseConsumer,
     group: String,
 }
@@ -325,26 +326,19 @@ impl KafkaSink {
         Ok(KafkaSink {
             producer,
             watch,
-            next_seq: 0,
+            epochs: [Arc::default()].into(),
+            first_epoch: 0,
             committer,
             group: group.to_string(),
         })
     }
 
     /// Queues one message; waits while the local queue is full.
-    pub fn send(
-        &mut self,
-        topic: &str,
-        key: Option<&str>,
-        value: &[u8],
-    ) -> Result<(), TransportError> {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        if let Ok(mut unacked) = self.watch.unacked.lock() {
-            unacked.insert(seq);
-        }
-        let mut record: BaseRecord<'_, str, [u8], usize> =
-            BaseRecord::with_opaque_to(topic, seq).payload(value);
+    pub fn send(&self, topic: &str, key: Option<&str>, value: &[u8]) -> Result<(), TransportError> {
+        let epoch = self.epochs.back().expect("there is always a current epoch");
+        epoch.fetch_add(1, Ordering::Relaxed);
+        let mut record: BaseRecord<'_, str, [u8], Arc<AtomicU64>> =
+            BaseRecord::with_opaque_to(topic, epoch.clone()).payload(value);
         if let Some(k) = key {
             record = record.key(k);
         }
@@ -355,26 +349,33 @@ impl KafkaSink {
                     record = r;
                     std::thread::sleep(Duration::from_millis(1));
                 }
-                Err((e, _)) => return Err(kafka(format!("sending to {topic}"))(e)),
+                Err((e, _)) => {
+                    epoch.fetch_sub(1, Ordering::Relaxed);
+                    return Err(kafka(format!("sending to {topic}"))(e));
+                }
             }
         }
     }
 
-    /// Every message sent from now on gets a sequence number at or above this.
-    pub fn mark(&self) -> usize {
-        self.next_seq
+    /// Starts a new epoch and returns its number: every message sent so far belongs to an
+    /// earlier one.
+    pub fn mark(&mut self) -> usize {
+        self.epochs.push_back(Arc::default());
+        self.first_epoch + self.epochs.len() - 1
     }
 
     /// Whether the broker has acknowledged every message sent before `mark` (without waiting);
     /// fails if it refused any.
-    pub fn acknowledged_below(&self, mark: usize) -> Result<bool, TransportError> {
+    pub fn acknowledged_below(&mut self, mark: usize) -> Result<bool, TransportError> {
         self.watch.check()?;
-        Ok(self
-            .watch
-            .unacked
-            .lock()
-            .map(|u| u.first().is_none_or(|&s| s >= mark))
-            .unwrap_or(false))
+        while self.first_epoch < mark
+            && self.epochs.len() > 1
+            && self.epochs[0].load(Ordering::Acquire) == 0
+        {
+            self.epochs.pop_front();
+            self.first_epoch += 1;
+        }
+        Ok(self.first_epoch >= mark)
     }
 
     /// Waits until the broker has every queued message; fails if any was refused.

@@ -12,7 +12,7 @@ use timely::dataflow::operators::generic::Operator;
 use crate::domain::decision::{Body as DBody, ClaimOutcome, Decision, OrderOutcome};
 use crate::domain::draft::draft_line;
 use crate::domain::event::{Body, Event};
-use crate::domain::order::{ReplayKey, SourceClock, final_below, order_ties};
+use crate::domain::order::{ReplayKey, SourceClock, final_below, order_ties, reject_time};
 use crate::domain::session::Session;
 use crate::domain::time::minute_of;
 use crate::ops::rank_claimants::MAX_RANKED;
@@ -60,13 +60,19 @@ impl Ord for Pending {
     }
 }
 
-/// A session's slot, made on first use; looked up before its id is copied.
+/// A session's slot, made on first use (looked up before its id is copied); a new one is
+/// announced on `out`, so the writer can name the session its decisions are keyed by.
 fn slot<'a>(
     sessions: &'a mut FxHashMap<String, SessionSlot>,
     session_id: &str,
+    out: &mut Vec<Out>,
 ) -> &'a mut SessionSlot {
     if !sessions.contains_key(session_id) {
         let order = session_hash(session_id);
+        out.push(Out::Session {
+            hash: order,
+            session_id: session_id.to_string(),
+        });
         sessions.insert(
             session_id.to_string(),
             SessionSlot {
@@ -149,13 +155,7 @@ impl Engine {
                 for item in self.stash.remove(&(s as u32, b)).unwrap_or_default() {
                     match item {
                         Stashed::Event { line, local, event } => {
-                            if !self.sessions.contains_key(&event.session_id) {
-                                out.push(Out::Session {
-                                    hash: session_hash(&event.session_id),
-                                    session_id: event.session_id.clone(),
-                                });
-                            }
-                            let slot = slot(&mut self.sessions, &event.session_id);
+                            let slot = slot(&mut self.sessions, &event.session_id, out);
                             if let Some(k) = event.dedupe_key() {
                                 let mut h = std::hash::DefaultHasher::new();
                                 std::hash::Hash::hash(&k, &mut h);
@@ -177,7 +177,7 @@ impl Engine {
                             self.pending.push(Reverse(Pending { key, late, event }));
                         }
                         Stashed::Reject { local, reject } => {
-                            let at = self.clocks[s].watermark_before(local).unwrap_or(0).max(0);
+                            let at = reject_time(self.clocks[s].watermark_before(local));
                             let sent = self.already_sent(reject.source_index, reject.line);
                             reject_outputs(reject, at, sent, out);
                         }
@@ -246,7 +246,7 @@ impl Engine {
 
     fn apply(&mut self, p: Pending, out: &mut Vec<Out>) {
         let sent = self.already_sent(p.key.source, p.key.position);
-        let slot = slot(&mut self.sessions, &p.event.session_id);
+        let slot = slot(&mut self.sessions, &p.event.session_id, out);
         self.decisions.clear();
         slot.session
             .apply(&p.event, p.key.eff, p.late, &mut self.decisions);
