@@ -36,6 +36,9 @@ struct Args {
     /// Partitions of the input topic.
     #[arg(long, global = true, default_value_t = 8)]
     partitions: u32,
+    /// `linger.ms` of the load producer: how long it may hold a message to batch it.
+    #[arg(long, global = true, default_value_t = 5)]
+    linger_ms: u32,
 }
 
 #[derive(Subcommand)]
@@ -68,11 +71,14 @@ enum What {
 mod common;
 use common::now_ms;
 
-fn producer(broker: &str) -> anyhow::Result<ThreadedProducer<DefaultProducerContext>> {
+fn producer(
+    broker: &str,
+    linger_ms: u32,
+) -> anyhow::Result<ThreadedProducer<DefaultProducerContext>> {
     Ok(ClientConfig::new()
         .set("bootstrap.servers", broker)
         .set("socket.nagle.disable", "true")
-        .set("linger.ms", "5")
+        .set("linger.ms", linger_ms.to_string())
         .set("batch.num.messages", "10000")
         .set("queue.buffering.max.messages", "2000000")
         .set("queue.buffering.max.kbytes", "2097151")
@@ -185,7 +191,7 @@ fn throughput(args: &Args, show: &str) -> anyhow::Result<()> {
     create_topics(args, &prefix)?;
     let text = std::fs::read_to_string(show)?;
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let p = producer(&args.broker)?;
+    let p = producer(&args.broker, args.linger_ms)?;
     let t = Instant::now();
     for l in &lines {
         let key = l
@@ -254,7 +260,7 @@ fn latency(
     // partition carries data (an empty one would hold the others back until it is idle).
     let parts = args.partitions.max(1);
     let session = move |p: u32| format!("bench{run}-{p}");
-    let p = producer(&args.broker)?;
+    let p = producer(&args.broker, args.linger_ms)?;
     let t0 = now_ms();
     for part in 0..parts {
         let s = session(part);
@@ -402,7 +408,7 @@ fn hop(args: &Args, rate: u64, seconds: u64) -> anyhow::Result<()> {
     let topic = format!("{prefix}events");
     create_topics(args, &prefix)?;
     let consumer = assigned_consumer(args, &format!("hop{run}"), &topic)?;
-    let p = producer(&args.broker)?;
+    let p = producer(&args.broker, args.linger_ms)?;
     let parts = args.partitions.max(1);
     let start = Instant::now();
     let feeder = std::thread::spawn(move || {

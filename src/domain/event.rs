@@ -265,7 +265,8 @@ impl<'de> Deserialize<'de> for Num {
 
 #[derive(Debug)]
 enum Ts {
-    Text(String),
+    /// Read as it is met, so the text is never copied: the time, or why it is not one.
+    Text(Result<Micros, String>),
     Millis(Num),
 }
 
@@ -278,7 +279,7 @@ impl<'de> Deserialize<'de> for Ts {
                 f.write_str("an RFC 3339 string or integer epoch milliseconds")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Ts, E> {
-                Ok(Ts::Text(v.to_string()))
+                Ok(Ts::Text(parse_rfc3339(v).map_err(|e| e.to_string())))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Ts, E> {
                 Ok(Ts::Millis(Num::Int(v as i128)))
@@ -381,7 +382,7 @@ fn money(v: Option<Num>, field: &str) -> Result<i64, ReadError> {
 
 fn timestamp(ts: Ts) -> Result<Micros, ReadError> {
     match ts {
-        Ts::Text(s) => parse_rfc3339(&s).map_err(|e| err("invalid_timestamp", e.to_string())),
+        Ts::Text(t) => t.map_err(|e| err("invalid_timestamp", e)),
         Ts::Millis(Num::Int(ms)) => {
             from_epoch_millis(ms).map_err(|e| err("invalid_timestamp", e.to_string()))
         }

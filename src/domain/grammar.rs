@@ -1,9 +1,22 @@
 //! The claim grammar of SPEC 3.1: what a comment asks for, before any stock is looked at.
 
+use std::cell::RefCell;
+
+use smallvec::SmallVec;
+
 use super::runsheet::{Config, Product, RunSheet};
 use super::text::{
-    code_form, digits_value, edit_distance, is_ascii_digits, is_code_shaped, normalize, tokens,
+    code_form, digits_value, is_ascii_digits, is_code_shaped, normalize_into, tokens_into,
+    within_one_edit,
 };
+
+/// A comment's tokens: most comments have few, so they stay on the stack.
+type Tokens<'a> = SmallVec<[&'a str; 16]>;
+
+thread_local! {
+    /// The normalised text of the comment being read, reused from one comment to the next.
+    static NORMALIZED: RefCell<String> = const { RefCell::new(String::new()) };
+}
 
 const NEGATIONS: &[&str] = &["not", "dont", "don't", "no", "never"];
 const SIZE_SYNONYMS: &[(&str, &str)] = &[("small", "s"), ("medium", "m"), ("large", "l")];
@@ -86,14 +99,14 @@ impl Reading {
 
 /// What the tokens say about quantities: the values named and which tokens they used.
 struct Quantities {
-    values: Vec<u64>,
-    used: Vec<bool>,
+    values: SmallVec<[u64; 2]>,
+    used: SmallVec<[bool; 16]>,
 }
 
 fn quantities(toks: &[&str]) -> Quantities {
-    let mut values = Vec::new();
-    let mut used = vec![false; toks.len()];
-    let push = |v: u64, values: &mut Vec<u64>| {
+    let mut values = SmallVec::new();
+    let mut used: SmallVec<[bool; 16]> = SmallVec::from_elem(false, toks.len());
+    let push = |v: u64, values: &mut SmallVec<[u64; 2]>| {
         if !values.contains(&v) {
             values.push(v);
         }
@@ -128,14 +141,14 @@ fn quantities(toks: &[&str]) -> Quantities {
 /// Products named in the comment: exact codes (deduplicated, in order), and whether any other
 /// token is code-shaped (which keeps the active product from applying).
 struct Named<'r> {
-    products: Vec<&'r Product>,
+    products: SmallVec<[&'r Product; 2]>,
     code_shaped: Vec<String>,
 }
 
 fn named<'r>(toks: &[&str], qty_used: &[bool], sheet: &'r RunSheet) -> Named<'r> {
-    let mut products: Vec<&Product> = Vec::new();
+    let mut products: SmallVec<[&Product; 2]> = SmallVec::new();
     let mut code_shaped = Vec::new();
-    let add = |p: &'r Product, products: &mut Vec<&'r Product>| {
+    let add = |p: &'r Product, products: &mut SmallVec<[&'r Product; 2]>| {
         if !products.iter().any(|q| std::ptr::eq(*q, p)) {
             products.push(p);
         }
@@ -186,7 +199,7 @@ fn contains_seq(toks: &[&str], seq: &[String]) -> bool {
 }
 
 /// The product's option values the comment mentions (sizes also as small/medium/large).
-fn mentioned<'p>(toks: &[&str], product: &'p Product) -> Vec<&'p [String]> {
+fn mentioned<'p>(toks: &[&str], product: &'p Product) -> SmallVec<[&'p [String]; 4]> {
     product
         .option_values()
         .iter()
@@ -202,7 +215,7 @@ fn mentioned<'p>(toks: &[&str], product: &'p Product) -> Vec<&'p [String]> {
 }
 
 /// Variants whose options include every mentioned value.
-fn candidates<'p>(toks: &[&str], product: &'p Product) -> Vec<&'p str> {
+fn candidates<'p>(toks: &[&str], product: &'p Product) -> SmallVec<[&'p str; 8]> {
     let values = mentioned(toks, product);
     product
         .variants
@@ -214,11 +227,18 @@ fn candidates<'p>(toks: &[&str], product: &'p Product) -> Vec<&'p str> {
 
 /// Reads one comment against the run sheet, the active product (normalised code) and the config.
 pub fn read(text: &str, sheet: &RunSheet, active: Option<&str>, cfg: &Config) -> Reading {
-    let norm = normalize(text);
-    let toks = tokens(&norm);
+    NORMALIZED.with_borrow_mut(|norm| {
+        normalize_into(text, norm);
+        read_normalized(norm, sheet, active, cfg)
+    })
+}
+
+fn read_normalized(norm: &str, sheet: &RunSheet, active: Option<&str>, cfg: &Config) -> Reading {
     if norm.contains('?') {
         return Reading::Ignored(Ignore::Question);
     }
+    let mut toks = Tokens::new();
+    tokens_into(norm, &mut toks);
     if toks.iter().any(|t| NEGATIONS.contains(t)) {
         return Reading::Ignored(Ignore::Negation);
     }
@@ -230,11 +250,11 @@ pub fn read(text: &str, sheet: &RunSheet, active: Option<&str>, cfg: &Config) ->
     let active_product = || active.and_then(|c| sheet.by_code(c));
 
     if cancel {
-        let products: Vec<&Product> = if !named.products.is_empty() {
+        let products: SmallVec<[&Product; 2]> = if !named.products.is_empty() {
             named.products.clone()
         } else if named.code_shaped.is_empty() {
             match active_product() {
-                Some(p) => vec![p],
+                Some(p) => smallvec::smallvec![p],
                 None => return Reading::Ignored(Ignore::CancelUnclear),
             }
         } else {
@@ -261,11 +281,7 @@ pub fn read(text: &str, sheet: &RunSheet, active: Option<&str>, cfg: &Config) ->
         [] => {
             let mut near: Vec<&String> = Vec::new();
             for code in sheet.codes() {
-                if named
-                    .code_shaped
-                    .iter()
-                    .any(|t| edit_distance(t, code) <= 1)
-                {
+                if named.code_shaped.iter().any(|t| within_one_edit(t, code)) {
                     near.push(code);
                 }
             }
@@ -339,7 +355,7 @@ fn fuzzy_keyword(toks: &[&str], named: &Named, cfg: &Config) -> Option<Reading> 
         t.chars().count() >= 4
             && t.chars().all(char::is_alphabetic)
             && !values.iter().any(|v| v.len() == 1 && v[0] == *t)
-            && cfg.claim_keywords.iter().any(|k| edit_distance(t, k) <= 1)
+            && cfg.claim_keywords.iter().any(|k| within_one_edit(t, k))
     });
     if !hit {
         return None;

@@ -4,13 +4,30 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// NFKC, then Unicode lowercase (SPEC 3.1). ASCII text skips the NFKC pass: it is already normal.
 pub fn normalize(text: &str) -> String {
+    let mut out = String::new();
+    normalize_into(text, &mut out);
+    out
+}
+
+/// `normalize` into a buffer the caller keeps, so reading a comment allocates nothing.
+pub fn normalize_into(text: &str, out: &mut String) {
+    out.clear();
     if text.is_ascii() {
-        return text.to_ascii_lowercase();
+        out.push_str(text);
+        out.make_ascii_lowercase();
+    } else {
+        let nfkc: std::borrow::Cow<str> = if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+            text.into()
+        } else {
+            text.nfkc().collect::<String>().into()
+        };
+        if nfkc.contains('\u{3a3}') {
+            // A final capital sigma lowers by its context, which only `str` knows.
+            out.push_str(&nfkc.to_lowercase());
+        } else {
+            out.extend(nfkc.chars().flat_map(char::to_lowercase));
+        }
     }
-    if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
-        return text.to_lowercase();
-    }
-    text.nfkc().collect::<String>().to_lowercase()
 }
 
 fn is_token_char(c: char) -> bool {
@@ -20,21 +37,39 @@ fn is_token_char(c: char) -> bool {
 /// Maximal runs of alphanumerics, `#`, `-` and `'` in already-normalised text.
 pub fn tokens(normalized: &str) -> Vec<&str> {
     let mut out = Vec::new();
+    tokens_into(normalized, &mut out);
+    out
+}
+
+/// `tokens` appended to any vector-like buffer (the grammar keeps them on the stack).
+pub fn tokens_into<'a>(normalized: &'a str, out: &mut impl Extend<&'a str>) {
     let mut start: Option<usize> = None;
-    for (i, c) in normalized.char_indices() {
-        match (is_token_char(c), start) {
+    let bytes = normalized.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (is_tok, width) = if b.is_ascii() {
+            (
+                b.is_ascii_alphanumeric() || matches!(b, b'#' | b'-' | b'\''),
+                1,
+            )
+        } else {
+            let c = normalized[i..].chars().next().unwrap_or(' ');
+            (is_token_char(c), c.len_utf8())
+        };
+        match (is_tok, start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
-                out.push(&normalized[s..i]);
+                out.extend(std::iter::once(&normalized[s..i]));
                 start = None;
             }
             _ => {}
         }
+        i += width;
     }
     if let Some(s) = start {
-        out.push(&normalized[s..]);
+        out.extend(std::iter::once(&normalized[s..]));
     }
-    out
 }
 
 /// A token as a code is compared: leading `#` dropped, every `-` removed.
@@ -81,6 +116,42 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     strsim::damerau_levenshtein(a, b)
 }
 
+/// `edit_distance(a, b) <= 1` without computing the distance: the grammar asks only this, for
+/// every word of many comments, and the full algorithm allocates a table each time.
+pub fn within_one_edit(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        one_edit(a.as_bytes(), b.as_bytes())
+    } else {
+        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        one_edit(&a, &b)
+    }
+}
+
+/// Equal, or one substitution, insertion, deletion, or swap of two neighbours apart.
+fn one_edit<T: PartialEq>(a: &[T], b: &[T]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if long.len() - short.len() > 1 {
+        return false;
+    }
+    let prefix = short.iter().zip(long).take_while(|(x, y)| x == y).count();
+    if prefix == short.len() {
+        return true;
+    }
+    if short.len() == long.len() {
+        let i = prefix;
+        let rest = |from: usize| short[from..] == long[from..];
+        // one substitution, or neighbours swapped
+        rest(i + 1)
+            || (i + 1 < short.len()
+                && short[i] == long[i + 1]
+                && short[i + 1] == long[i]
+                && rest(i + 2))
+    } else {
+        // one insertion into the shorter
+        short[prefix..] == long[prefix + 1..]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +161,22 @@ mod tests {
         assert_eq!(normalize("ＳＯＬＤ Ａ１２ ｒｅｄ Ｍ"), "sold a12 red m");
         assert_eq!(normalize("SOLD"), "sold");
         assert_eq!(normalize("ÄÖ"), "äö");
+    }
+
+    #[test]
+    fn normalizes_like_nfkc_then_lowercase() {
+        for t in [
+            "ＳＯＬＤ Ａ１２",
+            "ΟΔΟΣ ΣΟΦΙΑ",
+            "Straße İstanbul",
+            "ﬁne ①",
+            "chốt A1",
+            "plain",
+            "",
+        ] {
+            let want = t.nfkc().collect::<String>().to_lowercase();
+            assert_eq!(normalize(t), want, "{t:?}");
+        }
     }
 
     #[test]
@@ -118,5 +205,23 @@ mod tests {
         assert_eq!(edit_distance("gold", "sold"), 1);
         assert_eq!(edit_distance("z99", "a12"), 3);
         assert_eq!(digits_value("99999999999999999999999"), u64::MAX);
+    }
+
+    #[test]
+    fn within_one_edit_agrees_with_the_distance() {
+        let words = [
+            "", "a", "ab", "ba", "abc", "acb", "bac", "abd", "abcd", "abdc", "sold", "sodl",
+            "gold", "solds", "old", "slod", "a12", "a21", "a1", "a123", "chốt", "chôt", "chốtt",
+            "hcốt", "mine", "mien", "nime",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(
+                    within_one_edit(a, b),
+                    edit_distance(a, b) <= 1,
+                    "{a:?} {b:?}"
+                );
+            }
+        }
     }
 }

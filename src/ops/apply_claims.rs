@@ -386,7 +386,10 @@ fn claimant(
     if let DBody::Claim(c) = &d.body {
         if let (ClaimOutcome::Reserved | ClaimOutcome::Waitlisted, Some(sku)) = (c.outcome, &c.sku)
         {
-            let seen = placed.entry(sku.clone()).or_insert((0, i64::MIN));
+            if !placed.contains_key(sku) {
+                placed.insert(sku.clone(), (0, i64::MIN));
+            }
+            let seen = placed.get_mut(sku).expect("inserted above");
             if seen.0 >= MAX_RANKED && d.ts != seen.1 {
                 return;
             }
