@@ -103,6 +103,7 @@ pub fn run_sources(sources: Vec<LineSource>, cfg: &RunConfig) -> anyhow::Result<
             let engine = EngineSettings {
                 sources: source_count,
                 lateness_us,
+                tables: true,
                 ..Default::default()
             };
             decide_and_write(inputs, engine, &targets, &report, index);
@@ -262,6 +263,7 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
                 sources,
                 lateness_us,
                 drafts: targets.kafka.is_some(),
+                tables: targets.out_dir.is_some(),
                 resume: resume.clone(),
             };
             decide_and_write(inputs, engine, &targets, &report, index);

@@ -9,3 +9,4 @@ pub mod ops;
 pub mod pipelines;
 pub mod records;
 pub mod report;
+pub mod sql;

@@ -84,6 +84,17 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// SQL over a run's snapshot tables (DataFusion, read-only): comments, claims,
+    /// reservations, orders, gmv_minute, products, stock, claimants.
+    Sql {
+        /// The run's output directory (`livesell run --out DIR`).
+        #[arg(long)]
+        data: PathBuf,
+        /// The query, e.g. "SELECT session_id, sum(gmv_cents) FROM orders GROUP BY 1".
+        query: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: livesell::sql::Format,
+    },
     /// Read and parse inputs only, deciding nothing: the baseline for benchmarks.
     Parse {
         #[arg(long = "input", required = true, num_args = 1..)]
@@ -242,6 +253,22 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
             dir,
         } => demo(events, workers, dir),
         Command::Parse { inputs } => parse_only(&inputs),
+        Command::Sql {
+            data,
+            query,
+            format,
+        } => match livesell::sql::run(&data, &query, format) {
+            Ok(text) => {
+                print!("{text}");
+                Ok(())
+            }
+            // A bad query is the user's to fix: DataFusion's own words, exit code 2.
+            Err(e @ livesell::sql::SqlError::Query(_)) => {
+                eprintln!("livesell: query failed: {e}");
+                std::process::exit(2);
+            }
+            Err(e) => Err(e.into()),
+        },
     }
 }
 

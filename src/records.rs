@@ -121,6 +121,12 @@ pub enum Out {
     },
     /// Lines read by all sources.
     Lines(u64),
+    /// One session's rows of a snapshot table, as Arrow IPC stream bytes.
+    Snapshot {
+        table: String,
+        session_id: String,
+        ipc: Vec<u8>,
+    },
     /// Every decision with a time below `bound` has been sent (`None`: every decision).
     Released {
         bound: Option<Micros>,

@@ -87,6 +87,17 @@ pub enum Reading {
 }
 
 impl Reading {
+    /// What kind of reading this is, as the comments table names it.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Reading::Ignored(_) => "ignored",
+            Reading::Claim { .. } => "claim",
+            Reading::Escalated { .. } => "escalated",
+            Reading::Rejected { .. } => "rejected",
+            Reading::Cancel { .. } => "cancel",
+        }
+    }
+
     /// SPEC 4: `claims` counts comments read as claims (a claim keyword, no cancel, not a question).
     pub fn is_claim(&self) -> bool {
         match self {

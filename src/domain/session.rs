@@ -111,6 +111,8 @@ pub struct Session {
     escalations: FxHashMap<String, Escalation>,
     buyers: FxHashSet<Buyer>,
     stats: Summary,
+    /// How the last comment was read (the `reading` column of the comments table).
+    last_reading: &'static str,
 }
 
 impl Session {
@@ -169,6 +171,12 @@ impl Session {
     /// The currency of the product a sku belongs to, as the run sheet stands now.
     pub fn currency_of(&self, sku: &str) -> Option<&str> {
         self.sheet.owner_of(sku)?.currency.as_deref()
+    }
+
+    /// How the last comment applied was read: `claim`, `escalated`, `rejected`, `cancel` or
+    /// `ignored`.
+    pub fn last_reading(&self) -> &'static str {
+        self.last_reading
     }
 
     pub fn count_redelivery(&mut self) {
@@ -276,6 +284,7 @@ impl Session {
     ) {
         self.stats.comments += 1;
         let reading = grammar::read(text, &self.sheet, self.active.as_deref(), &self.cfg);
+        self.last_reading = reading.label();
         if let Reading::Ignored(_) = reading {
             // Half of a show is chatter: it costs no ids and no buyer.
             self.stats.ignored += 1;

@@ -9,14 +9,22 @@ use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::operators::Capability;
 use timely::dataflow::operators::generic::Operator;
 
+use crate::domain::decision::ResEvent;
 use crate::domain::decision::{Body as DBody, ClaimOutcome, Decision, OrderOutcome};
 use crate::domain::draft::draft_line;
-use crate::domain::event::{Body, Event};
+use crate::domain::event::{Body, Director, Event, ProductDef, VariantDef};
 use crate::domain::order::{ReplayKey, SourceClock, final_below, order_ties, reject_time};
 use crate::domain::session::Session;
+use crate::domain::text::normalize_code;
 use crate::domain::time::minute_of;
+use crate::io::tables::{
+    CommentRow, ProductRow, ReservationRow, TableRows, products_batch, reservations_batch,
+    stock_batch, to_ipc,
+};
 use crate::ops::rank_claimants::MAX_RANKED;
 use crate::records::{Claimant, Input, Line, Metric, MetricKey, Out, Reject};
+use datafusion::arrow::error::ArrowError;
+use datafusion::arrow::record_batch::RecordBatch;
 
 /// Where an input goes: its session's worker; rejects and counts to worker 0.
 pub fn route(input: &Input) -> u64 {
@@ -94,6 +102,14 @@ struct SessionSlot {
     seen: FxHashSet<u64>,
     /// Claims placed per sku so far, and the time of the last one sent to the ranking.
     placed: FxHashMap<String, (usize, i64)>,
+    /// Comments applied so far (their `seq` in the comments table).
+    comments: i64,
+    /// The session's rows of the append-only snapshot tables, in processing order.
+    rows: TableRows,
+    /// Every reservation made, as it stands now (the reservations table).
+    reservations: FxHashMap<String, ReservationRow>,
+    /// The run sheet's products by normalised code, with the `seq` of their last definition.
+    catalog: BTreeMap<String, (i64, ProductDef)>,
 }
 
 /// This worker's sessions and the events not yet final.
@@ -115,6 +131,8 @@ struct Engine {
     released: Option<i64>,
     /// Emit an order-out record for every reservation change (winners to orders).
     drafts: bool,
+    /// Gather the snapshot tables' rows (only when there is a directory to write them to).
+    tables: bool,
     /// Per source, the offset an earlier run's group committed: what an event before it
     /// caused already reached the Kafka sink (empty for files).
     resume: Vec<u64>,
@@ -251,6 +269,40 @@ impl Engine {
         slot.session
             .apply(&p.event, p.key.eff, p.late, &mut self.decisions);
         let sid = &p.event.session_id;
+        match &p.event.body {
+            Body::Comment {
+                platform,
+                comment_id,
+                user_id,
+                user_name,
+                text,
+            } if self.tables => {
+                slot.comments += 1;
+                let row = CommentRow {
+                    seq: slot.comments,
+                    ts: p.event.ts,
+                    platform,
+                    comment_id,
+                    user_id,
+                    user_name: user_name.as_deref(),
+                    text,
+                    reading: slot.session.last_reading(),
+                    late: p.late,
+                };
+                slot.rows.comment(sid, &row);
+            }
+            Body::Director(Director::Product(def)) => {
+                let seq = slot.seq as i64 + 1;
+                slot.catalog
+                    .insert(normalize_code(&def.code), (seq, def.clone()));
+            }
+            Body::Director(Director::Price { code, price_cents }) => {
+                if let Some((_, def)) = slot.catalog.get_mut(&normalize_code(code)) {
+                    def.price_cents = *price_cents;
+                }
+            }
+            _ => {}
+        }
         let opens_claim = matches!(p.event.body, Body::Comment { .. } | Body::Reserve { .. });
         let mut counted_claim = false;
         for d in &self.decisions {
@@ -269,9 +321,139 @@ impl Engine {
                 line: d.to_json(sid),
                 sent,
             }));
+            if self.tables {
+                slot.rows.decision(sid, slot.seq as i64, d);
+                track_reservation(d, slot.seq as i64, &mut slot.reservations);
+            }
             metrics(sid, d, opens_claim && !counted_claim, &mut self.metric_sums);
             claimant(sid, d, &mut slot.placed, out);
             counted_claim |= matches!(d.body, DBody::Claim(_));
+        }
+    }
+
+    /// Every snapshot table's rows of this worker's sessions, as Arrow IPC for the writer: one
+    /// part per session and table, already in the table's order.
+    fn snapshot(&mut self, out: &mut Vec<Out>) {
+        let mut ids: Vec<String> = self.sessions.keys().cloned().collect();
+        ids.sort();
+        for id in ids {
+            let slot = self.sessions.get_mut(&id).expect("listed above");
+            let mut batches = slot.rows.finish().unwrap_or_else(|e| {
+                eprintln!("livesell: cannot build snapshot tables: {e}");
+                Vec::new()
+            });
+            for (name, batch) in [
+                ("reservations", slot.reservations_batch(&id)),
+                ("products", slot.products_batch(&id)),
+                ("stock", slot.stock_batch(&id)),
+            ] {
+                match batch {
+                    Ok(b) => batches.push((name, b)),
+                    Err(e) => eprintln!("livesell: cannot build the {name} table: {e}"),
+                }
+            }
+            for (name, batch) in batches {
+                match to_ipc(&batch) {
+                    Ok(ipc) => out.push(Out::Snapshot {
+                        table: name.to_string(),
+                        session_id: id.clone(),
+                        ipc,
+                    }),
+                    Err(e) => eprintln!("livesell: cannot encode the {name} table: {e}"),
+                }
+            }
+        }
+    }
+}
+
+impl SessionSlot {
+    fn reservations_batch(&self, id: &str) -> Result<RecordBatch, ArrowError> {
+        let mut rows: Vec<(&str, &str, &ReservationRow)> = self
+            .reservations
+            .iter()
+            .map(|(rid, r)| (id, rid.as_str(), r))
+            .collect();
+        rows.sort_by_key(|r| r.2.seq);
+        reservations_batch(&rows)
+    }
+
+    /// One row per variant, products in the order they were (last) defined.
+    fn products_batch(&self, id: &str) -> Result<RecordBatch, ArrowError> {
+        let mut defs: Vec<&(i64, ProductDef)> = self.catalog.values().collect();
+        defs.sort_by_key(|(seq, _)| *seq);
+        let options: Vec<(&ProductDef, &VariantDef, String)> = defs
+            .iter()
+            .flat_map(|(_, def)| def.variants.iter().map(move |v| (def, v)))
+            .map(|(def, v)| {
+                let text: Vec<String> = v.options.iter().map(|(k, x)| format!("{k}={x}")).collect();
+                (def, v, text.join("; "))
+            })
+            .collect();
+        let rows: Vec<(&str, i64, ProductRow)> = options
+            .iter()
+            .enumerate()
+            .map(|(i, (def, v, opts))| {
+                let row = ProductRow {
+                    code: &def.code,
+                    title: def.title.as_deref(),
+                    price_cents: def.price_cents,
+                    currency: def.currency.as_deref(),
+                    sku: &v.sku,
+                    options: opts,
+                    initial_stock: v.stock,
+                };
+                (id, i as i64 + 1, row)
+            })
+            .collect();
+        products_batch(&rows)
+    }
+
+    fn stock_batch(&self, id: &str) -> Result<RecordBatch, ArrowError> {
+        let summary = self.session.summary();
+        let rows: Vec<(&str, i64, &str, [i64; 5])> = summary
+            .skus
+            .iter()
+            .enumerate()
+            .map(|(i, (sku, s))| {
+                let v = [s.pool, s.held, s.sold, s.available, s.waitlist as i64];
+                (id, i as i64 + 1, sku.as_str(), v)
+            })
+            .collect();
+        stock_batch(&rows)
+    }
+}
+
+/// Keeps the reservations table's row of a reservation as its events come.
+fn track_reservation(d: &Decision, seq: i64, rows: &mut FxHashMap<String, ReservationRow>) {
+    let DBody::Reservation(r) = &d.body else {
+        return;
+    };
+    match r.event {
+        ResEvent::Created => {
+            rows.insert(
+                r.reservation_id.clone(),
+                ReservationRow {
+                    seq,
+                    claim_id: r.claim_id.clone(),
+                    platform: r.buyer.platform.clone(),
+                    user_id: r.buyer.user_id.clone(),
+                    sku: r.sku.clone(),
+                    qty: r.qty,
+                    unit_price_cents: r.unit_price_cents,
+                    created_at: d.ts,
+                    expires_at: r.expires_at,
+                    state: "held",
+                    ended_at: None,
+                    reason: None,
+                },
+            );
+        }
+        ended => {
+            if let Some(row) = rows.get_mut(&r.reservation_id) {
+                row.state = ended.as_str();
+                row.ended_at = Some(d.ts);
+                row.reason = r.reason;
+            }
         }
     }
 }
@@ -499,6 +681,8 @@ pub struct EngineSettings {
     pub lateness_us: i64,
     /// Emit order-out records (a Kafka sink is attached).
     pub drafts: bool,
+    /// Gather the session tables for `DIR/snapshots/` (a file run, or `--out` on Kafka).
+    pub tables: bool,
     /// Per source, the offset below which an earlier run's outputs reached the sink.
     pub resume: Vec<u64>,
 }
@@ -509,6 +693,7 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
             sources,
             lateness_us,
             drafts,
+            tables,
             resume,
         } = settings;
         self.unary_frontier(Exchange::new(route), "ApplyClaims", move |_cap, _info| {
@@ -524,6 +709,7 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
                 metric_sums: MetricSums::default(),
                 released: None,
                 drafts,
+                tables,
                 resume,
             };
             let mut held: Option<Capability<u64>> = None;
@@ -600,6 +786,9 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
                     }
                     if engine.first_worker {
                         buf.push(Out::Lines(engine.lines));
+                    }
+                    if engine.tables {
+                        engine.snapshot(&mut buf);
                     }
                     // The input is over: freeing millions of small allocations one by one only
                     // delays the exit (measured at ~8% of a run), so the state is left to the OS.

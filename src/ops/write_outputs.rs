@@ -20,9 +20,13 @@ use crate::domain::decision::JsonObject;
 use crate::io::kafka::{
     DEAD_LETTER_TOPIC, DECISIONS_TOPIC, GMV_TOPIC, KafkaSink, ORDERS_OUT_TOPIC,
 };
-use crate::io::snapshot::{GmvMinuteRow, claimants_batch, gmv_minute_batch, write_parquet};
+use crate::io::snapshot::{
+    GmvMinuteRow, claimants_batch, gmv_minute_batch, write_parquet, write_parquet_parts,
+};
+use crate::io::tables;
 use crate::ops::read_kafka::KafkaShared;
 use crate::records::{Claimant, Line, Metric, MetricKey, Out, OutKey};
+use datafusion::arrow::record_batch::RecordBatch;
 
 /// What the writer saw, for the command line to print.
 #[derive(Debug, Default, Clone)]
@@ -196,6 +200,8 @@ struct Writer {
     summaries: BTreeMap<String, String>,
     totals: FxHashMap<(MetricKey, i64), i64>,
     ranked: FxHashMap<(String, u64, Claimant), i64>,
+    /// Each session's part of each snapshot table.
+    tables: BTreeMap<String, BTreeMap<String, Vec<RecordBatch>>>,
     report: Rc<RefCell<RunReport>>,
 }
 
@@ -233,6 +239,7 @@ impl Writer {
             summaries: BTreeMap::new(),
             totals: FxHashMap::default(),
             ranked: FxHashMap::default(),
+            tables: BTreeMap::new(),
             report,
         })
     }
@@ -275,6 +282,17 @@ impl Writer {
                 }
             }
             Out::Lines(n) => self.report.borrow_mut().lines += n,
+            Out::Snapshot {
+                table,
+                session_id,
+                ipc,
+            } => match tables::from_ipc(&ipc) {
+                Ok(batches) => {
+                    let parts = self.tables.entry(table.clone()).or_default();
+                    parts.entry(session_id).or_default().extend(batches);
+                }
+                Err(e) => eprintln!("livesell: a worker's {table} table is unreadable: {e}"),
+            },
             Out::Released { .. } => {}
             Out::Metric { .. } | Out::Claimant { .. } => {}
         }
@@ -394,6 +412,13 @@ impl Writer {
         let mut ranked: Vec<(String, u64, Claimant)> = self.ranked.keys().cloned().collect();
         ranked.sort_by(|a, b| (&a.0, &a.2.sku, a.1).cmp(&(&b.0, &b.2.sku, b.1)));
         write_parquet(&snapshots, "claimants", &claimants_batch(&ranked)?)?;
+        // Sessions in id order, each in its own processing order: the same file for any
+        // number of workers, with nothing to sort.
+        for name in tables::TABLES {
+            let parts = self.tables.remove(name).unwrap_or_default();
+            let batches = parts.into_values().flatten();
+            write_parquet_parts(&snapshots, name, tables::schema(name), batches)?;
+        }
         Ok(())
     }
 }

@@ -1,0 +1,494 @@
+//! The session tables of `DIR/snapshots/` (schemas/snapshots.md): rows gathered per worker as
+//! Arrow columns, shipped to the writer as Arrow IPC, and written as one sorted Parquet file each.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayRef, BooleanBuilder, Int64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::error::ArrowError;
+use datafusion::arrow::ipc::reader::StreamReader;
+use datafusion::arrow::ipc::writer::StreamWriter;
+use datafusion::arrow::record_batch::RecordBatch;
+
+use crate::domain::decision::{Body, Decision};
+use crate::domain::time::Micros;
+
+/// The tables every run writes besides `gmv_minute` (which differential maintains).
+pub const TABLES: [&str; 6] = [
+    "comments",
+    "claims",
+    "reservations",
+    "orders",
+    "products",
+    "stock",
+];
+
+fn ts_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+fn field(name: &str, ty: DataType, nullable: bool) -> Field {
+    Field::new(name, ty, nullable)
+}
+
+/// The Arrow schema of table `name` (one of `TABLES`).
+pub fn schema(name: &str) -> SchemaRef {
+    use DataType::{Boolean, Int64, Utf8};
+    let f = match name {
+        "comments" => vec![
+            field("session_id", Utf8, false),
+            field("seq", Int64, false),
+            field("ts", ts_type(), false),
+            field("platform", Utf8, false),
+            field("comment_id", Utf8, false),
+            field("user_id", Utf8, false),
+            field("user_name", Utf8, true),
+            field("text", Utf8, false),
+            field("reading", Utf8, false),
+            field("late", Boolean, false),
+        ],
+        "claims" => vec![
+            field("session_id", Utf8, false),
+            field("seq", Int64, false),
+            field("ts", ts_type(), false),
+            field("claim_id", Utf8, false),
+            field("platform", Utf8, false),
+            field("user_id", Utf8, false),
+            field("sku", Utf8, true),
+            field("qty", Int64, true),
+            field("outcome", Utf8, false),
+            field("reason", Utf8, true),
+            field("reservation_id", Utf8, true),
+            field("waitlist_position", Int64, true),
+            field("escalation_id", Utf8, true),
+            field(
+                "candidates",
+                DataType::List(Arc::new(Field::new_list_field(Utf8, true))),
+                false,
+            ),
+            field("late", Boolean, false),
+        ],
+        "reservations" => vec![
+            field("session_id", Utf8, false),
+            field("seq", Int64, false),
+            field("reservation_id", Utf8, false),
+            field("claim_id", Utf8, false),
+            field("platform", Utf8, false),
+            field("user_id", Utf8, false),
+            field("sku", Utf8, false),
+            field("qty", Int64, false),
+            field("unit_price_cents", Int64, false),
+            field("created_at", ts_type(), false),
+            field("expires_at", ts_type(), false),
+            field("state", Utf8, false),
+            field("ended_at", ts_type(), true),
+            field("reason", Utf8, true),
+        ],
+        "orders" => vec![
+            field("session_id", Utf8, false),
+            field("seq", Int64, false),
+            field("ts", ts_type(), false),
+            field("order_id", Utf8, false),
+            field("platform", Utf8, false),
+            field("user_id", Utf8, false),
+            field("sku", Utf8, false),
+            field("qty", Int64, false),
+            field("amount_cents", Int64, false),
+            field("outcome", Utf8, false),
+            field("reservation_id", Utf8, true),
+            field("gmv_cents", Int64, false),
+        ],
+        "products" => vec![
+            field("session_id", Utf8, false),
+            field("seq", Int64, false),
+            field("code", Utf8, false),
+            field("title", Utf8, true),
+            field("price_cents", Int64, false),
+            field("currency", Utf8, true),
+            field("sku", Utf8, false),
+            field("options", Utf8, false),
+            field("initial_stock", Int64, false),
+        ],
+        "stock" => vec![
+            field("session_id", Utf8, false),
+            field("seq", Int64, false),
+            field("sku", Utf8, false),
+            field("pool", Int64, false),
+            field("held", Int64, false),
+            field("sold", Int64, false),
+            field("available", Int64, false),
+            field("waitlist", Int64, false),
+        ],
+        other => unreachable!("no table {other}"),
+    };
+    Arc::new(Schema::new(f))
+}
+
+/// A reservation as it stands: its last event decides the state.
+#[derive(Debug, Clone)]
+pub struct ReservationRow {
+    pub seq: i64,
+    pub claim_id: String,
+    pub platform: String,
+    pub user_id: String,
+    pub sku: String,
+    pub qty: u64,
+    pub unit_price_cents: i64,
+    pub created_at: Micros,
+    pub expires_at: Micros,
+    pub state: &'static str,
+    pub ended_at: Option<Micros>,
+    pub reason: Option<&'static str>,
+}
+
+/// A product as the run sheet last defined it, one row per variant.
+#[derive(Debug, Clone)]
+pub struct ProductRow<'a> {
+    pub code: &'a str,
+    pub title: Option<&'a str>,
+    pub price_cents: i64,
+    pub currency: Option<&'a str>,
+    pub sku: &'a str,
+    /// `name=value` pairs in the order given, `; `-separated.
+    pub options: &'a str,
+    pub initial_stock: i64,
+}
+
+/// One comment as read.
+pub struct CommentRow<'a> {
+    pub seq: i64,
+    pub ts: Micros,
+    pub platform: &'a str,
+    pub comment_id: &'a str,
+    pub user_id: &'a str,
+    pub user_name: Option<&'a str>,
+    pub text: &'a str,
+    pub reading: &'static str,
+    pub late: bool,
+}
+
+/// The append-only tables of one worker, column by column.
+#[derive(Default)]
+pub struct TableRows {
+    comments: Comments,
+    claims: Claims,
+    orders: Orders,
+}
+
+#[derive(Default)]
+struct Comments {
+    session_id: StringBuilder,
+    seq: Int64Builder,
+    ts: TimestampMicrosecondBuilder,
+    platform: StringBuilder,
+    comment_id: StringBuilder,
+    user_id: StringBuilder,
+    user_name: StringBuilder,
+    text: StringBuilder,
+    reading: StringBuilder,
+    late: BooleanBuilder,
+}
+
+#[derive(Default)]
+struct Claims {
+    session_id: StringBuilder,
+    seq: Int64Builder,
+    ts: TimestampMicrosecondBuilder,
+    claim_id: StringBuilder,
+    platform: StringBuilder,
+    user_id: StringBuilder,
+    sku: StringBuilder,
+    qty: Int64Builder,
+    outcome: StringBuilder,
+    reason: StringBuilder,
+    reservation_id: StringBuilder,
+    waitlist_position: Int64Builder,
+    escalation_id: StringBuilder,
+    candidates: ListBuilder<StringBuilder>,
+    late: BooleanBuilder,
+}
+
+#[derive(Default)]
+struct Orders {
+    session_id: StringBuilder,
+    seq: Int64Builder,
+    ts: TimestampMicrosecondBuilder,
+    order_id: StringBuilder,
+    platform: StringBuilder,
+    user_id: StringBuilder,
+    sku: StringBuilder,
+    qty: Int64Builder,
+    amount_cents: Int64Builder,
+    outcome: StringBuilder,
+    reservation_id: StringBuilder,
+    gmv_cents: Int64Builder,
+}
+
+fn ts_array(mut b: TimestampMicrosecondBuilder) -> ArrayRef {
+    Arc::new(b.finish().with_timezone("UTC"))
+}
+
+impl TableRows {
+    pub fn comment(&mut self, session_id: &str, r: &CommentRow) {
+        let c = &mut self.comments;
+        c.session_id.append_value(session_id);
+        c.seq.append_value(r.seq);
+        c.ts.append_value(r.ts);
+        c.platform.append_value(r.platform);
+        c.comment_id.append_value(r.comment_id);
+        c.user_id.append_value(r.user_id);
+        c.user_name.append_option(r.user_name);
+        c.text.append_value(r.text);
+        c.reading.append_value(r.reading);
+        c.late.append_value(r.late);
+    }
+
+    /// A claim or order decision, the `seq`-th of its session (reservations are kept apart).
+    pub fn decision(&mut self, session_id: &str, seq: i64, d: &Decision) {
+        match &d.body {
+            Body::Claim(x) => {
+                let c = &mut self.claims;
+                c.session_id.append_value(session_id);
+                c.seq.append_value(seq);
+                c.ts.append_value(d.ts);
+                c.claim_id.append_value(&x.claim_id);
+                c.platform.append_value(&x.buyer.platform);
+                c.user_id.append_value(&x.buyer.user_id);
+                c.sku.append_option(x.sku.as_deref());
+                c.qty.append_option(x.qty.map(|q| q as i64));
+                c.outcome.append_value(x.outcome.as_str());
+                c.reason.append_option(x.reason.map(|r| r.as_str()));
+                c.reservation_id.append_option(x.reservation_id.as_deref());
+                c.waitlist_position
+                    .append_option(x.waitlist_position.map(|p| p as i64));
+                c.escalation_id.append_option(x.escalation_id.as_deref());
+                for s in &x.candidates {
+                    c.candidates.values().append_value(s);
+                }
+                c.candidates.append(true);
+                c.late.append_value(d.late);
+            }
+            Body::Order(x) => {
+                let o = &mut self.orders;
+                o.session_id.append_value(session_id);
+                o.seq.append_value(seq);
+                o.ts.append_value(d.ts);
+                o.order_id.append_value(&x.order_id);
+                o.platform.append_value(&x.buyer.platform);
+                o.user_id.append_value(&x.buyer.user_id);
+                o.sku.append_value(&x.sku);
+                o.qty.append_value(x.qty as i64);
+                o.amount_cents.append_value(x.amount_cents);
+                o.outcome.append_value(x.outcome.as_str());
+                o.reservation_id.append_option(x.reservation_id.as_deref());
+                let sign = if x.outcome == crate::domain::decision::OrderOutcome::Refunded {
+                    -1
+                } else {
+                    1
+                };
+                o.gmv_cents.append_value(sign * x.amount_cents);
+            }
+            Body::Reservation(_) => {}
+        }
+    }
+
+    /// The comments, claims and orders gathered so far, emptying the builders.
+    pub fn finish(&mut self) -> Result<Vec<(&'static str, RecordBatch)>, ArrowError> {
+        let c = std::mem::take(&mut self.comments);
+        let comments = RecordBatch::try_new(
+            schema("comments"),
+            vec![
+                str_array(c.session_id),
+                i64_array(c.seq),
+                ts_array(c.ts),
+                str_array(c.platform),
+                str_array(c.comment_id),
+                str_array(c.user_id),
+                str_array(c.user_name),
+                str_array(c.text),
+                str_array(c.reading),
+                bool_array(c.late),
+            ],
+        )?;
+        let mut c = std::mem::take(&mut self.claims);
+        let claims = RecordBatch::try_new(
+            schema("claims"),
+            vec![
+                str_array(c.session_id),
+                i64_array(c.seq),
+                ts_array(c.ts),
+                str_array(c.claim_id),
+                str_array(c.platform),
+                str_array(c.user_id),
+                str_array(c.sku),
+                i64_array(c.qty),
+                str_array(c.outcome),
+                str_array(c.reason),
+                str_array(c.reservation_id),
+                i64_array(c.waitlist_position),
+                str_array(c.escalation_id),
+                Arc::new(c.candidates.finish()),
+                bool_array(c.late),
+            ],
+        )?;
+        let o = std::mem::take(&mut self.orders);
+        let orders = RecordBatch::try_new(
+            schema("orders"),
+            vec![
+                str_array(o.session_id),
+                i64_array(o.seq),
+                ts_array(o.ts),
+                str_array(o.order_id),
+                str_array(o.platform),
+                str_array(o.user_id),
+                str_array(o.sku),
+                i64_array(o.qty),
+                i64_array(o.amount_cents),
+                str_array(o.outcome),
+                str_array(o.reservation_id),
+                i64_array(o.gmv_cents),
+            ],
+        )?;
+        Ok(vec![
+            ("comments", comments),
+            ("claims", claims),
+            ("orders", orders),
+        ])
+    }
+}
+
+fn str_array(mut b: StringBuilder) -> ArrayRef {
+    Arc::new(b.finish())
+}
+fn i64_array(mut b: Int64Builder) -> ArrayRef {
+    Arc::new(b.finish())
+}
+fn bool_array(mut b: BooleanBuilder) -> ArrayRef {
+    Arc::new(b.finish())
+}
+
+/// The `reservations` rows of some sessions: `(session_id, reservation_id, row)`.
+pub fn reservations_batch(
+    rows: &[(&str, &str, &ReservationRow)],
+) -> Result<RecordBatch, ArrowError> {
+    let mut b: [StringBuilder; 8] = Default::default();
+    let mut n: [Int64Builder; 3] = Default::default();
+    let mut t: [TimestampMicrosecondBuilder; 3] = Default::default();
+    for (sid, id, r) in rows {
+        b[0].append_value(sid);
+        n[0].append_value(r.seq);
+        b[1].append_value(id);
+        b[2].append_value(&r.claim_id);
+        b[3].append_value(&r.platform);
+        b[4].append_value(&r.user_id);
+        b[5].append_value(&r.sku);
+        n[1].append_value(r.qty as i64);
+        n[2].append_value(r.unit_price_cents);
+        t[0].append_value(r.created_at);
+        t[1].append_value(r.expires_at);
+        b[6].append_value(r.state);
+        t[2].append_option(r.ended_at);
+        b[7].append_option(r.reason);
+    }
+    let [s0, s1, s2, s3, s4, s5, s6, s7] = b;
+    let [n0, n1, n2] = n;
+    let [t0, t1, t2] = t;
+    RecordBatch::try_new(
+        schema("reservations"),
+        vec![
+            str_array(s0),
+            i64_array(n0),
+            str_array(s1),
+            str_array(s2),
+            str_array(s3),
+            str_array(s4),
+            str_array(s5),
+            i64_array(n1),
+            i64_array(n2),
+            ts_array(t0),
+            ts_array(t1),
+            str_array(s6),
+            ts_array(t2),
+            str_array(s7),
+        ],
+    )
+}
+
+/// The `products` rows of some sessions: `(session_id, seq, row)`.
+pub fn products_batch(rows: &[(&str, i64, ProductRow)]) -> Result<RecordBatch, ArrowError> {
+    let mut b: [StringBuilder; 6] = Default::default();
+    let mut n: [Int64Builder; 3] = Default::default();
+    for (sid, seq, r) in rows {
+        b[0].append_value(sid);
+        n[0].append_value(*seq);
+        b[1].append_value(r.code);
+        b[2].append_option(r.title);
+        n[1].append_value(r.price_cents);
+        b[3].append_option(r.currency);
+        b[4].append_value(r.sku);
+        b[5].append_value(r.options);
+        n[2].append_value(r.initial_stock);
+    }
+    let [s0, s1, s2, s3, s4, s5] = b;
+    let [n0, n1, n2] = n;
+    RecordBatch::try_new(
+        schema("products"),
+        vec![
+            str_array(s0),
+            i64_array(n0),
+            str_array(s1),
+            str_array(s2),
+            i64_array(n1),
+            str_array(s3),
+            str_array(s4),
+            str_array(s5),
+            i64_array(n2),
+        ],
+    )
+}
+
+/// The `stock` rows of some sessions: `(session_id, seq, sku, [pool, held, sold, available,
+/// waitlist])`.
+pub fn stock_batch(rows: &[(&str, i64, &str, [i64; 5])]) -> Result<RecordBatch, ArrowError> {
+    let (mut sid, mut sku) = (StringBuilder::new(), StringBuilder::new());
+    let mut n: [Int64Builder; 6] = Default::default();
+    for (s, seq, k, v) in rows {
+        sid.append_value(s);
+        n[0].append_value(*seq);
+        sku.append_value(k);
+        for (i, x) in v.iter().enumerate() {
+            n[i + 1].append_value(*x);
+        }
+    }
+    let [n0, n1, n2, n3, n4, n5] = n;
+    RecordBatch::try_new(
+        schema("stock"),
+        vec![
+            str_array(sid),
+            i64_array(n0),
+            str_array(sku),
+            i64_array(n1),
+            i64_array(n2),
+            i64_array(n3),
+            i64_array(n4),
+            i64_array(n5),
+        ],
+    )
+}
+
+/// A batch as Arrow IPC stream bytes, to cross between workers.
+pub fn to_ipc(batch: &RecordBatch) -> Result<Vec<u8>, ArrowError> {
+    let mut buf = Vec::new();
+    let mut w = StreamWriter::try_new(&mut buf, &batch.schema())?;
+    w.write(batch)?;
+    w.finish()?;
+    drop(w);
+    Ok(buf)
+}
+
+/// The batches of Arrow IPC stream bytes.
+pub fn from_ipc(bytes: &[u8]) -> Result<Vec<RecordBatch>, ArrowError> {
+    StreamReader::try_new(bytes, None)?.collect()
+}

@@ -1,0 +1,135 @@
+//! `livesell sql`: DataFusion over a run's snapshot tables, read-only, printed as a table, CSV or JSON.
+
+use std::path::{Path, PathBuf};
+
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::error::DataFusionError;
+use datafusion::execution::context::{SQLOptions, SessionContext};
+use datafusion::prelude::ParquetReadOptions;
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A boxed text table.
+    Table,
+    /// CSV with a header line.
+    Csv,
+    /// One JSON array of objects.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SqlError {
+    /// The data directory cannot be used (missing, no snapshots): nothing was asked yet.
+    #[error("{0}")]
+    Data(String),
+    /// DataFusion refused or failed the query; its own message.
+    #[error("{0}")]
+    Query(#[from] DataFusionError),
+    #[error("cannot format the result: {0}")]
+    Format(#[from] datafusion::arrow::error::ArrowError),
+}
+
+/// The snapshot tables of a run directory (`DIR/snapshots/*.parquet`), by table name.
+pub fn tables(data: &Path) -> Result<Vec<(String, PathBuf)>, SqlError> {
+    let dir = data.join("snapshots");
+    let entries = std::fs::read_dir(&dir).map_err(|e| {
+        SqlError::Data(format!(
+            "{} has no snapshots ({}: {e}); write them with `livesell run --out {}`",
+            data.display(),
+            dir.display(),
+            data.display()
+        ))
+    })?;
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if let Some(table) = name.strip_suffix(".parquet") {
+            if !table.starts_with('.') {
+                found.push((table.to_string(), path.clone()));
+            }
+        }
+    }
+    found.sort();
+    if found.is_empty() {
+        return Err(SqlError::Data(format!(
+            "{} holds no .parquet tables",
+            dir.display()
+        )));
+    }
+    Ok(found)
+}
+
+/// A session over the run's tables that can only read: DDL (`CREATE EXTERNAL TABLE`, which
+/// could reach files outside DIR), DML (`INSERT`, `COPY`) and statements (`SET`) are refused.
+pub async fn context(data: &Path) -> Result<SessionContext, SqlError> {
+    let ctx = SessionContext::new();
+    for (name, path) in tables(data)? {
+        let path = path.to_string_lossy().to_string();
+        ctx.register_parquet(&name, &path, ParquetReadOptions::default())
+            .await?;
+    }
+    Ok(ctx)
+}
+
+pub fn read_only() -> SQLOptions {
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
+}
+
+/// Runs one query over `data`'s tables.
+pub async fn query(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>, SqlError> {
+    let df = ctx.sql_with_options(sql, read_only()).await?;
+    Ok(df.collect().await?)
+}
+
+/// The batches printed in `format`.
+pub fn render(batches: &[RecordBatch], format: Format) -> Result<String, SqlError> {
+    use datafusion::arrow::{csv, json};
+    let mut out: Vec<u8> = Vec::new();
+    match format {
+        Format::Table => {
+            let text = datafusion::arrow::util::pretty::pretty_format_batches(batches)?;
+            return Ok(format!("{text}\n"));
+        }
+        Format::Csv => {
+            let mut w = csv::WriterBuilder::new().with_header(true).build(&mut out);
+            for b in batches {
+                w.write(b)?;
+            }
+        }
+        Format::Json => {
+            let mut w = json::ArrayWriter::new(&mut out);
+            w.write_batches(&batches.iter().collect::<Vec<_>>())?;
+            w.finish()?;
+            out.push(b'\n');
+            if batches.iter().all(|b| b.num_rows() == 0) {
+                out = b"[]\n".to_vec();
+            }
+        }
+        Format::Ndjson => {
+            let mut w = json::LineDelimitedWriter::new(&mut out);
+            w.write_batches(&batches.iter().collect::<Vec<_>>())?;
+            w.finish()?;
+        }
+    }
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// `livesell sql`: one query, printed; blocks on a small runtime of its own.
+pub fn run(data: &Path, sql: &str, format: Format) -> Result<String, SqlError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| SqlError::Data(format!("cannot start the query runtime: {e}")))?;
+    rt.block_on(async {
+        let ctx = context(data).await?;
+        let batches = query(&ctx, sql).await?;
+        render(&batches, format)
+    })
+}

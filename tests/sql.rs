@@ -1,0 +1,258 @@
+//! `livesell sql` over the snapshot tables: answers agree with `summary.json`, golden queries
+//! (`tests/sql/*.sql` → `.out`; regenerate with `LIVESELL_BLESS=1 cargo test --release --test sql`),
+//! and a bad or writing query is refused with exit code 2.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn livesell() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_livesell"))
+}
+
+fn run_show(input: &Path, out: &Path, workers: &str) {
+    let st = livesell()
+        .args(["run", "--quiet", "--workers", workers, "--input"])
+        .arg(input)
+        .arg("--out")
+        .arg(out)
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+/// Rows of a query as JSON objects, through the binary.
+fn sql(data: &Path, query: &str) -> Vec<Value> {
+    let out = livesell()
+        .args(["sql", "--format", "json", "--data"])
+        .arg(data)
+        .arg(query)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{query}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap()
+}
+
+fn int(v: &Value) -> i64 {
+    v.as_i64().unwrap_or(0)
+}
+
+/// Per session, the row of `query` (whose first column is `session_id`) as a JSON object.
+fn by_session(data: &Path, query: &str) -> std::collections::BTreeMap<String, Value> {
+    sql(data, query)
+        .into_iter()
+        .map(|r| (r["session_id"].as_str().unwrap().to_string(), r))
+        .collect()
+}
+
+#[test]
+fn answers_match_the_summary_on_a_generated_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let show = dir.path().join("show.jsonl");
+    let st = livesell()
+        .args([
+            "gen",
+            "--events",
+            "40000",
+            "--sessions",
+            "3",
+            "--seed",
+            "7",
+            "--out",
+        ])
+        .arg(&show)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let data = dir.path().join("out");
+    run_show(&show, &data, "2");
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("summary.json")).unwrap()).unwrap();
+    let sessions = summary.as_object().unwrap();
+    assert!(sessions.len() >= 3);
+
+    let orders = by_session(
+        &data,
+        "SELECT session_id, sum(gmv_cents) AS gmv, \
+         sum(CASE WHEN outcome = 'refunded' THEN -qty ELSE qty END) AS units, \
+         sum(CASE WHEN outcome = 'refunded' THEN 0 ELSE 1 END) AS paid, \
+         sum(CASE WHEN outcome = 'refunded' THEN 1 ELSE 0 END) AS refunded, \
+         sum(CASE WHEN outcome = 'oversell' THEN 1 ELSE 0 END) AS oversells \
+         FROM orders GROUP BY session_id",
+    );
+    let res = by_session(
+        &data,
+        "SELECT session_id, count(*) AS created, \
+         sum(CASE WHEN state = 'converted' THEN 1 ELSE 0 END) AS converted, \
+         sum(CASE WHEN state = 'expired' THEN 1 ELSE 0 END) AS expired, \
+         sum(CASE WHEN state = 'cancelled' THEN 1 ELSE 0 END) AS cancelled, \
+         sum(CASE WHEN state = 'revoked' THEN 1 ELSE 0 END) AS revoked, \
+         sum(CASE WHEN state = 'held' THEN qty ELSE 0 END) AS held_units \
+         FROM reservations GROUP BY session_id",
+    );
+    let claims = by_session(
+        &data,
+        "SELECT session_id, \
+         sum(CASE WHEN outcome = 'escalated' THEN 1 ELSE 0 END) AS escalations, \
+         sum(CASE WHEN outcome = 'waitlisted' THEN 1 ELSE 0 END) AS waitlisted \
+         FROM claims GROUP BY session_id",
+    );
+    let comments = by_session(
+        &data,
+        "SELECT session_id, count(*) AS n FROM comments GROUP BY session_id",
+    );
+    let gmv_minute = by_session(
+        &data,
+        "SELECT session_id, sum(gmv_cents) AS gmv, sum(units) AS units FROM gmv_minute \
+         GROUP BY session_id",
+    );
+    for (id, s) in sessions {
+        let o = &orders[id];
+        assert_eq!(int(&o["gmv"]), int(&s["gmv_cents"]), "{id} gmv");
+        assert_eq!(int(&o["units"]), int(&s["units_sold"]), "{id} units");
+        assert_eq!(int(&o["paid"]), int(&s["orders_paid"]), "{id} paid");
+        assert_eq!(int(&o["refunded"]), int(&s["orders_refunded"]), "{id}");
+        assert_eq!(int(&o["oversells"]), int(&s["oversells"]), "{id}");
+        let r = &res[id];
+        for (col, key) in [
+            ("created", "reservations_created"),
+            ("converted", "reservations_converted"),
+            ("expired", "reservations_expired"),
+            ("cancelled", "reservations_cancelled"),
+            ("revoked", "reservations_revoked"),
+            ("held_units", "held_units"),
+        ] {
+            assert_eq!(int(&r[col]), int(&s[key]), "{id} {key}");
+        }
+        assert_eq!(int(&claims[id]["escalations"]), int(&s["escalations"]));
+        assert_eq!(int(&claims[id]["waitlisted"]), int(&s["waitlisted"]));
+        assert_eq!(
+            int(&comments[id]["n"]),
+            int(&s["comments"]),
+            "{id} comments"
+        );
+        assert_eq!(int(&gmv_minute[id]["gmv"]), int(&s["gmv_cents"]), "{id}");
+        assert_eq!(int(&gmv_minute[id]["units"]), int(&s["units_sold"]), "{id}");
+    }
+    assert!(sessions.values().any(|s| int(&s["gmv_cents"]) > 0));
+
+    // Per sku, the stock table is the summary's sku block.
+    for row in sql(
+        &data,
+        "SELECT session_id, sku, pool, held, sold, available, waitlist FROM stock",
+    ) {
+        let s = &summary[row["session_id"].as_str().unwrap()]["skus"][row["sku"].as_str().unwrap()];
+        for col in ["pool", "held", "sold", "available", "waitlist"] {
+            assert_eq!(int(&row[col]), int(&s[col]), "{row} {col}");
+        }
+    }
+
+    // The same tables, byte for byte, from one worker.
+    let one = dir.path().join("one");
+    run_show(&show, &one, "1");
+    for t in [
+        "comments",
+        "claims",
+        "reservations",
+        "orders",
+        "products",
+        "stock",
+        "gmv_minute",
+    ] {
+        let file = format!("snapshots/{t}.parquet");
+        assert_eq!(
+            std::fs::read(data.join(&file)).unwrap(),
+            std::fs::read(one.join(&file)).unwrap(),
+            "{t} differs between 1 and 2 workers"
+        );
+    }
+}
+
+#[test]
+fn golden_queries() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("out");
+    run_show(&root.join("datasets/sample-show.jsonl.gz"), &data, "2");
+    let bless = std::env::var_os("LIVESELL_BLESS").is_some();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("tests/sql"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5, "golden queries missing");
+    let mut failed = Vec::new();
+    for f in files {
+        let query = std::fs::read_to_string(&f).unwrap();
+        let out = livesell()
+            .args(["sql", "--format", "csv", "--data"])
+            .arg(&data)
+            // the files open with a `--` comment: end the options first
+            .arg("--")
+            .arg(&query)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            f.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got = String::from_utf8(out.stdout).unwrap();
+        let golden = f.with_extension("out");
+        if bless {
+            std::fs::write(&golden, &got).unwrap();
+        } else if std::fs::read_to_string(&golden).ok().as_deref() != Some(got.as_str()) {
+            failed.push(format!("{}:\n{got}", f.display()));
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "golden outputs differ (LIVESELL_BLESS=1 regenerates them):\n{}",
+        failed.join("\n")
+    );
+}
+
+#[test]
+fn bad_and_writing_queries_exit_2_and_a_missing_dir_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("out");
+    run_show(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("datasets/worked-example.jsonl"),
+        &data,
+        "1",
+    );
+    let outside = dir.path().join("stolen.csv");
+    for q in [
+        "SELEC 1".to_string(),
+        "SELECT nope FROM orders".to_string(),
+        format!("COPY orders TO '{}'", outside.display()),
+        "CREATE EXTERNAL TABLE x STORED AS CSV LOCATION '/etc/passwd'".to_string(),
+        "INSERT INTO orders SELECT * FROM orders".to_string(),
+    ] {
+        let out = livesell()
+            .args(["sql", "--data"])
+            .arg(&data)
+            .arg(&q)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{q}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("query failed"), "{q}: {err}");
+    }
+    assert!(!outside.exists());
+    let out = livesell()
+        .args(["sql", "--data"])
+        .arg(dir.path().join("missing"))
+        .arg("SELECT 1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no snapshots"));
+}
