@@ -33,6 +33,8 @@ pub struct RunConfig {
     pub out: PathBuf,
     pub workers: usize,
     pub allowed_lateness_ms: u64,
+    /// Also write the snapshot tables this often while the input goes on (a pipe, a live feed).
+    pub snapshot_interval: Option<Duration>,
 }
 
 /// Runs the pipeline over finite inputs with `workers` threads; returns worker 0's report.
@@ -86,6 +88,7 @@ pub fn run_sources(sources: Vec<LineSource>, cfg: &RunConfig) -> anyhow::Result<
     let targets = Targets {
         out_dir: Some(cfg.out.clone()),
         kafka: None,
+        snapshot_every: cfg.snapshot_interval,
     };
 
     let guards = timely::execute(timely::Config::process(workers), move |worker| {
@@ -104,6 +107,7 @@ pub fn run_sources(sources: Vec<LineSource>, cfg: &RunConfig) -> anyhow::Result<
                 sources: source_count,
                 lateness_us,
                 tables: true,
+                snapshot_every: targets.snapshot_every,
                 ..Default::default()
             };
             decide_and_write(inputs, engine, &targets, &report, index);
@@ -158,6 +162,8 @@ pub struct KafkaRunConfig {
     pub idle_timeout: Duration,
     pub exit_when_idle: Option<Duration>,
     pub cluster: Option<Cluster>,
+    /// Write the snapshot tables (with `out`) this often during the run.
+    pub snapshot_interval: Option<Duration>,
 }
 
 /// timely's cluster mode: this is process `process` of `hosts.len()`, each with the same workers.
@@ -223,6 +229,7 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
     }
     let hands = Arc::new(hands);
     let targets = Targets {
+        snapshot_every: cfg.snapshot_interval,
         out_dir: cfg.out.clone(),
         kafka: cfg.sink.as_ref().map(|sink| KafkaTarget {
             brokers: sink.clone(),
@@ -264,6 +271,7 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
                 lateness_us,
                 drafts: targets.kafka.is_some(),
                 tables: targets.out_dir.is_some(),
+                snapshot_every: targets.snapshot_every,
                 resume: resume.clone(),
             };
             decide_and_write(inputs, engine, &targets, &report, index);

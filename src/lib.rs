@@ -9,4 +9,6 @@ pub mod ops;
 pub mod pipelines;
 pub mod records;
 pub mod report;
+pub mod serve_sql;
+pub mod session_report;
 pub mod sql;

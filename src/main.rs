@@ -69,6 +69,10 @@ enum Command {
         /// How far behind its source's newest event an event may be before it counts as late.
         #[arg(long, default_value_t = 2000)]
         allowed_lateness_ms: u64,
+        /// Also write DIR/snapshots every this many seconds while the input goes on (standard
+        /// input or Kafka: a live show); they are always written at the end.
+        #[arg(long)]
+        snapshot_interval: Option<f64>,
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
@@ -94,6 +98,26 @@ enum Command {
         query: String,
         #[arg(long, value_enum, default_value = "table")]
         format: livesell::sql::Format,
+    },
+    /// The post-session report: one self-contained HTML page with SVG charts, and a Markdown
+    /// twin beside it.
+    Report {
+        /// The run's output directory (`livesell run --out DIR`).
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        session: String,
+        /// Where the HTML goes (the Markdown takes the same name with `.md`); default
+        /// DIR/report-SESSION.html.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// The snapshot tables over the Postgres wire protocol (psql, BI tools), read-only.
+    ServeSql {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:5433")]
+        listen: String,
     },
     /// Read and parse inputs only, deciding nothing: the baseline for benchmarks.
     Parse {
@@ -132,6 +156,12 @@ fn print_report(
     );
 }
 
+/// A `--NAME SECS` argument as a duration.
+fn secs(s: f64, what: &str) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(s)
+        .map_err(|_| anyhow::anyhow!("--{what} must be a number of seconds ≥ 0"))
+}
+
 fn main() {
     let cli = Cli::parse();
     if let Err(e) = dispatch(cli.command) {
@@ -156,11 +186,8 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
             workers,
             allowed_lateness_ms,
             quiet: _,
+            snapshot_interval,
         } => {
-            let secs = |s: f64, what: &str| {
-                Duration::try_from_secs_f64(s)
-                    .map_err(|_| anyhow::anyhow!("--{what} must be a number of seconds ≥ 0"))
-            };
             let cluster = match (processes, hosts) {
                 (1, None) => None,
                 (n, Some(file)) => {
@@ -198,6 +225,9 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
                     .map(|s| secs(s, "exit-when-idle"))
                     .transpose()?,
                 cluster,
+                snapshot_interval: snapshot_interval
+                    .map(|s| secs(s, "snapshot-interval"))
+                    .transpose()?,
             };
             let started = Instant::now();
             let report = run_kafka(cfg)?;
@@ -211,6 +241,7 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
             workers,
             allowed_lateness_ms,
             quiet,
+            snapshot_interval,
             ..
         } => {
             let out = out.context("--out DIR is required with --input")?;
@@ -219,6 +250,9 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
                 out,
                 workers,
                 allowed_lateness_ms,
+                snapshot_interval: snapshot_interval
+                    .map(|s| secs(s, "snapshot-interval"))
+                    .transpose()?,
             };
             let started = Instant::now();
             let report = with_progress(&cfg.inputs, quiet, |p| run(cfg.clone(), p))?;
@@ -253,6 +287,34 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
             dir,
         } => demo(events, workers, dir),
         Command::Parse { inputs } => parse_only(&inputs),
+        Command::Report { data, session, out } => {
+            let out = out.unwrap_or_else(|| {
+                let safe: String = session
+                    .chars()
+                    .map(|c| {
+                        if c.is_alphanumeric() || c == '-' || c == '_' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+                data.join(format!("report-{safe}.html"))
+            });
+            let w = livesell::session_report::write_report(&data, &session, &out)?;
+            eprintln!(
+                "livesell: report for {session}: {} and {}",
+                w.html.display(),
+                w.markdown.display()
+            );
+            Ok(())
+        }
+        Command::ServeSql { data, listen } => livesell::serve_sql::serve(&data, &listen, |addr| {
+            eprintln!(
+                "livesell: serving {} over the Postgres protocol on {addr} (read-only)",
+                data.display()
+            );
+        }),
         Command::Sql {
             data,
             query,
@@ -408,6 +470,7 @@ fn demo(events: u64, workers: usize, dir: Option<PathBuf>) -> anyhow::Result<()>
         out: out.clone(),
         workers,
         allowed_lateness_ms: 2000,
+        snapshot_interval: None,
     };
     let started = Instant::now();
     let report = with_progress(&cfg.inputs, false, |p| run(cfg.clone(), p))?;

@@ -121,11 +121,13 @@ pub enum Out {
     },
     /// Lines read by all sources.
     Lines(u64),
-    /// One session's rows of a snapshot table, as Arrow IPC stream bytes.
+    /// One session's rows of a snapshot table, as Arrow IPC stream bytes: rows to append
+    /// (`delta`), or the whole table of the session.
     Snapshot {
         table: String,
         session_id: String,
         ipc: Vec<u8>,
+        delta: bool,
     },
     /// Every decision with a time below `bound` has been sent (`None`: every decision).
     Released {

@@ -121,9 +121,10 @@ pub fn render(batches: &[RecordBatch], format: Format) -> Result<String, SqlErro
     Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
-/// `livesell sql`: one query, printed; blocks on a small runtime of its own.
+/// `livesell sql`: one query, printed; blocks on a runtime of its own (a thread per core, on
+/// which DataFusion runs its partitions in parallel).
 pub fn run(data: &Path, sql: &str, format: Format) -> Result<String, SqlError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| SqlError::Data(format!("cannot start the query runtime: {e}")))?;

@@ -108,6 +108,7 @@ fn run_sources_of(
         out: dir.to_path_buf(),
         workers,
         allowed_lateness_ms: LATENESS_MS as u64,
+        snapshot_interval: None,
     };
     run_sources(sources, &cfg).expect("pipeline runs");
     std::fs::read_to_string(dir.join("decisions.jsonl"))

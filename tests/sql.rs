@@ -256,3 +256,181 @@ fn bad_and_writing_queries_exit_2_and_a_missing_dir_is_explained() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no snapshots"));
 }
+
+/// `psql` reads every table through `serve-sql` and cannot write.
+#[test]
+fn psql_reads_every_table_and_cannot_write() {
+    if std::env::var_os("CI").is_none() && Command::new("psql").arg("--version").output().is_err() {
+        eprintln!("psql is not installed: skipped (CI installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("out");
+    run_show(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("datasets/sample-show.jsonl.gz"),
+        &data,
+        "2",
+    );
+    let mut server = livesell()
+        .args(["serve-sql", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // "livesell: serving … on 127.0.0.1:PORT (read-only)"
+    let mut err = std::io::BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    let addr = line
+        .split(" on ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    let port = addr.rsplit(':').next().unwrap().to_string();
+    let psql = |q: &str| {
+        Command::new("psql")
+            .args([
+                "-X",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-p",
+            ])
+            .arg(&port)
+            .args(["-U", "analyst", "-d", "livesell", "-c", q])
+            .env("PGSSLMODE", "disable")
+            .env("PGCONNECT_TIMEOUT", "10")
+            .output()
+            .unwrap()
+    };
+    let result = std::panic::catch_unwind(|| {
+        for t in [
+            "comments",
+            "claims",
+            "reservations",
+            "orders",
+            "gmv_minute",
+            "products",
+            "stock",
+            "claimants",
+        ] {
+            let out = psql(&format!("SELECT count(*) FROM {t}"));
+            assert!(
+                out.status.success(),
+                "{t}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let got: i64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+            let want = int(&sql(&data, &format!("SELECT count(*) AS n FROM {t}"))[0]["n"]);
+            assert_eq!(got, want, "{t}");
+            assert!(got > 0, "{t} is empty");
+        }
+        // Types and values survive the trip: a timestamp, a boolean, money.
+        let out = psql("SELECT session_id, sum(gmv_cents) FROM orders GROUP BY session_id");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "show-0001|734439"
+        );
+        let out = psql("SELECT min(ts), bool_or(late) FROM comments");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(text.starts_with("2026-11-21 20:00:"), "{text}");
+        assert!(
+            text.trim().ends_with("|f") || text.trim().ends_with("|t"),
+            "{text}"
+        );
+        for q in [
+            "INSERT INTO orders SELECT * FROM orders",
+            "DROP TABLE orders",
+            "CREATE TABLE t (a INT)",
+            "COPY orders TO '/tmp/livesell-psql-stolen.csv'",
+            "DELETE FROM orders",
+        ] {
+            let out = psql(q);
+            assert!(!out.status.success(), "{q} was accepted");
+            assert!(
+                String::from_utf8_lossy(&out.stderr).contains("ERROR"),
+                "{q}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        assert!(!Path::new("/tmp/livesell-psql-stolen.csv").exists());
+        let out = psql("SELECT count(*) FROM orders");
+        assert!(out.status.success(), "the server survives refused writes");
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+/// While a show streams in through standard input, `--snapshot-interval` keeps complete tables
+/// on disk that SQL can read; at the end they hold everything.
+#[test]
+fn live_snapshots_grow_while_the_show_streams_in() {
+    use std::io::{BufRead, Write};
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let gz = std::fs::File::open(root.join("datasets/sample-show.jsonl.gz")).unwrap();
+    let lines: Vec<String> = std::io::BufReader::new(flate2::read::GzDecoder::new(gz))
+        .lines()
+        .map(Result::unwrap)
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("out");
+    let mut child = livesell()
+        .args([
+            "run",
+            "--quiet",
+            "--input",
+            "-",
+            "--snapshot-interval",
+            "0.2",
+            "--out",
+        ])
+        .arg(&data)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let half = lines.len() / 2;
+    for l in &lines[..half] {
+        writeln!(stdin, "{l}").unwrap();
+    }
+    stdin.flush().unwrap();
+    let comments = data.join("snapshots/comments.parquet");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut early = 0;
+    while std::time::Instant::now() < deadline {
+        if comments.exists() {
+            early = int(&sql(&data, "SELECT count(*) AS n FROM comments")[0]["n"]);
+            if early > 0 {
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(early > 0, "no live snapshot within 30 s");
+    for l in &lines[half..] {
+        writeln!(stdin, "{l}").unwrap();
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("summary.json")).unwrap()).unwrap();
+    let total = int(&summary["show-0001"]["comments"]);
+    assert!(
+        early < total,
+        "the live snapshot ({early}) came after the whole show"
+    );
+    assert_eq!(
+        int(&sql(&data, "SELECT count(*) AS n FROM comments")[0]["n"]),
+        total
+    );
+    let gmv = int(&sql(&data, "SELECT sum(gmv_cents) AS g FROM orders")[0]["g"]);
+    assert_eq!(gmv, int(&summary["show-0001"]["gmv_cents"]));
+    assert!(!data.join("snapshots/.comments.parquet.tmp").exists());
+}

@@ -133,6 +133,11 @@ struct Engine {
     drafts: bool,
     /// Gather the snapshot tables' rows (only when there is a directory to write them to).
     tables: bool,
+    /// Send the snapshot tables this often during the run (`--snapshot-interval`).
+    snapshot_every: Option<std::time::Duration>,
+    last_snapshot: std::time::Instant,
+    /// Something was applied since the last snapshot.
+    changed: bool,
     /// Per source, the offset an earlier run's group committed: what an event before it
     /// caused already reached the Kafka sink (empty for files).
     resume: Vec<u64>,
@@ -263,6 +268,7 @@ impl Engine {
     }
 
     fn apply(&mut self, p: Pending, out: &mut Vec<Out>) {
+        self.changed = true;
         let sent = self.already_sent(p.key.source, p.key.position);
         let slot = slot(&mut self.sessions, &p.event.session_id, out);
         self.decisions.clear();
@@ -353,11 +359,14 @@ impl Engine {
                 }
             }
             for (name, batch) in batches {
+                // The append-only tables go as the rows since the last snapshot.
+                let delta = matches!(name, "comments" | "claims" | "orders");
                 match to_ipc(&batch) {
                     Ok(ipc) => out.push(Out::Snapshot {
                         table: name.to_string(),
                         session_id: id.clone(),
                         ipc,
+                        delta,
                     }),
                     Err(e) => eprintln!("livesell: cannot encode the {name} table: {e}"),
                 }
@@ -683,6 +692,8 @@ pub struct EngineSettings {
     pub drafts: bool,
     /// Gather the session tables for `DIR/snapshots/` (a file run, or `--out` on Kafka).
     pub tables: bool,
+    /// Also send them this often while the input goes on.
+    pub snapshot_every: Option<std::time::Duration>,
     /// Per source, the offset below which an earlier run's outputs reached the sink.
     pub resume: Vec<u64>,
 }
@@ -694,9 +705,12 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
             lateness_us,
             drafts,
             tables,
+            snapshot_every,
             resume,
         } = settings;
-        self.unary_frontier(Exchange::new(route), "ApplyClaims", move |_cap, _info| {
+        let scope = self.scope();
+        self.unary_frontier(Exchange::new(route), "ApplyClaims", move |_cap, info| {
+            let activator = scope.activator_for(info.address);
             let mut engine = Engine {
                 sessions: FxHashMap::default(),
                 pending: BinaryHeap::new(),
@@ -710,6 +724,9 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
                 released: None,
                 drafts,
                 tables,
+                snapshot_every,
+                last_snapshot: std::time::Instant::now(),
+                changed: false,
                 resume,
             };
             let mut held: Option<Capability<u64>> = None;
@@ -772,6 +789,17 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
                 };
                 engine.release(bound, &mut buf);
                 engine.metric_sums.drain_into(&mut buf);
+                if let (Some(every), true, Some(_)) = (engine.snapshot_every, engine.tables, f) {
+                    let waited = engine.last_snapshot.elapsed();
+                    if waited >= every && engine.changed {
+                        engine.last_snapshot = std::time::Instant::now();
+                        engine.changed = false;
+                        engine.snapshot(&mut buf);
+                    } else if engine.changed {
+                        // A quiet input activates nothing: come back when the snapshot is due.
+                        activator.activate_after(every.saturating_sub(waited));
+                    }
+                }
                 if f.is_none() && !finished {
                     finished = true;
                     let mut ids: Vec<&String> = engine.sessions.keys().collect();

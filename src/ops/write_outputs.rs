@@ -51,6 +51,8 @@ const TICK_EVERY: Duration = Duration::from_millis(100);
 pub struct Targets {
     pub out_dir: Option<PathBuf>,
     pub kafka: Option<KafkaTarget>,
+    /// Write the snapshot tables this often during the run too (`--snapshot-interval`).
+    pub snapshot_every: Option<Duration>,
 }
 
 #[derive(Clone)]
@@ -202,6 +204,9 @@ struct Writer {
     ranked: FxHashMap<(String, u64, Claimant), i64>,
     /// Each session's part of each snapshot table.
     tables: BTreeMap<String, BTreeMap<String, Vec<RecordBatch>>>,
+    /// Tables changed since they were last written, and when that was (live snapshots).
+    snapshots_dirty: bool,
+    last_snapshot: Instant,
     report: Rc<RefCell<RunReport>>,
 }
 
@@ -240,6 +245,8 @@ impl Writer {
             totals: FxHashMap::default(),
             ranked: FxHashMap::default(),
             tables: BTreeMap::new(),
+            snapshots_dirty: false,
+            last_snapshot: Instant::now(),
             report,
         })
     }
@@ -286,10 +293,16 @@ impl Writer {
                 table,
                 session_id,
                 ipc,
+                delta,
             } => match tables::from_ipc(&ipc) {
                 Ok(batches) => {
                     let parts = self.tables.entry(table.clone()).or_default();
-                    parts.entry(session_id).or_default().extend(batches);
+                    let part = parts.entry(session_id).or_default();
+                    if !delta {
+                        part.clear();
+                    }
+                    part.extend(batches);
+                    self.snapshots_dirty = true;
                 }
                 Err(e) => eprintln!("livesell: a worker's {table} table is unreadable: {e}"),
             },
@@ -342,6 +355,20 @@ impl Writer {
         Ok(())
     }
 
+    /// Writes the snapshot tables when new parts came in.
+    fn live_snapshot(&mut self) -> anyhow::Result<()> {
+        // The engine workers pace the parts (one round per interval, only when something
+        // changed), so every round that came in is written.
+        let (Some(_), Some(f)) = (self.targets.snapshot_every, &self.files) else {
+            return Ok(());
+        };
+        if !self.snapshots_dirty {
+            return Ok(());
+        }
+        let dir = f.out_dir.join("snapshots");
+        self.write_snapshots(&dir)
+    }
+
     fn finish(&mut self) -> anyhow::Result<()> {
         self.flush_below(None)?;
         if let Some(k) = &mut self.kafka {
@@ -384,6 +411,13 @@ impl Writer {
             serde_json::to_string_pretty(&run)?,
         )?;
 
+        self.write_snapshots(&out_dir.join("snapshots"))
+    }
+
+    /// Every snapshot table as it stands, each file replaced atomically.
+    fn write_snapshots(&mut self, snapshots: &std::path::Path) -> anyhow::Result<()> {
+        self.snapshots_dirty = false;
+        self.last_snapshot = Instant::now();
         let mut cells: BTreeMap<(String, i64, String, String), GmvMinuteRow> = BTreeMap::new();
         for (key, total) in self.totals.keys() {
             let row = cells
@@ -407,19 +441,32 @@ impl Writer {
             }
         }
         let rows: Vec<GmvMinuteRow> = cells.into_values().collect();
-        let snapshots = out_dir.join("snapshots");
-        write_parquet(&snapshots, "gmv_minute", &gmv_minute_batch(&rows)?)?;
+        write_parquet(snapshots, "gmv_minute", &gmv_minute_batch(&rows)?)?;
         let mut ranked: Vec<(String, u64, Claimant)> = self.ranked.keys().cloned().collect();
         ranked.sort_by(|a, b| (&a.0, &a.2.sku, a.1).cmp(&(&b.0, &b.2.sku, b.1)));
-        write_parquet(&snapshots, "claimants", &claimants_batch(&ranked)?)?;
+        write_parquet(snapshots, "claimants", &claimants_batch(&ranked)?)?;
         // Sessions in id order, each in its own processing order: the same file for any
-        // number of workers, with nothing to sort.
-        for name in tables::TABLES {
-            let parts = self.tables.remove(name).unwrap_or_default();
-            let batches = parts.into_values().flatten();
-            write_parquet_parts(&snapshots, name, tables::schema(name), batches)?;
-        }
-        Ok(())
+        // number of workers, with nothing to sort. Encoding Parquet is the slow part and the
+        // tables are independent, so each gets a thread (the workers are idle by now).
+        let gathered = &self.tables;
+        std::thread::scope(|scope| {
+            let jobs: Vec<_> = tables::TABLES
+                .iter()
+                .map(|name| {
+                    scope.spawn(move || {
+                        let batches = gathered
+                            .get(*name)
+                            .into_iter()
+                            .flat_map(|parts| parts.values().flatten().cloned());
+                        write_parquet_parts(snapshots, name, tables::schema(name), batches)
+                    })
+                })
+                .collect();
+            jobs.into_iter().try_for_each(|j| {
+                j.join()
+                    .map_err(|_| anyhow::anyhow!("a snapshot writer panicked"))?
+            })
+        })
     }
 }
 
@@ -506,6 +553,8 @@ impl<'scope> WriteOutputs for Stream<'scope, u64, Vec<Out>> {
                     }
                     None => Ok(()),
                 };
+                // A live run's snapshots, every `--snapshot-interval`, from the parts received.
+                let result = result.and_then(|()| w.live_snapshot());
                 if let Err(e) = result {
                     let message = format!("writing to {}: {e:#}", w.targets.describe());
                     if w.kafka.is_some() {

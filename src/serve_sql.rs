@@ -1,0 +1,190 @@
+//! `livesell serve-sql`: the snapshot tables over the Postgres wire protocol (pgwire), read-only.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::Array;
+use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::execution::context::SessionContext;
+use futures::stream;
+use pgwire::api::auth::StartupHandler;
+use pgwire::api::auth::noop::NoopStartupHandler;
+use pgwire::api::query::SimpleQueryHandler;
+use pgwire::api::results::{DataRowEncoder, FieldFormat, FieldInfo, QueryResponse, Response, Tag};
+use pgwire::api::{ClientInfo, ClientPortalStore, PgWireServerHandlers, Type};
+use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::data::DataRow;
+
+use crate::sql::{context, read_only};
+
+/// Answers simple queries (what `psql` sends) from the run's tables.
+pub struct Handler {
+    ctx: SessionContext,
+}
+
+impl NoopStartupHandler for Handler {}
+
+/// A Postgres error the client shows: SQLSTATE `code` and DataFusion's message.
+fn user_error(code: &str, message: String) -> PgWireError {
+    PgWireError::UserError(Box::new(ErrorInfo::new(
+        "ERROR".to_string(),
+        code.to_string(),
+        message,
+    )))
+}
+
+/// The Postgres type a column is announced as (values always travel as text).
+fn pg_type(t: &DataType) -> Type {
+    match t {
+        DataType::Boolean => Type::BOOL,
+        DataType::Int8 | DataType::Int16 | DataType::UInt8 => Type::INT2,
+        DataType::Int32 | DataType::UInt16 => Type::INT4,
+        DataType::Int64 | DataType::UInt32 => Type::INT8,
+        DataType::UInt64 | DataType::Decimal128(..) | DataType::Decimal256(..) => Type::NUMERIC,
+        DataType::Float16 | DataType::Float32 => Type::FLOAT4,
+        DataType::Float64 => Type::FLOAT8,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Type::VARCHAR,
+        DataType::Timestamp(_, Some(_)) => Type::TIMESTAMPTZ,
+        DataType::Timestamp(_, None) => Type::TIMESTAMP,
+        DataType::Date32 | DataType::Date64 => Type::DATE,
+        _ => Type::TEXT,
+    }
+}
+
+fn fields(schema: &Schema) -> Vec<FieldInfo> {
+    schema
+        .fields()
+        .iter()
+        .map(|f| {
+            FieldInfo::new(
+                f.name().clone(),
+                None,
+                None,
+                pg_type(f.data_type()),
+                FieldFormat::Text,
+            )
+        })
+        .collect()
+}
+
+/// Every row of `batches` in Postgres text format (`t`/`f`, `2026-11-21 20:00:00+00`).
+fn rows(batches: &[RecordBatch], fields: Arc<Vec<FieldInfo>>) -> PgWireResult<Vec<DataRow>> {
+    let options = FormatOptions::default()
+        .with_timestamp_tz_format(Some("%Y-%m-%d %H:%M:%S%.f%:::z"))
+        .with_timestamp_format(Some("%Y-%m-%d %H:%M:%S%.f"));
+    let mut encoder = DataRowEncoder::new(fields);
+    let mut out = Vec::new();
+    for batch in batches {
+        let columns: Vec<(ArrayFormatter, bool)> = batch
+            .columns()
+            .iter()
+            .map(|c| {
+                ArrayFormatter::try_new(c.as_ref(), &options)
+                    .map(|f| (f, *c.data_type() == DataType::Boolean))
+                    .map_err(|e| user_error("XX000", e.to_string()))
+            })
+            .collect::<PgWireResult<_>>()?;
+        for row in 0..batch.num_rows() {
+            for (col, (fmt, boolean)) in columns.iter().enumerate() {
+                let value = if batch.column(col).is_null(row) {
+                    None
+                } else if *boolean {
+                    let s = fmt.value(row).to_string();
+                    Some(if s == "true" { "t" } else { "f" }.to_string())
+                } else {
+                    Some(fmt.value(row).to_string())
+                };
+                encoder.encode_field(&value)?;
+            }
+            out.push(encoder.take_row());
+        }
+    }
+    Ok(out)
+}
+
+#[async_trait]
+impl SimpleQueryHandler for Handler {
+    async fn do_query<C>(&self, _client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Unpin + Send + Sync,
+    {
+        let trimmed = query.trim().trim_end_matches(';').trim();
+        if trimmed.is_empty() {
+            return Ok(vec![Response::EmptyQuery]);
+        }
+        // Clients set session options on connect (`SET extra_float_digits = 3`): nothing here
+        // depends on them, so they are acknowledged and ignored rather than failing the login.
+        if trimmed
+            .get(..4)
+            .is_some_and(|w| w.eq_ignore_ascii_case("set "))
+        {
+            return Ok(vec![Response::Execution(Tag::new("SET"))]);
+        }
+        let df = self
+            .ctx
+            .sql_with_options(trimmed, read_only())
+            .await
+            .map_err(|e| user_error("42000", e.to_string()))?;
+        let schema: Schema = df.schema().as_arrow().clone();
+        let batches = df
+            .collect()
+            .await
+            .map_err(|e| user_error("XX000", e.to_string()))?;
+        let fields = Arc::new(fields(&schema));
+        let data = rows(&batches, fields.clone())?;
+        Ok(vec![Response::Query(QueryResponse::new(
+            fields,
+            stream::iter(data.into_iter().map(Ok)),
+        ))])
+    }
+}
+
+/// The handlers of one server: simple queries and a login without password (it listens on
+/// loopback unless told otherwise).
+pub struct Handlers {
+    handler: Arc<Handler>,
+}
+
+impl PgWireServerHandlers for Handlers {
+    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
+        self.handler.clone()
+    }
+
+    fn startup_handler(&self) -> Arc<impl StartupHandler> {
+        self.handler.clone()
+    }
+}
+
+/// Serves `data`'s tables on `listen` until the process is stopped; `ready` is told the bound
+/// address (port 0 picks a free one).
+pub fn serve(
+    data: &Path,
+    listen: &str,
+    ready: impl FnOnce(std::net::SocketAddr),
+) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let ctx = context(data).await?;
+        let handlers = Arc::new(Handlers {
+            handler: Arc::new(Handler { ctx }),
+        });
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+        ready(listener.local_addr()?);
+        loop {
+            let (socket, _) = listener.accept().await?;
+            let handlers = handlers.clone();
+            tokio::spawn(async move {
+                if let Err(e) = pgwire::tokio::process_socket(socket, None, handlers).await {
+                    eprintln!("livesell: serve-sql: a connection ended with {e}");
+                }
+            });
+        }
+    })
+}

@@ -1,0 +1,485 @@
+//! `livesell report`: the post-session report, one self-contained HTML page (SVG charts drawn
+//! here) and its Markdown twin, from SQL over the run's snapshot tables.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::execution::context::SessionContext;
+use plotters::prelude::*;
+
+use crate::sql::{SqlError, context, query};
+
+/// A query result as text cells, for tables and charts.
+struct Table {
+    columns: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn from_batches(batches: &[RecordBatch]) -> Result<Table, SqlError> {
+        let columns = batches
+            .first()
+            .map(|b| {
+                b.schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let options = FormatOptions::default().with_null("–");
+        let mut rows = Vec::new();
+        for b in batches {
+            let fmts: Vec<ArrayFormatter> = b
+                .columns()
+                .iter()
+                .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+                .collect::<Result<_, _>>()?;
+            for r in 0..b.num_rows() {
+                rows.push(fmts.iter().map(|f| f.value(r).to_string()).collect());
+            }
+        }
+        Ok(Table { columns, rows })
+    }
+
+    fn num(&self, row: usize, col: usize) -> f64 {
+        self.rows
+            .get(row)
+            .and_then(|r| r.get(col))
+            .and_then(|s| s.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    }
+
+    fn cell(&self, row: usize, col: usize) -> &str {
+        self.rows
+            .get(row)
+            .and_then(|r| r.get(col))
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+}
+
+/// The report's queries; `{s}` is the session id as an SQL string literal (the SQL benchmark
+/// runs the same ones).
+pub const QUERIES: &[(&str, &str)] = &[
+    (
+        "totals",
+        "SELECT (SELECT coalesce(sum(gmv_cents), 0) FROM orders WHERE session_id = {s}) AS gmv_cents,
+                (SELECT coalesce(sum(CASE WHEN outcome = 'refunded' THEN -qty ELSE qty END), 0) FROM orders WHERE session_id = {s}) AS units,
+                (SELECT count(*) FROM orders WHERE session_id = {s} AND outcome <> 'refunded') AS orders_paid,
+                (SELECT count(*) FROM orders WHERE session_id = {s} AND outcome = 'refunded') AS refunds,
+                (SELECT count(*) FROM comments WHERE session_id = {s}) AS comments,
+                (SELECT count(*) FROM reservations WHERE session_id = {s}) AS reservations",
+    ),
+    (
+        "per_minute",
+        "SELECT minute, sum(gmv_cents) AS gmv_cents, sum(units) AS units, sum(claims) AS claims
+         FROM gmv_minute WHERE session_id = {s} GROUP BY minute ORDER BY minute",
+    ),
+    (
+        "top_products",
+        "SELECT p.code, p.title, sum(o.gmv_cents) AS gmv_cents, sum(o.qty) AS units
+         FROM orders o JOIN products p ON p.session_id = o.session_id AND p.sku = o.sku
+         WHERE o.session_id = {s} AND o.outcome <> 'refunded'
+         GROUP BY p.code, p.title ORDER BY gmv_cents DESC, p.code LIMIT 10",
+    ),
+    (
+        "platforms",
+        "SELECT c.platform, c.comments, c.claims, coalesce(o.gmv_cents, 0) AS gmv_cents
+         FROM (SELECT platform, count(*) AS comments,
+                      sum(CASE WHEN reading IN ('claim', 'escalated', 'rejected') THEN 1 ELSE 0 END) AS claims
+               FROM comments WHERE session_id = {s} GROUP BY platform) c
+         LEFT JOIN (SELECT platform, sum(gmv_cents) AS gmv_cents FROM orders
+                    WHERE session_id = {s} GROUP BY platform) o ON o.platform = c.platform
+         ORDER BY c.platform",
+    ),
+    (
+        "funnel",
+        "SELECT step, n FROM (
+           SELECT 1 AS k, 'comments' AS step, count(*) AS n FROM comments WHERE session_id = {s}
+           UNION ALL SELECT 2, 'claims', count(*) FROM comments
+             WHERE session_id = {s} AND reading IN ('claim', 'escalated', 'rejected')
+           UNION ALL SELECT 3, 'reserved', count(*) FROM reservations WHERE session_id = {s}
+           UNION ALL SELECT 4, 'paid', count(*) FROM reservations
+             WHERE session_id = {s} AND state = 'converted') ORDER BY k",
+    ),
+    (
+        "locks",
+        "SELECT state, count(*) AS reservations, sum(qty) AS units FROM reservations
+         WHERE session_id = {s} GROUP BY state ORDER BY state",
+    ),
+    (
+        "non_payers",
+        "SELECT platform, user_id, count(*) AS expired FROM reservations
+         WHERE session_id = {s} AND state = 'expired'
+         GROUP BY platform, user_id HAVING count(*) > 1
+         ORDER BY expired DESC, platform, user_id LIMIT 20",
+    ),
+    (
+        "promotions",
+        "SELECT sku, count(*) AS promotions FROM claims
+         WHERE session_id = {s} AND outcome = 'promoted'
+         GROUP BY sku ORDER BY promotions DESC, sku LIMIT 10",
+    ),
+    (
+        "oversells",
+        "SELECT ts, order_id, sku, qty, platform, user_id FROM orders
+         WHERE session_id = {s} AND outcome = 'oversell' ORDER BY seq LIMIT 50",
+    ),
+    (
+        "moderation",
+        "SELECT e.reason, count(*) AS escalations, count(r.claim_id) AS resolved,
+                round(avg(CAST(r.resolved_at AS BIGINT) - CAST(e.ts AS BIGINT)) / 1e6, 1) AS avg_seconds_to_resolve
+         FROM claims e
+         LEFT JOIN (SELECT session_id, claim_id, min(ts) AS resolved_at FROM claims
+                    WHERE session_id = {s} AND outcome <> 'escalated' GROUP BY session_id, claim_id) r
+           ON r.session_id = e.session_id AND r.claim_id = e.claim_id
+         WHERE e.session_id = {s} AND e.outcome = 'escalated'
+         GROUP BY e.reason ORDER BY escalations DESC, e.reason",
+    ),
+    (
+        "latency",
+        "SELECT count(*) AS claims,
+                approx_percentile_cont(0.5) WITHIN GROUP (ORDER BY d) / 1000.0 AS p50_ms,
+                approx_percentile_cont(0.99) WITHIN GROUP (ORDER BY d) / 1000.0 AS p99_ms,
+                max(d) / 1000.0 AS max_ms
+         FROM (SELECT CAST(f.first_ts AS BIGINT) - CAST(c.ts AS BIGINT) AS d
+               FROM comments c JOIN (SELECT session_id, claim_id, min(ts) AS first_ts FROM claims
+                                     WHERE session_id = {s} GROUP BY session_id, claim_id) f
+                 ON f.session_id = c.session_id AND f.claim_id = c.platform || ':' || c.comment_id
+               WHERE c.session_id = {s})",
+    ),
+];
+
+pub fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn money(cents: f64) -> String {
+    format!("{:.2}", cents / 100.0)
+}
+
+/// The written report: the HTML page and its Markdown twin.
+pub struct Written {
+    pub html: PathBuf,
+    pub markdown: PathBuf,
+}
+
+/// Runs the report's queries for `session` over `data` and writes `out` (HTML) and the same
+/// name with `.md`.
+pub fn write_report(data: &Path, session: &str, out: &Path) -> anyhow::Result<Written> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let tables = rt.block_on(async {
+        let ctx = context(data).await?;
+        gather(&ctx, session).await
+    })?;
+    let known = tables
+        .iter()
+        .find(|(n, _)| *n == "totals")
+        .is_some_and(|(_, t)| t.num(0, 4) > 0.0);
+    if !known {
+        anyhow::bail!(
+            "no session {session:?} in {} (no comments for it)",
+            data.display()
+        );
+    }
+    let html = render_html(session, &tables)?;
+    let markdown = render_markdown(session, &tables);
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let md_path = out.with_extension("md");
+    std::fs::write(out, html)?;
+    std::fs::write(&md_path, markdown)?;
+    Ok(Written {
+        html: out.to_path_buf(),
+        markdown: md_path,
+    })
+}
+
+async fn gather(
+    ctx: &SessionContext,
+    session: &str,
+) -> Result<Vec<(&'static str, Table)>, SqlError> {
+    let mut out = Vec::new();
+    for (name, sql) in QUERIES {
+        let batches = query(ctx, &sql.replace("{s}", &literal(session))).await?;
+        out.push((*name, Table::from_batches(&batches)?));
+    }
+    Ok(out)
+}
+
+fn get<'a>(tables: &'a [(&str, Table)], name: &str) -> &'a Table {
+    &tables
+        .iter()
+        .find(|(n, _)| *n == name)
+        .expect("every query ran")
+        .1
+}
+
+fn html_table(t: &Table) -> String {
+    if t.rows.is_empty() {
+        return "<p class=\"none\">none</p>\n".into();
+    }
+    let mut s = String::from("<table><thead><tr>");
+    for c in &t.columns {
+        let _ = write!(s, "<th>{}</th>", esc(c));
+    }
+    s.push_str("</tr></thead><tbody>");
+    for r in &t.rows {
+        s.push_str("<tr>");
+        for v in r {
+            let _ = write!(s, "<td>{}</td>", esc(v));
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str("</tbody></table>\n");
+    s
+}
+
+fn md_table(t: &Table) -> String {
+    if t.rows.is_empty() {
+        return "none\n".into();
+    }
+    let mut s = format!("| {} |\n|", t.columns.join(" | "));
+    for _ in &t.columns {
+        s.push_str("---|");
+    }
+    s.push('\n');
+    for r in &t.rows {
+        let cells: Vec<String> = r.iter().map(|v| v.replace('|', "\\|")).collect();
+        let _ = writeln!(s, "| {} |", cells.join(" | "));
+    }
+    s
+}
+
+type Drawn = Result<(), Box<dyn std::error::Error>>;
+
+/// GMV (euros/dollars) per minute of the show as a line, units as a second line.
+fn minute_chart(t: &Table) -> Result<String, String> {
+    let mut svg = String::new();
+    let gmv: Vec<(f64, f64)> = (0..t.rows.len())
+        .map(|i| (i as f64, t.num(i, 1) / 100.0))
+        .collect();
+    let units: Vec<(f64, f64)> = (0..t.rows.len()).map(|i| (i as f64, t.num(i, 2))).collect();
+    let draw = |svg: &mut String| -> Drawn {
+        let root = SVGBackend::with_string(svg, (760, 300)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let x_max = (gmv.len().max(2) - 1) as f64;
+        let y_max = gmv.iter().map(|p| p.1).fold(1.0, f64::max) * 1.1;
+        let u_max = units.iter().map(|p| p.1).fold(1.0, f64::max) * 1.1;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("GMV and units per minute", ("sans-serif", 18))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(60)
+            .right_y_label_area_size(50)
+            .build_cartesian_2d(0f64..x_max, 0f64..y_max)?
+            .set_secondary_coord(0f64..x_max, 0f64..u_max);
+        chart
+            .configure_mesh()
+            .x_desc("minute of the show")
+            .y_desc("GMV")
+            .draw()?;
+        chart.configure_secondary_axes().y_desc("units").draw()?;
+        chart
+            .draw_series(LineSeries::new(gmv.iter().copied(), BLUE.stroke_width(2)))?
+            .label("GMV")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLUE));
+        chart
+            .draw_secondary_series(LineSeries::new(units.iter().copied(), RED.stroke_width(2)))?
+            .label("units")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED));
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()?;
+        root.present()?;
+        Ok(())
+    };
+    draw(&mut svg).map_err(|e| e.to_string())?;
+    Ok(svg)
+}
+
+/// Horizontal-free bar chart of `(label, value)` pairs.
+fn bar_chart(title: &str, bars: &[(String, f64)]) -> Result<String, String> {
+    let mut svg = String::new();
+    let draw = |svg: &mut String| -> Drawn {
+        let root = SVGBackend::with_string(svg, (760, 280)).into_drawing_area();
+        root.fill(&WHITE)?;
+        // a segmented 0..n-1 has n bars
+        let n = bars.len().max(2) as u32;
+        let y_max = bars.iter().map(|b| b.1).fold(1.0, f64::max) * 1.1;
+        let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(60)
+            .build_cartesian_2d((0u32..n - 1).into_segmented(), 0f64..y_max)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(bars.len().max(1))
+            .x_label_formatter(&|x| match x {
+                SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .draw()?;
+        chart.draw_series(
+            Histogram::vertical(&chart)
+                .style(BLUE.mix(0.6).filled())
+                .margin(8)
+                .data(bars.iter().enumerate().map(|(i, b)| (i as u32, b.1))),
+        )?;
+        root.present()?;
+        Ok(())
+    };
+    draw(&mut svg).map_err(|e| e.to_string())?;
+    Ok(svg)
+}
+
+fn render_html(session: &str, tables: &[(&str, Table)]) -> anyhow::Result<String> {
+    let totals = get(tables, "totals");
+    let per_minute = get(tables, "per_minute");
+    let top = get(tables, "top_products");
+    let platforms = get(tables, "platforms");
+    let funnel = get(tables, "funnel");
+    let oversells = get(tables, "oversells");
+    let chart_err = |e: String| anyhow::anyhow!("cannot draw a chart: {e}");
+    let minute_svg = minute_chart(per_minute).map_err(chart_err)?;
+    let bars = |t: &Table, label: usize, value: usize, scale: f64| -> Vec<(String, f64)> {
+        (0..t.rows.len())
+            .map(|i| (t.cell(i, label).to_string(), t.num(i, value) / scale))
+            .collect()
+    };
+    let top_svg = bar_chart("Top products by GMV", &bars(top, 0, 2, 100.0)).map_err(chart_err)?;
+    let platform_svg =
+        bar_chart("GMV by platform", &bars(platforms, 0, 3, 100.0)).map_err(chart_err)?;
+    let funnel_svg = bar_chart("Funnel", &bars(funnel, 0, 1, 1.0)).map_err(chart_err)?;
+
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>Live Selling OS — {s}</title>\n<style>\
+         body{{font-family:sans-serif;max-width:820px;margin:2em auto;color:#222}}\
+         table{{border-collapse:collapse;margin:.5em 0 1.5em}}\
+         td,th{{border:1px solid #ccc;padding:.25em .6em;text-align:left}}\
+         th{{background:#f3f3f3}} .kpi{{display:flex;gap:1.5em;flex-wrap:wrap}}\
+         .kpi div{{background:#f6f8fb;padding:.6em 1em;border-radius:6px}}\
+         .kpi b{{display:block;font-size:1.4em}} figure{{margin:0 0 1.5em}} .none{{color:#777}}\
+         </style></head><body>\n<h1>Post-session report: {s}</h1>\n",
+        s = esc(session)
+    );
+    let _ = write!(
+        h,
+        "<div class=\"kpi\"><div>GMV<b>{}</b></div><div>units<b>{}</b></div>\
+         <div>orders paid<b>{}</b></div><div>refunds<b>{}</b></div>\
+         <div>comments<b>{}</b></div><div>reservations<b>{}</b></div></div>\n",
+        money(totals.num(0, 0)),
+        totals.cell(0, 1),
+        totals.cell(0, 2),
+        totals.cell(0, 3),
+        totals.cell(0, 4),
+        totals.cell(0, 5)
+    );
+    let mut section = |title: &str, svg: Option<&str>, t: &Table, note: &str| {
+        let _ = write!(h, "<h2>{}</h2>\n", esc(title));
+        if !note.is_empty() {
+            let _ = write!(h, "<p>{}</p>\n", esc(note));
+        }
+        if let Some(svg) = svg {
+            let _ = write!(h, "<figure class=\"chart\">{svg}</figure>\n");
+        }
+        h.push_str(&html_table(t));
+    };
+    section(
+        "GMV and units over the show",
+        Some(&minute_svg),
+        per_minute,
+        "",
+    );
+    section("Top products", Some(&top_svg), top, "");
+    section("Per platform", Some(&platform_svg), platforms, "");
+    section(
+        "Funnel: comments → claims → reserved → paid",
+        Some(&funnel_svg),
+        funnel,
+        "",
+    );
+    section(
+        "Reservations by state (expired locks)",
+        None,
+        get(tables, "locks"),
+        "",
+    );
+    section(
+        "Repeat non-payers",
+        None,
+        get(tables, "non_payers"),
+        "Buyers whose locks expired more than once.",
+    );
+    section("Waitlist promotions", None, get(tables, "promotions"), "");
+    let oversell_note = format!(
+        "{} oversell incident(s); 0 expected: the allocator never oversells, so an oversell is a paid order with no live reservation and no stock left.",
+        oversells.rows.len()
+    );
+    section("Oversell incidents", None, oversells, &oversell_note);
+    section(
+        "Moderator workload",
+        None,
+        get(tables, "moderation"),
+        "Escalations by reason, how many a moderator (or a later event) resolved, and the mean time from escalation to resolution.",
+    );
+    section(
+        "Claim-to-decision latency",
+        None,
+        get(tables, "latency"),
+        "From the platform's timestamp of a claim comment to its first decision, in event time.",
+    );
+    h.push_str("</body></html>\n");
+    Ok(h)
+}
+
+fn render_markdown(session: &str, tables: &[(&str, Table)]) -> String {
+    let totals = get(tables, "totals");
+    let mut m = format!("# Post-session report: {session}\n\n");
+    let _ = writeln!(
+        m,
+        "GMV **{}**, units **{}**, orders paid **{}**, refunds **{}**, comments **{}**, reservations **{}**.\n",
+        money(totals.num(0, 0)),
+        totals.cell(0, 1),
+        totals.cell(0, 2),
+        totals.cell(0, 3),
+        totals.cell(0, 4),
+        totals.cell(0, 5)
+    );
+    for (title, name) in [
+        ("GMV and units over the show", "per_minute"),
+        ("Top products", "top_products"),
+        ("Per platform", "platforms"),
+        ("Funnel: comments → claims → reserved → paid", "funnel"),
+        ("Reservations by state (expired locks)", "locks"),
+        ("Repeat non-payers", "non_payers"),
+        ("Waitlist promotions", "promotions"),
+        ("Oversell incidents (0 expected)", "oversells"),
+        ("Moderator workload", "moderation"),
+        ("Claim-to-decision latency (event time)", "latency"),
+    ] {
+        let _ = writeln!(m, "## {title}\n\n{}", md_table(get(tables, name)));
+    }
+    m
+}
