@@ -14,6 +14,7 @@ use livesell::sql::{context, query};
 struct Args {
     #[arg(long)]
     data: std::path::PathBuf,
+    /// The session the report is for, or `*` for all of them.
     #[arg(long)]
     session: String,
     #[arg(long, default_value_t = 5)]
@@ -28,7 +29,12 @@ fn main() -> anyhow::Result<()> {
     rt.block_on(async {
         let ctx = context(&args.data).await?;
         for (name, sql) in QUERIES {
-            let sql = sql.replace("{s}", &literal(&args.session));
+            // `*`: every session at once, so the queries scan the whole show.
+            let sql = if args.session == "*" {
+                sql.replace("session_id = {s}", "session_id IS NOT NULL")
+            } else {
+                sql.replace("{s}", &literal(&args.session))
+            };
             let mut best = f64::MAX;
             let mut rows = 0;
             for _ in 0..args.runs.max(1) {

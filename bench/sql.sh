@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The report's queries in DataFusion and DuckDB over the same snapshot files (issue: SQL).
-# Usage: bench/sql.sh [EVENTS] [SESSIONS] — generates a show, runs it, times both engines.
+# Usage: bench/sql.sh [EVENTS] [SESSIONS] — generates a show, runs it, times both engines on the
+# report of its largest session; BENCH_SESSION='*' runs the same queries over every session.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS=${1:-10400000}
@@ -16,8 +17,8 @@ OUT="/tmp/livesell-sqlbench-${EVENTS}-${SESSIONS}"
 SESSION=$("$BIN" sql --format csv --data "$OUT" \
   "SELECT session_id FROM comments GROUP BY session_id ORDER BY count(*) DESC LIMIT 1" | tail -1)
 echo "show: $SHOW; session $SESSION; comments: $("$BIN" sql --format csv --data "$OUT" "SELECT count(*) FROM comments" | tail -1)"
-python3 -c "import duckdb" 2>/dev/null || pip install --quiet duckdb
-"$CARGO_TARGET_DIR/release/examples/sql" --data "$OUT" --session "$SESSION" > /tmp/livesell-sqlbench-df.jsonl
+python3 -c "import duckdb, pytz" 2>/dev/null || pip install --quiet duckdb pytz
+"$CARGO_TARGET_DIR/release/examples/sql" --data "$OUT" --session "${BENCH_SESSION:-$SESSION}" > /tmp/livesell-sqlbench-df.jsonl
 python3 bench/sql_duckdb.py "$OUT" /tmp/livesell-sqlbench-df.jsonl > /tmp/livesell-sqlbench-duck.jsonl
 python3 - <<'PY'
 import json, math
