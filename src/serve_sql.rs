@@ -12,17 +12,24 @@ use datafusion::execution::context::SessionContext;
 use futures::stream;
 use pgwire::api::auth::StartupHandler;
 use pgwire::api::auth::noop::NoopStartupHandler;
-use pgwire::api::query::SimpleQueryHandler;
-use pgwire::api::results::{DataRowEncoder, FieldFormat, FieldInfo, QueryResponse, Response, Tag};
+use pgwire::api::portal::Portal;
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::results::{
+    DataRowEncoder, DescribePortalResponse, DescribeStatementResponse, FieldFormat, FieldInfo,
+    QueryResponse, Response, Tag,
+};
+use pgwire::api::stmt::{NoopQueryParser, StoredStatement};
 use pgwire::api::{ClientInfo, ClientPortalStore, PgWireServerHandlers, Type};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::data::DataRow;
 
 use crate::sql::{context, read_only};
 
-/// Answers simple queries (what `psql` sends) from the run's tables.
+/// Answers simple queries (what `psql` sends) and unparameterised extended ones (what drivers
+/// and BI tools send) from the run's tables.
 pub struct Handler {
     ctx: SessionContext,
+    parser: Arc<NoopQueryParser>,
 }
 
 impl NoopStartupHandler for Handler {}
@@ -105,44 +112,144 @@ fn rows(batches: &[RecordBatch], fields: Arc<Vec<FieldInfo>>) -> PgWireResult<Ve
     Ok(out)
 }
 
+/// What a query (already trimmed) answers.
+enum Answer {
+    Empty,
+    /// Session and transaction commands (`SET`, `BEGIN`, `COMMIT`, …) that drivers send on
+    /// their own: acknowledged with their tag and ignored, since nothing here can change.
+    Ack(&'static str),
+    Rows(Schema, Vec<RecordBatch>),
+}
+
+/// The tag of a session or transaction command, which is acknowledged and ignored.
+fn ignored_command(query: &str) -> Option<&'static str> {
+    let first = query.split_whitespace().next()?.to_ascii_uppercase();
+    [
+        "SET", "RESET", "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "DISCARD",
+    ]
+    .into_iter()
+    .find(|c| *c == first)
+    .map(|c| match c {
+        "START" => "START TRANSACTION",
+        "END" => "COMMIT",
+        c => c,
+    })
+}
+
+impl Handler {
+    async fn plan(&self, query: &str) -> PgWireResult<datafusion::dataframe::DataFrame> {
+        self.ctx
+            .sql_with_options(query, read_only())
+            .await
+            .map_err(|e| user_error("42000", e.to_string()))
+    }
+
+    async fn answer(&self, query: &str) -> PgWireResult<Answer> {
+        let trimmed = query.trim().trim_end_matches(';').trim();
+        if trimmed.is_empty() {
+            return Ok(Answer::Empty);
+        }
+        if let Some(tag) = ignored_command(trimmed) {
+            return Ok(Answer::Ack(tag));
+        }
+        let df = self.plan(trimmed).await?;
+        let schema: Schema = df.schema().as_arrow().clone();
+        let batches = df
+            .collect()
+            .await
+            .map_err(|e| user_error("XX000", e.to_string()))?;
+        Ok(Answer::Rows(schema, batches))
+    }
+
+    fn respond(answer: Answer) -> PgWireResult<Response> {
+        Ok(match answer {
+            Answer::Empty => Response::EmptyQuery,
+            Answer::Ack(tag) => Response::Execution(Tag::new(tag)),
+            Answer::Rows(schema, batches) => {
+                let fields = Arc::new(fields(&schema));
+                let data = rows(&batches, fields.clone())?;
+                Response::Query(QueryResponse::new(
+                    fields,
+                    stream::iter(data.into_iter().map(Ok)),
+                ))
+            }
+        })
+    }
+
+    /// The columns a query would return, planned but not run.
+    async fn describe(&self, query: &str) -> PgWireResult<Vec<FieldInfo>> {
+        let trimmed = query.trim().trim_end_matches(';').trim();
+        if trimmed.is_empty() || ignored_command(trimmed).is_some() {
+            return Ok(Vec::new());
+        }
+        let df = self.plan(trimmed).await?;
+        Ok(fields(df.schema().as_arrow()))
+    }
+}
+
 #[async_trait]
 impl SimpleQueryHandler for Handler {
     async fn do_query<C>(&self, _client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
     where
         C: ClientInfo + ClientPortalStore + Unpin + Send + Sync,
     {
-        let trimmed = query.trim().trim_end_matches(';').trim();
-        if trimmed.is_empty() {
-            return Ok(vec![Response::EmptyQuery]);
-        }
-        // Clients set session options on connect (`SET extra_float_digits = 3`): nothing here
-        // depends on them, so they are acknowledged and ignored rather than failing the login.
-        if trimmed
-            .get(..4)
-            .is_some_and(|w| w.eq_ignore_ascii_case("set "))
-        {
-            return Ok(vec![Response::Execution(Tag::new("SET"))]);
-        }
-        let df = self
-            .ctx
-            .sql_with_options(trimmed, read_only())
-            .await
-            .map_err(|e| user_error("42000", e.to_string()))?;
-        let schema: Schema = df.schema().as_arrow().clone();
-        let batches = df
-            .collect()
-            .await
-            .map_err(|e| user_error("XX000", e.to_string()))?;
-        let fields = Arc::new(fields(&schema));
-        let data = rows(&batches, fields.clone())?;
-        Ok(vec![Response::Query(QueryResponse::new(
-            fields,
-            stream::iter(data.into_iter().map(Ok)),
-        ))])
+        Ok(vec![Self::respond(self.answer(query).await?)?])
     }
 }
 
-/// The handlers of one server: simple queries and a login without password (it listens on
+#[async_trait]
+impl ExtendedQueryHandler for Handler {
+    type Statement = String;
+    type QueryParser = NoopQueryParser;
+
+    fn query_parser(&self) -> Arc<Self::QueryParser> {
+        self.parser.clone()
+    }
+
+    async fn do_query<C>(
+        &self,
+        _client: &mut C,
+        portal: &Portal<Self::Statement>,
+        _max_rows: usize,
+    ) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Unpin + Send + Sync,
+    {
+        if !portal.parameters.is_empty() {
+            return Err(user_error(
+                "0A000",
+                "query parameters are not supported: send the values in the SQL".into(),
+            ));
+        }
+        Self::respond(self.answer(&portal.statement.statement).await?)
+    }
+
+    async fn do_describe_statement<C>(
+        &self,
+        _client: &mut C,
+        stmt: &StoredStatement<Self::Statement>,
+    ) -> PgWireResult<DescribeStatementResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Unpin + Send + Sync,
+    {
+        let fields = self.describe(&stmt.statement).await?;
+        Ok(DescribeStatementResponse::new(Vec::new(), fields))
+    }
+
+    async fn do_describe_portal<C>(
+        &self,
+        _client: &mut C,
+        portal: &Portal<Self::Statement>,
+    ) -> PgWireResult<DescribePortalResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Unpin + Send + Sync,
+    {
+        let fields = self.describe(&portal.statement.statement).await?;
+        Ok(DescribePortalResponse::new(fields))
+    }
+}
+
+/// The handlers of one server: simple and extended queries, and a login without password (it listens on
 /// loopback unless told otherwise).
 pub struct Handlers {
     handler: Arc<Handler>,
@@ -150,6 +257,10 @@ pub struct Handlers {
 
 impl PgWireServerHandlers for Handlers {
     fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
+        self.handler.clone()
+    }
+
+    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
         self.handler.clone()
     }
 
@@ -171,7 +282,10 @@ pub fn serve(
     rt.block_on(async {
         let ctx = context(data).await?;
         let handlers = Arc::new(Handlers {
-            handler: Arc::new(Handler { ctx }),
+            handler: Arc::new(Handler {
+                ctx,
+                parser: Arc::new(NoopQueryParser::new()),
+            }),
         });
         let listener = tokio::net::TcpListener::bind(listen)
             .await

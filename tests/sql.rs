@@ -360,6 +360,42 @@ fn psql_reads_every_table_and_cannot_write() {
         assert!(!Path::new("/tmp/livesell-psql-stolen.csv").exists());
         let out = psql("SELECT count(*) FROM orders");
         assert!(out.status.success(), "the server survives refused writes");
+
+        // A driver on the extended protocol (psycopg 3 sends every query that way, inside a
+        // transaction): typed values, and writes refused.
+        let script = format!(
+            r#"
+import psycopg
+with psycopg.connect("host=127.0.0.1 port={port} user=bi dbname=livesell sslmode=disable") as c:
+    cur = c.cursor()
+    cur.execute("SELECT session_id, sum(gmv_cents) AS gmv, min(ts) AS first FROM orders GROUP BY session_id")
+    (sid, gmv, first), = cur.fetchall()
+    assert (sid, gmv, first.year, first.tzinfo is not None) == ("show-0001", 734439, 2026, True), (sid, gmv, first)
+    try:
+        cur.execute("DELETE FROM orders")
+        raise SystemExit("DELETE was accepted")
+    except psycopg.Error as e:
+        print("refused", e)
+print("ok")
+"#
+        );
+        let out = Command::new("python3")
+            .arg("-c")
+            .arg(&script)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let has_driver =
+            !String::from_utf8_lossy(&out.stderr).contains("No module named 'psycopg'");
+        if has_driver || std::env::var_os("CI").is_some() {
+            assert!(
+                out.status.success() && text.contains("refused") && text.contains("ok"),
+                "{text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        } else {
+            eprintln!("psycopg is not installed: the extended-protocol check is skipped");
+        }
     });
     let _ = server.kill();
     let _ = server.wait();
