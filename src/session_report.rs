@@ -384,18 +384,11 @@ fn render_html(session: &str, tables: &[(&str, Table)]) -> anyhow::Result<String
          </style></head><body>\n<h1>Post-session report: {s}</h1>\n",
         s = esc(session)
     );
-    let _ = write!(
-        h,
-        "<div class=\"kpi\"><div>GMV<b>{}</b></div><div>units<b>{}</b></div>\
-         <div>orders paid<b>{}</b></div><div>refunds<b>{}</b></div>\
-         <div>comments<b>{}</b></div><div>reservations<b>{}</b></div></div>\n",
-        money(totals.num(0, 0)),
-        totals.cell(0, 1),
-        totals.cell(0, 2),
-        totals.cell(0, 3),
-        totals.cell(0, 4),
-        totals.cell(0, 5)
-    );
+    h.push_str("<div class=\"kpi\">");
+    for (label, value) in kpis(totals) {
+        let _ = write!(h, "<div>{label}<b>{}</b></div>", esc(&value));
+    }
+    h.push_str("</div>\n");
     let mut section = |title: &str, svg: Option<&str>, t: &Table, note: &str| {
         let _ = write!(h, "<h2>{}</h2>\n", esc(title));
         if !note.is_empty() {
@@ -454,19 +447,33 @@ fn render_html(session: &str, tables: &[(&str, Table)]) -> anyhow::Result<String
     Ok(h)
 }
 
+/// The headline figures, in the order of the totals query.
+fn kpis(totals: &Table) -> Vec<(&'static str, String)> {
+    let labels = [
+        "units",
+        "orders paid",
+        "refunds",
+        "comments",
+        "reservations",
+    ];
+    std::iter::once(("GMV", money(totals.num(0, 0))))
+        .chain(
+            labels
+                .into_iter()
+                .enumerate()
+                .map(|(i, l)| (l, totals.cell(0, i + 1).to_string())),
+        )
+        .collect()
+}
+
 fn render_markdown(session: &str, tables: &[(&str, Table)]) -> String {
     let totals = get(tables, "totals");
     let mut m = format!("# Post-session report: {session}\n\n");
-    let _ = writeln!(
-        m,
-        "GMV **{}**, units **{}**, orders paid **{}**, refunds **{}**, comments **{}**, reservations **{}**.\n",
-        money(totals.num(0, 0)),
-        totals.cell(0, 1),
-        totals.cell(0, 2),
-        totals.cell(0, 3),
-        totals.cell(0, 4),
-        totals.cell(0, 5)
-    );
+    let line: Vec<String> = kpis(totals)
+        .into_iter()
+        .map(|(label, value)| format!("{label} **{value}**"))
+        .collect();
+    let _ = writeln!(m, "{}.\n", line.join(", "));
     for (title, name) in [
         ("GMV and units over the show", "per_minute"),
         ("Top products", "top_products"),
