@@ -23,10 +23,7 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
+    livesell::sql::runtime()?.block_on(async {
         let ctx = context(&args.data).await?;
         for (name, sql) in QUERIES {
             // `*`: every session at once, so the queries scan the whole show.

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::Array;
+use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
@@ -85,22 +85,21 @@ fn rows(batches: &[RecordBatch], fields: Arc<Vec<FieldInfo>>) -> PgWireResult<Ve
     let mut encoder = DataRowEncoder::new(fields);
     let mut out = Vec::new();
     for batch in batches {
-        let columns: Vec<(ArrayFormatter, bool)> = batch
+        let columns: Vec<ArrayFormatter> = batch
             .columns()
             .iter()
             .map(|c| {
                 ArrayFormatter::try_new(c.as_ref(), &options)
-                    .map(|f| (f, *c.data_type() == DataType::Boolean))
                     .map_err(|e| user_error("XX000", e.to_string()))
             })
             .collect::<PgWireResult<_>>()?;
         for row in 0..batch.num_rows() {
-            for (col, (fmt, boolean)) in columns.iter().enumerate() {
-                let value = if batch.column(col).is_null(row) {
+            for (col, fmt) in columns.iter().enumerate() {
+                let array = batch.column(col);
+                let value = if array.is_null(row) {
                     None
-                } else if *boolean {
-                    let s = fmt.value(row).to_string();
-                    Some(if s == "true" { "t" } else { "f" }.to_string())
+                } else if let Some(b) = array.as_boolean_opt() {
+                    Some(if b.value(row) { "t" } else { "f" }.to_string())
                 } else {
                     Some(fmt.value(row).to_string())
                 };
@@ -119,6 +118,24 @@ enum Answer {
     /// their own: acknowledged with their tag and ignored, since nothing here can change.
     Ack(&'static str),
     Rows(Schema, Vec<RecordBatch>),
+}
+
+/// What a query text is, before anything is planned.
+enum Statement<'a> {
+    Empty,
+    Ignored(&'static str),
+    Sql(&'a str),
+}
+
+fn classify(query: &str) -> Statement<'_> {
+    let trimmed = query.trim().trim_end_matches(';').trim();
+    if trimmed.is_empty() {
+        Statement::Empty
+    } else if let Some(tag) = ignored_command(trimmed) {
+        Statement::Ignored(tag)
+    } else {
+        Statement::Sql(trimmed)
+    }
 }
 
 /// The tag of a session or transaction command, which is acknowledged and ignored.
@@ -145,14 +162,12 @@ impl Handler {
     }
 
     async fn answer(&self, query: &str) -> PgWireResult<Answer> {
-        let trimmed = query.trim().trim_end_matches(';').trim();
-        if trimmed.is_empty() {
-            return Ok(Answer::Empty);
-        }
-        if let Some(tag) = ignored_command(trimmed) {
-            return Ok(Answer::Ack(tag));
-        }
-        let df = self.plan(trimmed).await?;
+        let sql = match classify(query) {
+            Statement::Empty => return Ok(Answer::Empty),
+            Statement::Ignored(tag) => return Ok(Answer::Ack(tag)),
+            Statement::Sql(sql) => sql,
+        };
+        let df = self.plan(sql).await?;
         let schema: Schema = df.schema().as_arrow().clone();
         let batches = df
             .collect()
@@ -178,11 +193,10 @@ impl Handler {
 
     /// The columns a query would return, planned but not run.
     async fn describe(&self, query: &str) -> PgWireResult<Vec<FieldInfo>> {
-        let trimmed = query.trim().trim_end_matches(';').trim();
-        if trimmed.is_empty() || ignored_command(trimmed).is_some() {
+        let Statement::Sql(sql) = classify(query) else {
             return Ok(Vec::new());
-        }
-        let df = self.plan(trimmed).await?;
+        };
+        let df = self.plan(sql).await?;
         Ok(fields(df.schema().as_arrow()))
     }
 }
@@ -276,10 +290,7 @@ pub fn serve(
     listen: &str,
     ready: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
+    crate::sql::runtime()?.block_on(async {
         let ctx = context(data).await?;
         let handlers = Arc::new(Handlers {
             handler: Arc::new(Handler {

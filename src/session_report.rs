@@ -177,10 +177,7 @@ pub struct Written {
 /// Runs the report's queries for `session` over `data` and writes `out` (HTML) and the same
 /// name with `.md`.
 pub fn write_report(data: &Path, session: &str, out: &Path) -> anyhow::Result<Written> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let tables = rt.block_on(async {
+    let tables = crate::sql::runtime()?.block_on(async {
         let ctx = context(data).await?;
         gather(&ctx, session).await
     })?;

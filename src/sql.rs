@@ -121,14 +121,18 @@ pub fn render(batches: &[RecordBatch], format: Format) -> Result<String, SqlErro
     Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
-/// `livesell sql`: one query, printed; blocks on a runtime of its own (a thread per core, on
-/// which DataFusion runs its partitions in parallel).
-pub fn run(data: &Path, sql: &str, format: Format) -> Result<String, SqlError> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
+/// The runtime every SQL command blocks on: a thread per core, on which DataFusion runs its
+/// partitions in parallel.
+pub fn runtime() -> Result<tokio::runtime::Runtime, SqlError> {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| SqlError::Data(format!("cannot start the query runtime: {e}")))?;
-    rt.block_on(async {
+        .map_err(|e| SqlError::Data(format!("cannot start the query runtime: {e}")))
+}
+
+/// `livesell sql`: one query, printed.
+pub fn run(data: &Path, sql: &str, format: Format) -> Result<String, SqlError> {
+    runtime()?.block_on(async {
         let ctx = context(data).await?;
         let batches = query(&ctx, sql).await?;
         render(&batches, format)
