@@ -20,6 +20,7 @@ use crate::ops::write_outputs::KafkaTarget;
 use crate::records::Input;
 
 use crate::io::lines::LineSource;
+use crate::live::hub::LiveHub;
 use crate::ops::apply_claims::{ApplyClaims, EngineSettings};
 use crate::ops::maintain_metrics::MaintainMetrics;
 use crate::ops::rank_claimants::RankClaimants;
@@ -60,6 +61,18 @@ pub fn run(cfg: RunConfig, progress: Arc<AtomicU64>) -> anyhow::Result<RunReport
 /// Runs the pipeline over already-opened sources, each dealt to `cfg.workers` hands (tests feed
 /// readers of their own here).
 pub fn run_sources(sources: Vec<LineSource>, cfg: &RunConfig) -> anyhow::Result<RunReport> {
+    run_live(sources, cfg, None)
+}
+
+/// How often a changed session's live view goes to the live surfaces.
+const LIVE_EVERY: Duration = Duration::from_millis(20);
+
+/// `run_sources`, also keeping `live` (the state `livesell serve` shows) up to date.
+pub fn run_live(
+    sources: Vec<LineSource>,
+    cfg: &RunConfig,
+    live: Option<Arc<LiveHub>>,
+) -> anyhow::Result<RunReport> {
     let workers = cfg.workers.max(1);
     let source_count = sources.len();
     // Hand h of source s goes to worker (h + s) % workers, so one-file runs spread evenly too.
@@ -89,6 +102,7 @@ pub fn run_sources(sources: Vec<LineSource>, cfg: &RunConfig) -> anyhow::Result<
         out_dir: Some(cfg.out.clone()),
         kafka: None,
         snapshot_every: cfg.snapshot_interval,
+        live,
     };
 
     let guards = timely::execute(timely::Config::process(workers), move |worker| {
@@ -108,6 +122,7 @@ pub fn run_sources(sources: Vec<LineSource>, cfg: &RunConfig) -> anyhow::Result<
                 lateness_us,
                 tables: true,
                 snapshot_every: targets.snapshot_every,
+                live_every: targets.live.as_ref().map(|_| LIVE_EVERY),
                 ..Default::default()
             };
             decide_and_write(inputs, engine, &targets, &report, index);
@@ -230,6 +245,7 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
     let hands = Arc::new(hands);
     let targets = Targets {
         snapshot_every: cfg.snapshot_interval,
+        live: None,
         out_dir: cfg.out.clone(),
         kafka: cfg.sink.as_ref().map(|sink| KafkaTarget {
             brokers: sink.clone(),
@@ -273,6 +289,7 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
                 tables: targets.out_dir.is_some(),
                 snapshot_every: targets.snapshot_every,
                 resume: resume.clone(),
+                live_every: None,
             };
             decide_and_write(inputs, engine, &targets, &report, index);
         });

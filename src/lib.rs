@@ -4,6 +4,7 @@ pub mod domain;
 #[path = "gen.rs"]
 pub mod generator;
 pub mod io;
+pub mod live;
 pub mod ops;
 #[path = "../pipelines/mod.rs"]
 pub mod pipelines;

@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use livesell::generator::{GenConfig, generate};
+use livesell::live::auth::{AuthConfig, Role, TokenEntry, random_token};
+use livesell::live::serve::{ServeConfig, serve};
 
 // Decisions allocate many small strings across worker threads; mimalloc handles that far better
 // than glibc's malloc (measured in bench/README.md).
@@ -124,7 +126,7 @@ enum Command {
         #[arg(long = "input", required = true, num_args = 1..)]
         inputs: Vec<String>,
     },
-    /// Generate a show, process it and print a readable summary.
+    /// Generate a show, process it, print a readable summary, then replay it live in the browser.
     Demo {
         #[arg(long, default_value_t = 200_000)]
         events: u64,
@@ -133,6 +135,49 @@ enum Command {
         /// Where to keep the generated show and the outputs (default: a fresh temporary folder).
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Where the live dashboard listens.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// How long the live replay of the show takes, in seconds.
+        #[arg(long, default_value_t = 180.0)]
+        replay_secs: f64,
+        /// Print the summary and stop, without the live replay.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Run the pipeline behind a live dashboard: GMV ticker (SSE), overlay, Live Director, moderator console, metrics.
+    Serve {
+        /// A recorded or generated show to replay in event time (`-` is standard input, `.gz`
+        /// accepted); without it, only the HTTP actions feed the pipeline.
+        #[arg(long)]
+        input: Option<String>,
+        /// Replay this many times faster than the show ran.
+        #[arg(long, default_value_t = 1.0)]
+        replay_speed: f64,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Where the decisions, summary and snapshot tables go (default: a fresh temporary folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        #[arg(long, default_value_t = 2000)]
+        allowed_lateness_ms: u64,
+        /// After this long without input, what is pending becomes final (SPEC 2's idle source).
+        #[arg(long, default_value_t = 200)]
+        idle_ms: u64,
+        /// The ticker's shortest gap between two frames.
+        #[arg(long, default_value_t = 100)]
+        ticker_ms: u64,
+        /// A TOML file with an `[auth]` table: `public` and `tokens = [{ role, token }]`.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Also write the snapshot tables this often.
+        #[arg(long, value_name = "SECS")]
+        snapshot_interval: Option<f64>,
+        /// End when the replay is over (once the outputs are written) instead of serving on.
+        #[arg(long)]
+        exit_after_replay: bool,
     },
 }
 
@@ -285,7 +330,56 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
             events,
             workers,
             dir,
-        } => demo(events, workers, dir),
+            listen,
+            replay_secs,
+            no_serve,
+        } => demo(
+            events,
+            workers,
+            dir,
+            (!no_serve).then_some((listen, replay_secs)),
+        ),
+        Command::Serve {
+            input,
+            replay_speed,
+            listen,
+            out,
+            workers,
+            allowed_lateness_ms,
+            idle_ms,
+            ticker_ms,
+            config,
+            snapshot_interval,
+            exit_after_replay,
+        } => {
+            let auth = match &config {
+                Some(f) => AuthConfig::from_file(f)?,
+                None => AuthConfig::default(),
+            };
+            let auth = auth.with_env(|k| std::env::var(k).ok())?;
+            if !(replay_speed > 0.0 && replay_speed.is_finite()) {
+                anyhow::bail!("--replay-speed must be a number above 0");
+            }
+            let out = out.unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("livesell-serve-{}", std::process::id()))
+            });
+            let cfg = ServeConfig {
+                input,
+                replay_speed,
+                listen,
+                out,
+                workers,
+                allowed_lateness_ms,
+                idle: Duration::from_millis(idle_ms.max(1)),
+                ticker_every: Duration::from_millis(ticker_ms),
+                auth,
+                snapshot_interval: snapshot_interval
+                    .map(|s| secs(s, "snapshot-interval"))
+                    .transpose()?,
+                exit_after_replay,
+            };
+            serve_live(cfg)
+        }
         Command::Parse { inputs } => parse_only(&inputs),
         Command::Report { data, session, out } => {
             let out = out.unwrap_or_else(|| {
@@ -449,7 +543,61 @@ fn with_progress<T>(inputs: &[String], quiet: bool, work: impl FnOnce(Arc<Atomic
     result
 }
 
-fn demo(events: u64, workers: usize, dir: Option<PathBuf>) -> anyhow::Result<()> {
+/// Runs `livesell serve`, with tokens made up (and printed) for the roles nobody configured.
+fn serve_live(mut cfg: ServeConfig) -> anyhow::Result<()> {
+    let mut made = Vec::new();
+    for role in [Role::Director, Role::Moderator] {
+        if !cfg.auth.has(role) {
+            let token = random_token();
+            made.push(format!("{}={token}", role.as_str()));
+            cfg.auth.tokens.push(TokenEntry { role, token });
+        }
+    }
+    let out = cfg.out.clone();
+    let report = serve(cfg, |s| {
+        let fragment = if made.is_empty() {
+            String::new()
+        } else {
+            format!("#{}", made.join("&"))
+        };
+        eprintln!("livesell: live dashboard on http://{}/{fragment}", s.addr);
+        if !made.is_empty() {
+            eprintln!(
+                "livesell: tokens made up for this run (set LIVESELL_DIRECTOR_TOKENS / LIVESELL_MODERATOR_TOKENS or --config to choose): {}",
+                made.join(" ")
+            );
+        }
+        eprintln!("livesell: outputs go to {}", out.display());
+    })?;
+    eprintln!(
+        "livesell: the show's input ended: {} decisions, {} dead letters; outputs in {}",
+        report.decisions,
+        report.dead_letters,
+        out.display()
+    );
+    Ok(())
+}
+
+/// The first and last `ts` of a show file, to pace its replay.
+fn show_span(path: &std::path::Path) -> anyhow::Result<(i64, i64)> {
+    use std::io::BufRead;
+    let file = std::io::BufReader::new(std::fs::File::open(path)?);
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    for line in file.split(b'\n') {
+        if let Ok(ev) = livesell::domain::event::parse_line(&line?) {
+            lo = lo.min(ev.ts);
+            hi = hi.max(ev.ts);
+        }
+    }
+    Ok((lo, hi.max(lo)))
+}
+
+fn demo(
+    events: u64,
+    workers: usize,
+    dir: Option<PathBuf>,
+    live: Option<(String, f64)>,
+) -> anyhow::Result<()> {
     let dir = match dir {
         Some(d) => d,
         None => std::env::temp_dir().join(format!("livesell-demo-{}", std::process::id())),
@@ -487,5 +635,25 @@ fn demo(events: u64, workers: usize, dir: Option<PathBuf>) -> anyhow::Result<()>
         workers,
         out.display()
     );
-    Ok(())
+    let Some((listen, replay_secs)) = live else {
+        return Ok(());
+    };
+    let (first, last) = show_span(&show)?;
+    let speed = ((last - first) as f64 / 1e6 / replay_secs.max(1.0)).max(1.0);
+    println!(
+        "\nNow the same show live, {speed:.0}× faster than it ran (about {replay_secs:.0} s); Ctrl-C stops."
+    );
+    serve_live(ServeConfig {
+        input: Some(show.display().to_string()),
+        replay_speed: speed,
+        listen,
+        out: dir.join("live"),
+        workers,
+        allowed_lateness_ms: 2000,
+        idle: Duration::from_millis(200),
+        ticker_every: Duration::from_millis(100),
+        auth: AuthConfig::default().with_env(|k| std::env::var(k).ok())?,
+        snapshot_interval: None,
+        exit_after_replay: false,
+    })
 }

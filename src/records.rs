@@ -129,6 +129,9 @@ pub enum Out {
         ipc: Vec<u8>,
         delta: bool,
     },
+    /// A session as the live surfaces show it, sent when it changed (at most every
+    /// `live_every`): `livesell serve` only.
+    Live(Box<crate::domain::live::SessionView>),
     /// Every decision with a time below `bound` has been sent (`None`: every decision).
     Released {
         bound: Option<Micros>,

@@ -4,6 +4,7 @@ pub mod decision;
 pub mod draft;
 pub mod event;
 pub mod grammar;
+pub mod live;
 pub mod order;
 pub mod runsheet;
 pub mod session;

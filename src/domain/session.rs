@@ -14,6 +14,9 @@ use super::decision::{
 };
 use super::event::{Body, Director, Event, Moderation, Order, OrderStatus, StockChange};
 use super::grammar::{self, Reading, Reason};
+use super::live::{
+    EscalationView, Holder, ProductView, SessionView, SkuView, VIEW_LIMIT, VariantView, Waiter,
+};
 use super::runsheet::{Config, Product, RunSheet, Variant};
 use super::text::normalize_code;
 use super::time::Micros;
@@ -96,6 +99,13 @@ struct Escalation {
     claim_id: String,
     buyer: Buyer,
     answered: bool,
+    /// What the moderator needs to answer it (the live console).
+    ts: Micros,
+    text: String,
+    reason: Reason,
+    sku: Option<String>,
+    qty: Option<u64>,
+    candidates: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -109,6 +119,8 @@ pub struct Session {
     reservations: FxHashMap<String, Reservation>,
     expiry: BTreeSet<(Micros, String)>,
     escalations: FxHashMap<String, Escalation>,
+    /// Unanswered escalations in the order they were raised, for the moderator queue.
+    open_escalations: BTreeSet<(Micros, String)>,
     buyers: FxHashSet<Buyer>,
     stats: Summary,
     /// How the last comment was read (the `reading` column of the comments table).
@@ -204,6 +216,115 @@ impl Session {
             cx.reservation(&r, ResEvent::Expired, None);
             self.walk_waitlist(&r.sku, &mut cx);
         }
+    }
+
+    /// The session as the live surfaces show it (ticker, overlay, run sheet, moderator queue,
+    /// claimants); long lists are cut at `VIEW_LIMIT` entries with their totals beside them.
+    pub fn live_view(&self, session_id: &str, as_of: Micros) -> SessionView {
+        let mut v = SessionView {
+            session_id: session_id.to_string(),
+            as_of,
+            gmv_cents: self.stats.gmv_cents,
+            claims: self.stats.claims,
+            comments: self.stats.comments,
+            escalations_open: self.open_escalations.len() as u64,
+            active: self.active.clone(),
+            ..Default::default()
+        };
+        for key in self.sheet.codes() {
+            let Some(p) = self.sheet.by_code(key) else {
+                continue;
+            };
+            let variants = p
+                .variants
+                .iter()
+                .map(|var| {
+                    let none = Sku::default();
+                    let s = self.skus.get(&var.sku).unwrap_or(&none);
+                    VariantView {
+                        sku: var.sku.clone(),
+                        options: var.values.iter().map(|t| t.join(" ")).collect(),
+                        pool: s.pool,
+                        held: s.held,
+                        sold: s.sold,
+                        available: s.available(),
+                        waitlist: s.waitlist.len() as u64,
+                    }
+                })
+                .collect();
+            v.products.push(ProductView {
+                code: p.code.clone(),
+                key: key.clone(),
+                title: p.title.clone(),
+                price_cents: p.price_cents,
+                currency: p.currency.clone(),
+                variants,
+            });
+        }
+        for (sku, s) in &self.skus {
+            v.units_sold += s.sold;
+            v.held_units += s.held;
+            if s.holders.is_empty() && s.waitlist.is_empty() {
+                continue;
+            }
+            let mut holders: Vec<Holder> = s
+                .holders
+                .values()
+                .filter_map(|id| self.reservations.get(id))
+                .map(|r| Holder {
+                    reservation_id: r.id.clone(),
+                    platform: r.buyer.platform.clone(),
+                    user_id: r.buyer.user_id.clone(),
+                    qty: r.qty,
+                    created_at: r.created_at,
+                    expires_at: r.expires_at,
+                })
+                .collect();
+            holders.sort_by(|a, b| {
+                (a.created_at, &a.reservation_id).cmp(&(b.created_at, &b.reservation_id))
+            });
+            let holders_total = holders.len() as u64;
+            holders.truncate(VIEW_LIMIT);
+            let waitlist = s
+                .waitlist
+                .iter()
+                .take(VIEW_LIMIT)
+                .map(|w| Waiter {
+                    claim_id: w.claim_id.clone(),
+                    platform: w.buyer.platform.clone(),
+                    user_id: w.buyer.user_id.clone(),
+                    qty: w.qty,
+                })
+                .collect();
+            v.skus.insert(
+                sku.clone(),
+                SkuView {
+                    holders,
+                    holders_total,
+                    waitlist,
+                    waitlist_total: s.waitlist.len() as u64,
+                },
+            );
+        }
+        v.escalations = self
+            .open_escalations
+            .iter()
+            .take(VIEW_LIMIT)
+            .filter_map(|(_, id)| self.escalations.get(id).map(|e| (id, e)))
+            .map(|(id, e)| EscalationView {
+                escalation_id: id.clone(),
+                claim_id: e.claim_id.clone(),
+                ts: e.ts,
+                platform: e.buyer.platform.clone(),
+                user_id: e.buyer.user_id.clone(),
+                text: e.text.clone(),
+                reason: e.reason.as_str().to_string(),
+                sku: e.sku.clone(),
+                qty: e.qty,
+                candidates: e.candidates.clone(),
+            })
+            .collect();
+        v
     }
 
     pub fn summary(&self) -> Summary {
@@ -327,8 +448,15 @@ impl Session {
                         claim_id: claim_id.clone(),
                         buyer: buyer.clone(),
                         answered: false,
+                        ts: cx.t,
+                        text: text.to_string(),
+                        reason,
+                        sku: sku.clone(),
+                        qty,
+                        candidates: candidates.clone(),
                     },
                 );
+                self.open_escalations.insert((cx.t, escalation_id.clone()));
                 cx.push(DBody::Claim(ClaimDecision {
                     claim_id,
                     buyer,
@@ -600,6 +728,8 @@ impl Session {
             return;
         };
         e.answered = true;
+        self.open_escalations
+            .remove(&(e.ts, escalation_id.to_string()));
         let (claim_id, buyer) = (e.claim_id.clone(), e.buyer.clone());
         match decision {
             Moderation::Reject => {
@@ -916,6 +1046,42 @@ mod tests {
             ]
         );
         assert_eq!(s.summary().moderation_ignored, 2);
+    }
+
+    #[test]
+    fn the_live_view_shows_stock_holders_waitlist_and_open_escalations() {
+        let mut s = Session::new();
+        run(&mut s, K1);
+        let evs = [
+            comment("tiktok", "a", "u1", "sold x9"),
+            comment("tiktok", "b", "u2", "sold k1"),
+            comment("tiktok", "c", "u3", "sold k1 x2"),
+            r#""type":"moderation","escalation_id":"esc:tiktok:a","decision":"reject""#.to_string(),
+        ];
+        run(&mut s, &[(1, &evs[0]), (2, &evs[1]), (3, &evs[2])]);
+        let v = s.live_view("show", 3_000_000);
+        assert_eq!(v.session_id, "show");
+        assert_eq!(v.escalations_open, 1);
+        assert_eq!(v.escalations[0].escalation_id, "esc:tiktok:a");
+        assert_eq!(v.escalations[0].text, "sold x9");
+        assert_eq!(v.escalations[0].reason, "qty_over_limit");
+        let k1 = v.product("k1").expect("K1 on the run sheet");
+        let sku = &v.skus["K1"];
+        assert_eq!(k1.variants[0].held, v.held_units);
+        assert_eq!(
+            k1.stock_left(),
+            (k1.variants[0].pool - k1.variants[0].held - k1.variants[0].sold).max(0)
+        );
+        assert_eq!(
+            sku.holders_total + sku.waitlist_total,
+            2,
+            "u2 and u3 hold or wait"
+        );
+        assert_eq!(sku.holders[0].user_id, "u2");
+        run(&mut s, &[(4, &evs[3])]);
+        let v = s.live_view("show", 4_000_000);
+        assert_eq!(v.escalations_open, 0);
+        assert!(v.escalations.is_empty());
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub struct Block {
     pub index: u64,
     /// The input ends here: this block carries no lines, only the end (and a read error, if any).
     pub last: bool,
+    /// The input had nothing to say for its idle timeout: this block carries no lines, only
+    /// that (a live source; SPEC 2 leaves an idle source out of the minimum watermark).
+    pub idle: bool,
     pub error: Option<String>,
     /// Where the buffer goes back to once the block is parsed, so the reader reuses it instead
     /// of faulting in a fresh megabyte for every block.
@@ -171,9 +174,11 @@ fn read_blocks(mut reader: Box<dyn Read + Send>, txs: Vec<SyncSender<Block>>) {
         first_offset: offset,
         index,
         last: true,
+        idle: false,
         error,
         pool: None,
     };
+    let mut quiet = false;
     loop {
         let mut buf = pool
             .lock()
@@ -187,12 +192,35 @@ fn read_blocks(mut reader: Box<dyn Read + Send>, txs: Vec<SyncSender<Block>>) {
         buf.resize(keep + BLOCK_BYTES, 0);
         let n = match read_some(&mut reader, &mut buf[keep..]) {
             Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                // A live reader's way of saying it has been quiet for its idle timeout.
+                carry.extend_from_slice(&buf[..keep]);
+                if !quiet {
+                    quiet = true;
+                    let idle = Block {
+                        bytes: Vec::new(),
+                        first_line: line,
+                        first_offset: offset,
+                        index,
+                        last: false,
+                        idle: true,
+                        error: None,
+                        pool: None,
+                    };
+                    index += 1;
+                    if !send(idle) {
+                        return;
+                    }
+                }
+                continue;
+            }
             Err(e) => {
                 send(end(index, line, offset, Some(e.to_string())));
                 return;
             }
         };
         buf.truncate(keep + n);
+        quiet = false;
         // A block of whole lines starting at the current position; the position moves past it.
         let mut block = |bytes: Vec<u8>, lines: u64, pool: Option<Pool>| {
             let b = Block {
@@ -200,6 +228,7 @@ fn read_blocks(mut reader: Box<dyn Read + Send>, txs: Vec<SyncSender<Block>>) {
                 first_offset: offset,
                 index,
                 last: false,
+                idle: false,
                 error: None,
                 pool,
                 bytes,
@@ -247,6 +276,8 @@ fn read_some(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // Quiet: hand over what came, or report the quiet when nothing did.
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && filled > 0 => break,
             Err(e) => return Err(e),
         }
     }

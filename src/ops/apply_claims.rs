@@ -110,6 +110,9 @@ struct SessionSlot {
     reservations: FxHashMap<String, ReservationRow>,
     /// The run sheet's products by normalised code, with the `seq` of their last definition.
     catalog: BTreeMap<String, (i64, ProductDef)>,
+    /// Effective time of the last event applied, and whether the live view is out of date.
+    last_t: i64,
+    live_dirty: bool,
 }
 
 /// This worker's sessions and the events not yet final.
@@ -138,6 +141,10 @@ struct Engine {
     last_snapshot: std::time::Instant,
     /// Something was applied since the last snapshot.
     changed: bool,
+    /// Send changed sessions' live views this often (`livesell serve`).
+    live_every: Option<std::time::Duration>,
+    last_live: std::time::Instant,
+    live_changed: bool,
     /// Per source, the offset an earlier run's group committed: what an event before it
     /// caused already reached the Kafka sink (empty for files).
     resume: Vec<u64>,
@@ -269,8 +276,11 @@ impl Engine {
 
     fn apply(&mut self, p: Pending, out: &mut Vec<Out>) {
         self.changed = true;
+        self.live_changed = true;
         let sent = self.already_sent(p.key.source, p.key.position);
         let slot = slot(&mut self.sessions, &p.event.session_id, out);
+        slot.last_t = p.key.eff;
+        slot.live_dirty = true;
         self.decisions.clear();
         slot.session
             .apply(&p.event, p.key.eff, p.late, &mut self.decisions);
@@ -334,6 +344,15 @@ impl Engine {
             metrics(sid, d, opens_claim && !counted_claim, &mut self.metric_sums);
             claimant(sid, d, &mut slot.placed, out);
             counted_claim |= matches!(d.body, DBody::Claim(_));
+        }
+    }
+
+    /// The live view of every session changed since the last call.
+    fn live_views(&mut self, out: &mut Vec<Out>) {
+        self.live_changed = false;
+        for (id, slot) in self.sessions.iter_mut().filter(|(_, s)| s.live_dirty) {
+            slot.live_dirty = false;
+            out.push(Out::Live(Box::new(slot.session.live_view(id, slot.last_t))));
         }
     }
 
@@ -696,6 +715,8 @@ pub struct EngineSettings {
     pub snapshot_every: Option<std::time::Duration>,
     /// Per source, the offset below which an earlier run's outputs reached the sink.
     pub resume: Vec<u64>,
+    /// Send each changed session's live view at most this often (`livesell serve`).
+    pub live_every: Option<std::time::Duration>,
 }
 
 impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
@@ -707,6 +728,7 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
             tables,
             snapshot_every,
             resume,
+            live_every,
         } = settings;
         let scope = self.scope();
         self.unary_frontier(Exchange::new(route), "ApplyClaims", move |_cap, info| {
@@ -727,6 +749,9 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
                 snapshot_every,
                 last_snapshot: std::time::Instant::now(),
                 changed: false,
+                live_every,
+                last_live: std::time::Instant::now(),
+                live_changed: false,
                 resume,
             };
             let mut held: Option<Capability<u64>> = None;
@@ -798,6 +823,16 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
                     } else if engine.changed {
                         // A quiet input activates nothing: come back when the snapshot is due.
                         activator.activate_after(every.saturating_sub(waited));
+                    }
+                }
+                if let Some(every) = engine.live_every.filter(|_| engine.live_changed) {
+                    // At once when the last views went out long enough ago, else when due.
+                    let waited = engine.last_live.elapsed();
+                    if waited >= every || f.is_none() {
+                        engine.last_live = std::time::Instant::now();
+                        engine.live_views(&mut buf);
+                    } else {
+                        activator.activate_after(every - waited);
                     }
                 }
                 if f.is_none() && !finished {

@@ -67,7 +67,7 @@ impl SourceHand {
                 block: b.index,
                 max: local,
                 last: b.last,
-                idle: false,
+                idle: b.idle,
                 lines,
             });
         }

@@ -24,6 +24,7 @@ use crate::io::snapshot::{
     GmvMinuteRow, claimants_batch, gmv_minute_batch, write_parquet, write_parquet_parts,
 };
 use crate::io::tables;
+use crate::live::hub::LiveHub;
 use crate::ops::read_kafka::KafkaShared;
 use crate::records::{Claimant, Line, Metric, MetricKey, Out, OutKey};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -53,6 +54,8 @@ pub struct Targets {
     pub kafka: Option<KafkaTarget>,
     /// Write the snapshot tables this often during the run too (`--snapshot-interval`).
     pub snapshot_every: Option<Duration>,
+    /// The live surfaces of `livesell serve`.
+    pub live: Option<Arc<LiveHub>>,
 }
 
 #[derive(Clone)]
@@ -264,6 +267,9 @@ impl Writer {
             }
             Out::MetricTotal { key, total, diff } => {
                 let key = *key;
+                if let Some(h) = &self.targets.live {
+                    h.metric(&key, total * diff);
+                }
                 if let Some(k) = &mut self.kafka {
                     let sums = k.ticker.entry(key.session_id.clone()).or_default();
                     sums[key.metric as usize] += total * diff;
@@ -281,6 +287,9 @@ impl Writer {
                 claimant,
                 diff,
             } => {
+                if let Some(h) = &self.targets.live {
+                    h.ranked(&session_id, rank, &claimant, diff);
+                }
                 let k = (session_id, rank, *claimant);
                 let e = self.ranked.entry(k.clone()).or_default();
                 *e += diff;
@@ -306,6 +315,11 @@ impl Writer {
                 }
                 Err(e) => eprintln!("livesell: a worker's {table} table is unreadable: {e}"),
             },
+            Out::Live(view) => {
+                if let Some(h) = &self.targets.live {
+                    h.view(*view);
+                }
+            }
             Out::Released { .. } => {}
             Out::Metric { .. } | Out::Claimant { .. } => {}
         }
@@ -348,6 +362,18 @@ impl Writer {
             k.bound = k.bound.max(Some(bound.unwrap_or(i64::MAX)));
             k.tick(false)?;
             k.commit(false)?;
+        }
+        if let Some(h) = &self.targets.live {
+            let sessions = &self.sessions;
+            h.decisions(decisions.iter().filter_map(|l| {
+                sessions
+                    .get(&l.key.1)
+                    .map(|s| (s.as_str(), l.line.as_str()))
+            }));
+            h.counters
+                .dead_letters
+                .fetch_add(dead.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            h.released(bound.unwrap_or(i64::MAX));
         }
         let mut r = self.report.borrow_mut();
         r.decisions += decisions.len() as u64;

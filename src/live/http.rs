@@ -1,0 +1,565 @@
+//! The HTTP surface of `livesell serve`: the dashboard page, the ticker stream, the overlay, the run sheet, the moderator queue, claims and metrics.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use super::auth::{AuthConfig, Refusal, Role};
+use super::hub::LiveHub;
+use super::input::LiveInput;
+use crate::domain::event::parse_line;
+use crate::domain::text::normalize_code;
+use crate::domain::time::format_micros;
+
+const DASHBOARD: &str = include_str!("dashboard.html");
+
+pub struct App {
+    pub hub: Arc<LiveHub>,
+    pub input: Arc<LiveInput>,
+    pub auth: AuthConfig,
+    /// The ticker's shortest gap between two frames.
+    pub ticker_every: Duration,
+    pub sse_clients: AtomicU64,
+}
+
+type Shared = State<Arc<App>>;
+type Params = Query<HashMap<String, String>>;
+
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/api/sessions", get(sessions))
+        .route("/api/ticker", get(ticker))
+        .route("/api/overlay", get(overlay))
+        .route("/api/runsheet", get(runsheet))
+        .route("/api/director", post(director))
+        .route("/api/escalations", get(escalations))
+        .route("/api/moderation", post(moderation))
+        .route("/api/claims", get(claims))
+        .route("/metrics", get(metrics))
+        .with_state(app)
+}
+
+/// An error answer: `{"error": code, "detail": …}`.
+fn fail(status: StatusCode, error: &str, detail: impl Into<String>) -> Response {
+    let mut r = (
+        status,
+        axum::Json(json!({"error": error, "detail": detail.into()})),
+    )
+        .into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        r.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    r
+}
+
+fn refused(app: &App, r: Refusal, needed: &str) -> Response {
+    app.hub
+        .counters
+        .refused_auth
+        .fetch_add(1, Ordering::Relaxed);
+    match r {
+        Refusal::Unauthenticated => fail(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "send Authorization: Bearer <token>",
+        ),
+        Refusal::Forbidden => fail(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("this needs a {needed} token"),
+        ),
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// Public reads (ticker, overlay, metrics) unless the config says otherwise.
+fn may_read(app: &App, headers: &HeaderMap) -> Result<(), Response> {
+    app.auth
+        .check_read(bearer(headers))
+        .map_err(|r| refused(app, r, "viewer"))
+}
+
+/// The run sheet, the moderator queue and claims name buyers: any issued token.
+fn may_see(app: &App, headers: &HeaderMap) -> Result<(), Response> {
+    app.auth
+        .check(bearer(headers), Role::Viewer)
+        .map(|_| ())
+        .map_err(|r| refused(app, r, "viewer"))
+}
+
+fn session_of(app: &App, q: &HashMap<String, String>) -> Result<String, Response> {
+    let asked = q
+        .get("session")
+        .map(String::as_str)
+        .filter(|s| !s.is_empty());
+    app.hub.resolve(asked).ok_or_else(|| match asked {
+        Some(s) => fail(
+            StatusCode::NOT_FOUND,
+            "unknown_session",
+            format!("no session {s:?} (yet)"),
+        ),
+        None => fail(
+            StatusCode::NOT_FOUND,
+            "no_session",
+            "no session has started yet",
+        ),
+    })
+}
+
+async fn dashboard() -> Html<&'static str> {
+    Html(DASHBOARD)
+}
+
+async fn sessions(State(app): Shared, headers: HeaderMap) -> Response {
+    if let Err(r) = may_read(&app, &headers) {
+        return r;
+    }
+    axum::Json(json!({"sessions": app.hub.session_ids()})).into_response()
+}
+
+async fn overlay(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Response {
+    if let Err(r) = may_read(&app, &headers) {
+        return r;
+    }
+    let id = match session_of(&app, &q) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    app.hub
+        .overlay(&id)
+        .map(|v| axum::Json(v).into_response())
+        .unwrap_or_else(|| fail(StatusCode::NOT_FOUND, "unknown_session", id))
+}
+
+async fn runsheet(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Response {
+    if let Err(r) = may_see(&app, &headers) {
+        return r;
+    }
+    let id = match session_of(&app, &q) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    app.hub
+        .runsheet(&id)
+        .map(|v| axum::Json(v).into_response())
+        .unwrap_or_else(|| fail(StatusCode::NOT_FOUND, "unknown_session", id))
+}
+
+async fn escalations(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Response {
+    if let Err(r) = may_see(&app, &headers) {
+        return r;
+    }
+    let id = match session_of(&app, &q) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    app.hub
+        .escalations(&id)
+        .map(|v| axum::Json(v).into_response())
+        .unwrap_or_else(|| fail(StatusCode::NOT_FOUND, "unknown_session", id))
+}
+
+async fn claims(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Response {
+    if let Err(r) = may_see(&app, &headers) {
+        return r;
+    }
+    let id = match session_of(&app, &q) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let sku = q.get("sku").map(String::as_str).filter(|s| !s.is_empty());
+    app.hub
+        .claims(&id, sku)
+        .map(|v| axum::Json(v).into_response())
+        .unwrap_or_else(|| {
+            fail(
+                StatusCode::NOT_FOUND,
+                "unknown_sku",
+                format!("session {id} has no sku {:?}", sku.unwrap_or("")),
+            )
+        })
+}
+
+/// Server-Sent Events: a `ticker` frame at once, then on every change, at most one per
+/// `ticker_every`; frames that would repeat the last one are not sent.
+async fn ticker(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Response {
+    if let Err(r) = may_read(&app, &headers) {
+        return r;
+    }
+    let asked = q.get("session").cloned().filter(|s| !s.is_empty());
+    struct Stream {
+        app: Arc<App>,
+        asked: Option<String>,
+        rx: tokio::sync::watch::Receiver<u64>,
+        last: Option<Instant>,
+        last_frame: Option<Value>,
+    }
+    impl Drop for Stream {
+        fn drop(&mut self) {
+            self.app.sse_clients.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    app.sse_clients.fetch_add(1, Ordering::Relaxed);
+    let rx = app.hub.subscribe();
+    let st = Stream {
+        app: app.clone(),
+        asked,
+        rx,
+        last: None,
+        last_frame: None,
+    };
+    let frames = futures::stream::unfold(st, |mut st| async move {
+        loop {
+            if let Some(last) = st.last {
+                st.rx.changed().await.ok()?;
+                let since = last.elapsed();
+                if since < st.app.ticker_every {
+                    tokio::time::sleep(st.app.ticker_every - since).await;
+                }
+            }
+            st.rx.borrow_and_update();
+            st.last = Some(Instant::now());
+            // A session that has not started yet is waited for.
+            let frame = st
+                .app
+                .hub
+                .resolve(st.asked.as_deref())
+                .and_then(|id| st.app.hub.ticker(&id));
+            let Some(frame) = frame else { continue };
+            if st.last_frame.as_ref() == Some(&frame) {
+                continue;
+            }
+            let event = Event::default().event("ticker").data(frame.to_string());
+            st.last_frame = Some(frame);
+            return Some((Ok::<_, Infallible>(event), st));
+        }
+    });
+    Sse::new(frames)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// A JSON object body, or the 400 that says why not.
+fn object(body: &Bytes) -> Result<serde_json::Map<String, Value>, Response> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(o)) => Ok(o),
+        Ok(_) => Err(fail(
+            StatusCode::BAD_REQUEST,
+            "not_an_object",
+            "the body must be a JSON object",
+        )),
+        Err(e) => Err(fail(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            e.to_string(),
+        )),
+    }
+}
+
+fn text_field<'a>(o: &'a serde_json::Map<String, Value>, k: &str) -> Result<&'a str, Response> {
+    o.get(k)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            fail(
+                StatusCode::BAD_REQUEST,
+                "missing_field",
+                format!("{k} (a non-empty string) is required"),
+            )
+        })
+}
+
+/// Stamps the event with the show clock, checks it as the pipeline would read it, and sends
+/// it; 202 with the event as sent.
+fn submit(app: &App, mut event: serde_json::Map<String, Value>) -> Response {
+    event.insert("ts".into(), json!(format_micros(app.input.clock.now())));
+    let line = Value::Object(event).to_string();
+    if let Err(e) = parse_line(line.as_bytes()) {
+        return fail(StatusCode::BAD_REQUEST, e.reason, e.detail);
+    }
+    if !app.input.send(line.as_bytes()) {
+        return fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "input_closed",
+            "the show's input has ended",
+        );
+    }
+    let event: Value = serde_json::from_str(&line).unwrap_or_default();
+    (StatusCode::ACCEPTED, axum::Json(json!({"event": event}))).into_response()
+}
+
+/// The Live Director: `product` (queue a product), `activate`, `next`, `skip`, `deactivate`,
+/// `price` (flash price), `config`, and `reorder` (the run sheet's order, kept by the server).
+async fn director(State(app): Shared, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(r) = app.auth.check(bearer(&headers), Role::Director) {
+        return refused(&app, r, "director");
+    }
+    let mut o = match object(&body) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let session = match text_field(&o, "session_id") {
+        Ok(s) => s.to_string(),
+        Err(r) => return r,
+    };
+    let action = match text_field(&o, "action") {
+        Ok(a) => a.to_string(),
+        Err(r) => return r,
+    };
+    let view = app.hub.session_view(&session);
+    let known = |code: &str| {
+        view.as_ref()
+            .is_some_and(|v| v.product(&normalize_code(code)).is_some())
+    };
+    match action.as_str() {
+        "activate" | "price" => {
+            let code = match text_field(&o, "code") {
+                Ok(c) => c,
+                Err(r) => return r,
+            };
+            if !known(code) {
+                return fail(
+                    StatusCode::BAD_REQUEST,
+                    "unknown_code",
+                    format!("the run sheet of {session} has no product {code:?}"),
+                );
+            }
+        }
+        "next" | "skip" => {
+            let Some(v) = &view else {
+                return fail(StatusCode::NOT_FOUND, "unknown_session", session);
+            };
+            let order = app.hub.queue(&session);
+            let skip = usize::from(action == "skip");
+            let Some(key) = v.next_code(&order, skip) else {
+                return fail(
+                    StatusCode::CONFLICT,
+                    "end_of_run_sheet",
+                    "no product left in the queue",
+                );
+            };
+            let code = v.product(key).map(|p| p.code.clone()).unwrap_or_default();
+            o.insert("action".into(), json!("activate"));
+            o.insert("code".into(), json!(code));
+        }
+        "reorder" => {
+            let Some(v) = &view else {
+                return fail(StatusCode::NOT_FOUND, "unknown_session", session);
+            };
+            let Some(codes) = o.get("order").and_then(Value::as_array) else {
+                return fail(
+                    StatusCode::BAD_REQUEST,
+                    "missing_field",
+                    "order (a list of product codes) is required",
+                );
+            };
+            let mut keys = Vec::new();
+            for c in codes {
+                let Some(c) = c.as_str() else {
+                    return fail(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_field",
+                        "order holds codes",
+                    );
+                };
+                let k = normalize_code(c);
+                if v.product(&k).is_none() {
+                    return fail(
+                        StatusCode::BAD_REQUEST,
+                        "unknown_code",
+                        format!("the run sheet of {session} has no product {c:?}"),
+                    );
+                }
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+            app.hub.set_queue(&session, keys);
+            app.hub
+                .counters
+                .director_actions
+                .fetch_add(1, Ordering::Relaxed);
+            return axum::Json(app.hub.runsheet(&session).unwrap_or_default()).into_response();
+        }
+        "product" | "deactivate" | "config" => {}
+        other => {
+            return fail(
+                StatusCode::BAD_REQUEST,
+                "invalid_field",
+                format!(
+                    "unknown action {other:?} (product, activate, next, skip, deactivate, price, config, reorder)"
+                ),
+            );
+        }
+    }
+    o.insert("type".into(), json!("director"));
+    let r = submit(&app, o);
+    if r.status() == StatusCode::ACCEPTED {
+        app.hub
+            .counters
+            .director_actions
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    r
+}
+
+/// A moderator's one-tap answer: `accept` (with `sku` and `qty`) or `reject`.
+async fn moderation(State(app): Shared, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(r) = app.auth.check(bearer(&headers), Role::Moderator) {
+        return refused(&app, r, "moderator");
+    }
+    let mut o = match object(&body) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let (session, escalation) = match (
+        text_field(&o, "session_id"),
+        text_field(&o, "escalation_id"),
+    ) {
+        (Ok(s), Ok(e)) => (s.to_string(), e.to_string()),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    let Some(view) = app.hub.session_view(&session) else {
+        return fail(StatusCode::NOT_FOUND, "unknown_session", session);
+    };
+    let listed = view.escalations.len() as u64 == view.escalations_open;
+    if listed
+        && !view
+            .escalations
+            .iter()
+            .any(|e| e.escalation_id == escalation)
+    {
+        return fail(
+            StatusCode::CONFLICT,
+            "not_open",
+            format!("{escalation} is unknown or already answered"),
+        );
+    }
+    if o.get("decision").and_then(Value::as_str) == Some("accept") {
+        let sku = o.get("sku").and_then(Value::as_str).unwrap_or_default();
+        let exists = view
+            .products
+            .iter()
+            .flat_map(|p| &p.variants)
+            .any(|v| v.sku == sku);
+        if !sku.is_empty() && !exists {
+            return fail(
+                StatusCode::BAD_REQUEST,
+                "unknown_sku",
+                format!("the run sheet of {session} has no sku {sku:?}"),
+            );
+        }
+    }
+    o.insert("type".into(), json!("moderation"));
+    let r = submit(&app, o);
+    if r.status() == StatusCode::ACCEPTED {
+        app.hub
+            .counters
+            .moderation_actions
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    r
+}
+
+async fn metrics(State(app): Shared, headers: HeaderMap) -> Response {
+    if let Err(r) = may_read(&app, &headers) {
+        return r;
+    }
+    let c = &app.hub.counters;
+    let now = app.input.clock.now();
+    let secs = |t: i64| {
+        if t == i64::MIN || t == i64::MAX {
+            0.0
+        } else {
+            ((now - t) as f64 / 1e6).max(0.0)
+        }
+    };
+    let released = c.released.load(Ordering::Relaxed);
+    let lag = app.hub.latest_applied().map(secs).unwrap_or(0.0);
+    let mut out = String::new();
+    let mut put = |name: &str, kind: &str, help: &str, value: String| {
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
+        ));
+    };
+    let n = |a: &AtomicU64| a.load(Ordering::Relaxed).to_string();
+    put(
+        "livesell_events_in_total",
+        "counter",
+        "Lines that entered the live pipeline (replay and actions).",
+        n(&app.input.lines_in),
+    );
+    put(
+        "livesell_decisions_out_total",
+        "counter",
+        "Decisions released by the pipeline.",
+        n(&c.decisions_out),
+    );
+    put(
+        "livesell_dead_letters_total",
+        "counter",
+        "Lines that could not be read.",
+        n(&c.dead_letters),
+    );
+    put(
+        "livesell_lag_seconds",
+        "gauge",
+        "Show clock minus the event time of the last event applied.",
+        format!("{lag:.3}"),
+    );
+    put(
+        "livesell_watermark_delay_seconds",
+        "gauge",
+        "Show clock minus the bound below which every decision is out.",
+        format!("{:.3}", secs(released)),
+    );
+    put(
+        "livesell_sse_clients",
+        "gauge",
+        "Ticker streams open.",
+        n(&app.sse_clients),
+    );
+    put(
+        "livesell_auth_refused_total",
+        "counter",
+        "Requests refused for a missing, unknown or wrong-role token.",
+        n(&c.refused_auth),
+    );
+    put(
+        "livesell_director_actions_total",
+        "counter",
+        "Director actions accepted.",
+        n(&c.director_actions),
+    );
+    put(
+        "livesell_moderation_actions_total",
+        "counter",
+        "Moderator answers accepted.",
+        n(&c.moderation_actions),
+    );
+    put(
+        "livesell_replayed_lines_total",
+        "counter",
+        "Lines of the recorded show replayed so far.",
+        n(&app.input.replayed),
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}

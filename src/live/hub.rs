@@ -1,0 +1,373 @@
+//! The live state shared by the pipeline's writer and the HTTP server: session views, metric totals, ranked claimants, the claim feed, counters.
+//!
+//! The writer thread puts; request handlers read. Every change bumps a version on a watch
+//! channel, which is what wakes the Server-Sent Events streams.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use crate::domain::live::{ProductView, SessionView, per_minute, queue_order};
+use crate::domain::time::{Micros, format_micros, minute_of};
+use crate::records::{Claimant, Metric, MetricKey};
+
+/// Claim decisions kept per session for the claim feed.
+const FEED: usize = 100;
+/// Minutes in the ticker's units-per-minute sparkline.
+pub const SPARKLINE_MINUTES: usize = 30;
+/// The overlay says "only N left" from this many units down.
+pub const LOW_STOCK: i64 = 10;
+
+#[derive(Default)]
+struct SessionLive {
+    view: SessionView,
+    /// Per platform: GMV cents, units, claims (from the maintained `gmv_minute` totals).
+    platforms: BTreeMap<String, [i64; 3]>,
+    /// Units per event-time minute.
+    minutes: BTreeMap<Micros, i64>,
+    /// The newest claim decisions (JSON lines), newest last.
+    feed: VecDeque<String>,
+    /// Per sku, ranked claimants by rank.
+    ranked: BTreeMap<String, BTreeMap<u64, Claimant>>,
+    /// The producer's order of the run sheet (normalised codes); empty: definition order.
+    queue: Vec<String>,
+}
+
+#[derive(Default)]
+struct State {
+    sessions: BTreeMap<String, SessionLive>,
+}
+
+/// Counters for `/metrics`.
+#[derive(Default)]
+pub struct Counters {
+    pub events_in: AtomicU64,
+    pub decisions_out: AtomicU64,
+    pub dead_letters: AtomicU64,
+    pub refused_auth: AtomicU64,
+    pub director_actions: AtomicU64,
+    pub moderation_actions: AtomicU64,
+    /// The writer's release bound: every decision below it is out (event time, µs).
+    pub released: AtomicI64,
+}
+
+pub struct LiveHub {
+    state: Mutex<State>,
+    version: watch::Sender<u64>,
+    pub counters: Counters,
+}
+
+impl Default for LiveHub {
+    fn default() -> Self {
+        LiveHub {
+            state: Mutex::default(),
+            version: watch::Sender::new(0),
+            counters: Counters {
+                released: AtomicI64::new(i64::MIN),
+                ..Default::default()
+            },
+        }
+    }
+}
+
+impl LiveHub {
+    fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        // A handler that panicked mid-update leaves plain data behind: keep serving it.
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut s)
+    }
+
+    fn bump(&self) {
+        self.version.send_modify(|v| *v += 1);
+    }
+
+    /// Wakes on every change.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.version.subscribe()
+    }
+
+    // --- put by the writer ---
+
+    pub fn view(&self, view: SessionView) {
+        self.with(|s| {
+            let id = view.session_id.clone();
+            s.sessions.entry(id).or_default().view = view;
+        });
+        self.bump();
+    }
+
+    pub fn metric(&self, key: &MetricKey, change: i64) {
+        self.with(|s| {
+            let live = s.sessions.entry(key.session_id.clone()).or_default();
+            let p = live.platforms.entry(key.platform.clone()).or_default();
+            p[key.metric as usize] += change;
+            if key.metric == Metric::Units {
+                *live.minutes.entry(key.minute).or_default() += change;
+            }
+        });
+        self.bump();
+    }
+
+    pub fn ranked(&self, session_id: &str, rank: u64, claimant: &Claimant, diff: i64) {
+        self.with(|s| {
+            let live = s.sessions.entry(session_id.to_string()).or_default();
+            let sku = live.ranked.entry(claimant.sku.clone()).or_default();
+            if diff > 0 {
+                sku.insert(rank, claimant.clone());
+            } else if sku.get(&rank) == Some(claimant) {
+                sku.remove(&rank);
+            }
+        });
+    }
+
+    /// Released decision lines (in order) with their session ids.
+    pub fn decisions<'a>(&self, lines: impl Iterator<Item = (&'a str, &'a str)>) {
+        let mut n = 0;
+        self.with(|s| {
+            for (session_id, line) in lines {
+                n += 1;
+                if !line.contains(r#""kind":"claim""#) {
+                    continue;
+                }
+                let live = s.sessions.entry(session_id.to_string()).or_default();
+                if live.feed.len() == FEED {
+                    live.feed.pop_front();
+                }
+                live.feed.push_back(line.to_string());
+            }
+        });
+        self.counters.decisions_out.fetch_add(n, Ordering::Relaxed);
+        if n > 0 {
+            self.bump();
+        }
+    }
+
+    pub fn released(&self, bound: i64) {
+        self.counters.released.fetch_max(bound, Ordering::Relaxed);
+    }
+
+    // --- read by the server ---
+
+    pub fn session_ids(&self) -> Vec<String> {
+        self.with(|s| s.sessions.keys().cloned().collect())
+    }
+
+    /// The session asked for, or the first one when none is named.
+    pub fn resolve(&self, session: Option<&str>) -> Option<String> {
+        self.with(|s| match session {
+            Some(id) => s.sessions.contains_key(id).then(|| id.to_string()),
+            None => s.sessions.keys().next().cloned(),
+        })
+    }
+
+    pub fn session_view(&self, id: &str) -> Option<SessionView> {
+        self.with(|s| s.sessions.get(id).map(|l| l.view.clone()))
+    }
+
+    /// The latest event time applied in any session.
+    pub fn latest_applied(&self) -> Option<Micros> {
+        self.with(|s| s.sessions.values().map(|l| l.view.as_of).max())
+    }
+
+    /// The ticker frame of a session.
+    pub fn ticker(&self, id: &str) -> Option<Value> {
+        self.with(|s| {
+            let l = s.sessions.get(id)?;
+            let v = &l.view;
+            let now_minute = minute_of(v.as_of);
+            let sparkline = per_minute(&l.minutes, now_minute, SPARKLINE_MINUTES);
+            // The last complete minute, so the figure does not sag at the top of each minute.
+            let units_per_min = sparkline.iter().rev().nth(1).copied().unwrap_or(0);
+            let platforms: serde_json::Map<String, Value> = l
+                .platforms
+                .iter()
+                .map(|(p, [gmv, units, claims])| {
+                    (
+                        p.clone(),
+                        json!({"gmv_cents": gmv, "units": units, "claims": claims}),
+                    )
+                })
+                .collect();
+            Some(json!({
+                "session_id": id,
+                "as_of": format_micros(v.as_of),
+                "gmv_cents": v.gmv_cents,
+                "units": v.units_sold,
+                "units_per_min": units_per_min,
+                "units_by_minute": sparkline,
+                "held_units": v.held_units,
+                "claims": v.claims,
+                "comments": v.comments,
+                "escalations_open": v.escalations_open,
+                "platforms": platforms,
+                "active": v.active_product().map(active_json),
+            }))
+        })
+    }
+
+    /// What a viewer sees on the stream: the active product, its price, how many are left.
+    pub fn overlay(&self, id: &str) -> Option<Value> {
+        self.with(|s| {
+            let v = &s.sessions.get(id)?.view;
+            Some(json!({
+                "session_id": id,
+                "as_of": format_micros(v.as_of),
+                "active": v.active_product().map(|p| {
+                    let left = p.stock_left();
+                    let mut o = active_json(p);
+                    o["message"] = match left {
+                        0 => json!("Sold out"),
+                        n if n <= LOW_STOCK => json!(format!("Only {n} left")),
+                        _ => Value::Null,
+                    };
+                    o
+                }),
+            }))
+        })
+    }
+
+    /// The run sheet in the producer's order.
+    pub fn runsheet(&self, id: &str) -> Option<Value> {
+        self.with(|s| {
+            let l = s.sessions.get(id)?;
+            let order = queue_order(&l.view, &l.queue);
+            let queue: Vec<Value> = order
+                .iter()
+                .filter_map(|k| l.view.product(k))
+                .map(|p| {
+                    let mut o = serde_json::to_value(p).unwrap_or_default();
+                    o["stock_left"] = json!(p.stock_left());
+                    o["active"] = json!(l.view.active.as_deref() == Some(p.key.as_str()));
+                    o
+                })
+                .collect();
+            Some(json!({
+                "session_id": id,
+                "as_of": format_micros(l.view.as_of),
+                "active": l.view.active_product().map(|p| p.code.clone()),
+                "next": l.view.next_code(&order, 0).and_then(|k| l.view.product(k)).map(|p| p.code.clone()),
+                "queue": queue,
+            }))
+        })
+    }
+
+    /// The run-sheet order as it stands (normalised codes).
+    pub fn queue(&self, id: &str) -> Vec<String> {
+        self.with(|s| {
+            s.sessions
+                .get(id)
+                .map(|l| queue_order(&l.view, &l.queue))
+                .unwrap_or_default()
+        })
+    }
+
+    pub fn set_queue(&self, id: &str, order: Vec<String>) {
+        self.with(|s| {
+            if let Some(l) = s.sessions.get_mut(id) {
+                l.queue = order;
+            }
+        });
+        self.bump();
+    }
+
+    pub fn escalations(&self, id: &str) -> Option<Value> {
+        self.with(|s| {
+            let v = &s.sessions.get(id)?.view;
+            let list: Vec<Value> = v
+                .escalations
+                .iter()
+                .map(|e| {
+                    let mut o = serde_json::to_value(e).unwrap_or_default();
+                    o["ts"] = json!(format_micros(e.ts));
+                    o
+                })
+                .collect();
+            Some(json!({
+                "session_id": id,
+                "open": v.escalations_open,
+                "escalations": list,
+            }))
+        })
+    }
+
+    pub fn claims(&self, id: &str, sku: Option<&str>) -> Option<Value> {
+        self.with(|s| {
+            let l = s.sessions.get(id)?;
+            let skus: Vec<&String> = match sku {
+                Some(k) => l
+                    .view
+                    .products
+                    .iter()
+                    .flat_map(|p| &p.variants)
+                    .map(|v| &v.sku)
+                    .filter(|s| s.as_str() == k)
+                    .collect(),
+                None => l
+                    .view
+                    .products
+                    .iter()
+                    .flat_map(|p| &p.variants)
+                    .map(|v| &v.sku)
+                    .collect(),
+            };
+            if sku.is_some() && skus.is_empty() {
+                return None;
+            }
+            let per_sku: Vec<Value> = skus
+                .into_iter()
+                .map(|k| {
+                    let ranked: Vec<Value> = l
+                        .ranked
+                        .get(k)
+                        .into_iter()
+                        .flatten()
+                        .map(|(rank, c)| {
+                            json!({"rank": rank, "ts": format_micros(c.ts), "claim_id": c.claim_id,
+                                   "platform": c.platform, "user_id": c.user_id, "qty": c.qty})
+                        })
+                        .collect();
+                    let held = l.view.skus.get(k).cloned().unwrap_or_default();
+                    let holders: Vec<Value> = held
+                        .holders
+                        .iter()
+                        .map(|h| {
+                            json!({"reservation_id": h.reservation_id, "platform": h.platform,
+                                   "user_id": h.user_id, "qty": h.qty,
+                                   "created_at": format_micros(h.created_at),
+                                   "expires_at": format_micros(h.expires_at)})
+                        })
+                        .collect();
+                    json!({
+                        "sku": k,
+                        "ranked": ranked,
+                        "holders": holders,
+                        "holders_total": held.holders_total,
+                        "waitlist": held.waitlist,
+                        "waitlist_total": held.waitlist_total,
+                    })
+                })
+                .collect();
+            let feed: Vec<Value> = l
+                .feed
+                .iter()
+                .rev()
+                .filter_map(|line| serde_json::from_str(line).ok())
+                .filter(|d: &Value| sku.is_none_or(|k| d["sku"] == k))
+                .collect();
+            Some(json!({"session_id": id, "skus": per_sku, "feed": feed}))
+        })
+    }
+}
+
+fn active_json(p: &ProductView) -> Value {
+    json!({
+        "code": p.code,
+        "title": p.title,
+        "price_cents": p.price_cents,
+        "currency": p.currency,
+        "stock_left": p.stock_left(),
+    })
+}

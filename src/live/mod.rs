@@ -1,0 +1,7 @@
+//! `livesell serve`: the pipeline with live surfaces over HTTP (Live Director, GMV ticker, overlay, moderator console).
+
+pub mod auth;
+pub mod http;
+pub mod hub;
+pub mod input;
+pub mod serve;

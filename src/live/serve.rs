@@ -1,0 +1,145 @@
+//! Wires `livesell serve` together: the live input (replay and actions), the claim pipeline with its live hub, and the HTTP server.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::time::Duration;
+
+use anyhow::Context;
+
+use super::auth::AuthConfig;
+use super::http::{App, router};
+use super::hub::LiveHub;
+use super::input::LiveInput;
+use crate::io::lines::LineSource;
+use crate::ops::write_outputs::RunReport;
+use crate::pipelines::claims::{RunConfig, run_live};
+
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// A recorded or generated show to replay (`-` for standard input, `.gz` accepted).
+    pub input: Option<String>,
+    pub replay_speed: f64,
+    pub listen: String,
+    pub out: PathBuf,
+    pub workers: usize,
+    pub allowed_lateness_ms: u64,
+    /// A quiet spell after which the input counts as idle and what is pending becomes final.
+    pub idle: Duration,
+    /// The ticker's shortest gap between frames.
+    pub ticker_every: Duration,
+    pub auth: AuthConfig,
+    pub snapshot_interval: Option<Duration>,
+    /// End the input (and, once the pipeline has written its outputs, the server) when the
+    /// replay is over, instead of waiting for actions for ever.
+    pub exit_after_replay: bool,
+}
+
+/// What a running server tells its caller once it listens.
+pub struct Started {
+    pub addr: SocketAddr,
+    pub input: Arc<LiveInput>,
+    pub hub: Arc<LiveHub>,
+}
+
+/// Runs until the pipeline ends (only with `exit_after_replay`, or when standard input ends);
+/// `ready` is called once the server listens.
+pub fn serve(cfg: ServeConfig, ready: impl FnOnce(&Started)) -> anyhow::Result<RunReport> {
+    let listener = std::net::TcpListener::bind(&cfg.listen)
+        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let replay: Option<Box<dyn BufRead + Send>> = match cfg.input.as_deref() {
+        None => None,
+        Some("-") => Some(Box::new(BufReader::new(std::io::stdin()))),
+        Some(path) => {
+            let file = std::fs::File::open(path).with_context(|| format!("cannot open {path}"))?;
+            Some(if path.ends_with(".gz") {
+                Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(
+                    BufReader::new(file),
+                )))
+            } else {
+                Box::new(BufReader::with_capacity(1 << 16, file))
+            })
+        }
+    };
+    let workers = cfg.workers.max(1);
+    let (input, reader) = LiveInput::new(cfg.replay_speed, cfg.idle);
+    let hub = Arc::new(LiveHub::default());
+    let source = LineSource::from_reader("live".into(), Box::new(reader), workers);
+    let run_cfg = RunConfig {
+        inputs: vec!["live".into()],
+        out: cfg.out.clone(),
+        workers,
+        allowed_lateness_ms: cfg.allowed_lateness_ms,
+        snapshot_interval: cfg.snapshot_interval,
+    };
+    let pipeline = {
+        let hub = hub.clone();
+        std::thread::Builder::new()
+            .name("pipeline".into())
+            .spawn(move || run_live(vec![source], &run_cfg, Some(hub)))?
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let replayer = replay.map(|r| {
+        let (input, stop) = (input.clone(), stop.clone());
+        let close = cfg.exit_after_replay;
+        std::thread::Builder::new()
+            .name("replay".into())
+            .spawn(move || {
+                if let Err(e) = input.replay(r, &stop) {
+                    eprintln!("livesell: replay stopped: {e}");
+                }
+                if close {
+                    input.close();
+                }
+            })
+    });
+    if cfg.input.is_none() && cfg.exit_after_replay {
+        input.close();
+    }
+    let app = Arc::new(App {
+        hub: hub.clone(),
+        input: input.clone(),
+        auth: cfg.auth.clone(),
+        ticker_every: cfg.ticker_every,
+        sse_clients: AtomicU64::new(0),
+    });
+    ready(&Started {
+        addr,
+        input: input.clone(),
+        hub: hub.clone(),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    let waiter = std::thread::spawn(move || {
+        let report = pipeline.join();
+        let _ = done_tx.send(());
+        report
+    });
+    let served: anyhow::Result<()> = runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        // Ticker streams never end by themselves, so the server stops without waiting for them.
+        tokio::select! {
+            r = axum::serve(listener, router(app)) => r?,
+            _ = done_rx => {}
+        }
+        Ok(())
+    });
+    // Closed connections of SSE clients may linger; the runtime is not waited for.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    served?;
+    if let Some(Ok(r)) = replayer {
+        let _ = r.join();
+    }
+    match waiter.join() {
+        Ok(Ok(report)) => report,
+        _ => anyhow::bail!("the pipeline thread failed"),
+    }
+}

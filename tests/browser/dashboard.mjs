@@ -1,0 +1,59 @@
+// Drives the live dashboard in Debian's Chromium: activate a product, see claims arrive, resolve an escalation, watch the ticker change.
+// Usage: node dashboard.mjs URL SCREENSHOT.png   (tests/live.rs starts `livesell serve` and runs this)
+import { chromium } from "playwright-core";
+
+const [url, screenshot] = process.argv.slice(2);
+const step = (s) => console.log("step: " + s);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+let failed = false;
+const page = await browser.newPage();
+const requests = [];
+page.on("request", (r) => requests.push(r.url()));
+page.on("pageerror", (e) => { console.error("page error: " + e.message); failed = true; });
+try {
+  await page.goto(url);
+  step("the run sheet lists the show's products");
+  await page.getByTestId("activate-A1").waitFor({ timeout: 15000 });
+
+  step("activate A1 with one click; the overlay shows it");
+  await page.getByTestId("activate-A1").click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="overlay"]').textContent.includes("A1"), null, { timeout: 15000 });
+  const overlay = await page.getByTestId("overlay").textContent();
+  console.log("overlay: " + overlay.trim());
+
+  step("claims arrive in the feed after the activation");
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="feed-item"]')]
+    .some((li) => li.textContent.includes("reserved") && li.textContent.includes("A1-")), null, { timeout: 15000 });
+
+  step("an escalation is waiting; accept it");
+  await page.getByTestId("escalation").first().waitFor({ timeout: 15000 });
+  const before = await page.getByTestId("escalation").count();
+  const id = await page.getByTestId("escalation").first().getAttribute("data-id");
+  const heldBefore = Number(await page.getByTestId("held").textContent());
+  await page.getByTestId("escalation").first().getByTestId("accept").click();
+  await page.waitForFunction((id) => ![...document.querySelectorAll('[data-testid="escalation"]')].some((li) => li.dataset.id === id), id, { timeout: 15000 });
+  console.log(`escalation ${id} resolved (${before} were open, held was ${heldBefore})`);
+
+  step("the ticker's GMV changes while we watch");
+  const gmv1 = await page.getByTestId("gmv").textContent();
+  await page.waitForFunction((g) => document.querySelector('[data-testid="gmv"]').textContent !== g, gmv1, { timeout: 15000 });
+  const gmv2 = await page.getByTestId("gmv").textContent();
+  console.log(`gmv: ${gmv1} -> ${gmv2}`);
+
+  const foreign = requests.filter((r) => !r.startsWith(new URL(url).origin));
+  if (foreign.length) { console.error("the page fetched from elsewhere: " + foreign.join(", ")); failed = true; }
+  await page.screenshot({ path: screenshot, fullPage: true });
+  console.log("ok");
+} catch (e) {
+  console.error("failed: " + e.message);
+  try { await page.screenshot({ path: screenshot, fullPage: true }); } catch {}
+  failed = true;
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);

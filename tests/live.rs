@@ -1,0 +1,518 @@
+//! `livesell serve` end to end: roles and validation on every mutating endpoint, the pipeline following director and moderator actions, the ticker stream, and the dashboard in headless Chromium.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const DIRECTOR: &str = "director-token-0123456789";
+const MODERATOR: &str = "moderator-token-0123456789";
+const VIEWER: &str = "viewer-token-0123456789";
+
+/// A show that runs `secs` seconds from now-ish in event time: two products, claims every
+/// 400 ms (explicit, bare, ambiguous, chatter), a paid order every 1.5 s, one unreadable line.
+fn show(path: &Path, secs: i64) {
+    let t0: i64 = 1_795_000_000_000; // epoch ms
+    let mut lines = vec![
+        json!({"type":"director","session_id":"show-1","ts":t0,"action":"product","code":"A1",
+               "title":"Red bag","price_cents":2500,"currency":"EUR",
+               "variants":[{"sku":"A1-RED","options":{"color":"red"},"stock":40},
+                           {"sku":"A1-BLUE","options":{"color":"blue"},"stock":30}]}),
+        json!({"type":"director","session_id":"show-1","ts":t0,"action":"product","code":"A2",
+               "title":"Scarf","price_cents":1500,"variants":[{"sku":"A2","stock":500}]}),
+    ];
+    let texts = [
+        "sold red",
+        "want A2",
+        "love this!",
+        "sold A1",
+        "sold A1 blue x2",
+    ];
+    let mut i = 0;
+    let mut t = 500;
+    while t < secs * 1000 {
+        lines.push(json!({"type":"comment","session_id":"show-1","ts":t0 + t,"platform":"tiktok",
+                          "comment_id":format!("c{i}"),"user_id":format!("u{i}"),"text":texts[i % texts.len()]}));
+        if t % 1500 < 400 {
+            lines.push(
+                json!({"type":"order","session_id":"show-1","ts":t0 + t,"order_id":format!("o{i}"),
+                              "platform":"web","user_id":format!("b{i}"),"sku":"A2","qty":1,
+                              "amount_cents":1500,"status":"paid"}),
+            );
+        }
+        if i == 2 {
+            lines.push(json!("not an event"));
+        }
+        i += 1;
+        t += 400;
+    }
+    let text: String = lines
+        .iter()
+        .map(|l| match l {
+            Value::String(s) => format!("{s}\n"),
+            v => format!("{v}\n"),
+        })
+        .collect();
+    std::fs::write(path, text).unwrap();
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+    _dir: tempfile::TempDir,
+    out: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(secs: i64, extra: &[&str]) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("show.jsonl");
+    show(&input, secs);
+    let out = dir.path().join("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_livesell"))
+        .args(["serve", "--input"])
+        .arg(&input)
+        .args([
+            "--replay-speed",
+            "1",
+            "--listen",
+            "127.0.0.1:0",
+            "--workers",
+            "2",
+        ])
+        .args(["--allowed-lateness-ms", "100", "--idle-ms", "100", "--out"])
+        .arg(&out)
+        .args(extra)
+        .env("LIVESELL_DIRECTOR_TOKENS", DIRECTOR)
+        .env("LIVESELL_MODERATOR_TOKENS", MODERATOR)
+        .env("LIVESELL_VIEWER_TOKENS", VIEWER)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("[serve] {line}");
+            if let Some(rest) = line.split("live dashboard on http://").nth(1) {
+                let _ = tx.send(rest.split('/').next().unwrap_or_default().to_string());
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("serve prints where it listens");
+    Server {
+        child,
+        addr,
+        _dir: dir,
+        out,
+    }
+}
+
+/// One HTTP/1.1 request; returns the status and the body.
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let body = body.unwrap_or("");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let status = raw[9..12].parse().unwrap();
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn get_json(addr: &str, path: &str) -> Value {
+    let (status, body) = http(addr, "GET", path, Some(VIEWER), None);
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn metric(addr: &str, name: &str) -> f64 {
+    let (_, text) = http(addr, "GET", "/metrics", None, None);
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("{name} in {text}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn mutating_endpoints_refuse_missing_and_wrong_role_tokens_and_bad_bodies() {
+    let s = start(3, &[]);
+    let a = s.addr.as_str();
+    wait_for("the session", || {
+        http(a, "GET", "/api/overlay", None, None).0 == 200
+    });
+    let activate = r#"{"session_id":"show-1","action":"activate","code":"A1"}"#;
+    let accept = r#"{"session_id":"show-1","escalation_id":"esc:tiktok:c3","decision":"reject"}"#;
+    for (path, body, right, wrong) in [
+        ("/api/director", activate, DIRECTOR, MODERATOR),
+        ("/api/moderation", accept, MODERATOR, DIRECTOR),
+    ] {
+        assert_eq!(
+            http(a, "POST", path, None, Some(body)).0,
+            401,
+            "{path} without a token"
+        );
+        assert_eq!(
+            http(a, "POST", path, Some("not-a-token"), Some(body)).0,
+            401,
+            "{path} unknown token"
+        );
+        assert_eq!(
+            http(a, "POST", path, Some(VIEWER), Some(body)).0,
+            403,
+            "{path} viewer"
+        );
+        assert_eq!(
+            http(a, "POST", path, Some(wrong), Some(body)).0,
+            403,
+            "{path} wrong role"
+        );
+        let (status, answer) = http(a, "POST", path, Some(right), Some("{not json"));
+        assert_eq!(status, 400, "{answer}");
+        assert!(answer.contains("malformed_json"), "{answer}");
+    }
+    // Reads that name buyers need a token; the ticker's and overlay's do not (public default).
+    for path in ["/api/runsheet", "/api/escalations", "/api/claims"] {
+        assert_eq!(http(a, "GET", path, None, None).0, 401, "{path}");
+    }
+    assert_eq!(http(a, "GET", "/api/overlay", None, None).0, 200);
+    // Bad bodies get 400 with a reason, and nothing reaches the pipeline.
+    wait_for("the end of the replay", || {
+        metric(a, "livesell_replayed_lines_total") >= 10.0
+            && metric(a, "livesell_events_in_total") == metric(a, "livesell_replayed_lines_total")
+    });
+    wait_for("an escalation", || {
+        get_json(a, "/api/escalations?session=show-1")["escalations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["escalation_id"] == "esc:tiktok:c3")
+    });
+    let before = metric(a, "livesell_events_in_total");
+    for (path, token, body, reason) in [
+        ("/api/director", DIRECTOR, r#"[1,2]"#, "not_an_object"),
+        (
+            "/api/director",
+            DIRECTOR,
+            r#"{"session_id":"show-1"}"#,
+            "missing_field",
+        ),
+        (
+            "/api/director",
+            DIRECTOR,
+            r#"{"session_id":"show-1","action":"explode"}"#,
+            "invalid_field",
+        ),
+        (
+            "/api/director",
+            DIRECTOR,
+            r#"{"session_id":"show-1","action":"activate"}"#,
+            "missing_field",
+        ),
+        (
+            "/api/director",
+            DIRECTOR,
+            r#"{"session_id":"show-1","action":"activate","code":"Z9"}"#,
+            "unknown_code",
+        ),
+        (
+            "/api/director",
+            DIRECTOR,
+            r#"{"session_id":"show-1","action":"price","code":"A1","price_cents":"cheap"}"#,
+            "",
+        ),
+        (
+            "/api/director",
+            DIRECTOR,
+            r#"{"session_id":"show-1","action":"product","code":"B1","price_cents":100,"variants":[]}"#,
+            "",
+        ),
+        (
+            "/api/moderation",
+            MODERATOR,
+            r#"{"session_id":"show-1","escalation_id":"esc:tiktok:c3","decision":"accept","sku":"NOPE","qty":1}"#,
+            "unknown_sku",
+        ),
+        (
+            "/api/moderation",
+            MODERATOR,
+            r#"{"session_id":"show-1","escalation_id":"esc:nobody","decision":"reject"}"#,
+            "not_open",
+        ),
+        (
+            "/api/moderation",
+            MODERATOR,
+            r#"{"session_id":"show-1","escalation_id":"esc:tiktok:c3","decision":"maybe"}"#,
+            "",
+        ),
+    ] {
+        let (status, answer) = http(a, "POST", path, Some(token), Some(body));
+        assert!(status == 400 || status == 409, "{body}: {status} {answer}");
+        assert!(answer.contains(reason), "{body}: {answer}");
+        let v: Value = serde_json::from_str(&answer).unwrap();
+        assert!(
+            v["error"].is_string() && v["detail"].is_string(),
+            "{answer}"
+        );
+    }
+    assert_eq!(
+        metric(a, "livesell_events_in_total"),
+        before,
+        "a refused action was sent"
+    );
+    assert!(metric(a, "livesell_auth_refused_total") >= 11.0);
+}
+
+#[test]
+fn the_pipeline_follows_director_and_moderator_actions() {
+    let s = start(30, &[]);
+    let a = s.addr.as_str();
+    wait_for("the run sheet", || {
+        http(a, "GET", "/api/runsheet?session=show-1", Some(VIEWER), None).0 == 200
+    });
+    let sheet = get_json(a, "/api/runsheet?session=show-1");
+    let codes: Vec<&str> = sheet["queue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["A1", "A2"]);
+    assert!(sheet["active"].is_null());
+    // Reorder (kept by the server), then `next` activates the first of the new order.
+    let (st, body) = http(
+        a,
+        "POST",
+        "/api/director",
+        Some(DIRECTOR),
+        Some(r#"{"session_id":"show-1","action":"reorder","order":["A2","A1"]}"#),
+    );
+    assert_eq!(st, 200, "{body}");
+    let (st, body) = http(
+        a,
+        "POST",
+        "/api/director",
+        Some(DIRECTOR),
+        Some(r#"{"session_id":"show-1","action":"next"}"#),
+    );
+    assert_eq!(st, 202, "{body}");
+    let sent: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(sent["event"]["action"], "activate");
+    assert_eq!(sent["event"]["code"], "A2");
+    wait_for("A2 on the overlay", || {
+        get_json(a, "/api/overlay?session=show-1")["active"]["code"] == "A2"
+    });
+    let (st, _) = http(
+        a,
+        "POST",
+        "/api/director",
+        Some(DIRECTOR),
+        Some(r#"{"session_id":"show-1","action":"next"}"#),
+    );
+    assert_eq!(st, 202);
+    wait_for("A1 on the overlay", || {
+        get_json(a, "/api/overlay?session=show-1")["active"]["code"] == "A1"
+    });
+    let (st, body) = http(
+        a,
+        "POST",
+        "/api/director",
+        Some(DIRECTOR),
+        Some(r#"{"session_id":"show-1","action":"next"}"#),
+    );
+    assert_eq!(st, 409, "the end of the queue: {body}");
+    // A flash price reaches the overlay.
+    let (st, _) = http(
+        a,
+        "POST",
+        "/api/director",
+        Some(DIRECTOR),
+        Some(r#"{"session_id":"show-1","action":"price","code":"A1","price_cents":1999}"#),
+    );
+    assert_eq!(st, 202);
+    wait_for("the flash price", || {
+        get_json(a, "/api/overlay?session=show-1")["active"]["price_cents"] == 1999
+    });
+    // Bare "sold red" now reserves A1-RED; the overlay's stock left is the allocator's.
+    wait_for("a bare claim reserved on A1", || {
+        get_json(a, "/api/claims?session=show-1&sku=A1-RED")["skus"][0]["holders_total"].as_u64()
+            > Some(1)
+    });
+    let claims = get_json(a, "/api/claims?session=show-1&sku=A1-RED");
+    let sku = &claims["skus"][0];
+    assert_eq!(sku["sku"], "A1-RED");
+    assert!(!sku["ranked"].as_array().unwrap().is_empty(), "{claims}");
+    assert!(
+        claims["feed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["sku"] == "A1-RED")
+    );
+    let overlay = get_json(a, "/api/overlay?session=show-1");
+    let sheet = get_json(a, "/api/runsheet?session=show-1");
+    let a1 = sheet["queue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "A1")
+        .unwrap()
+        .clone();
+    let available: i64 = a1["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["available"].as_i64().unwrap().max(0))
+        .sum();
+    assert_eq!(a1["stock_left"].as_i64(), Some(available));
+    assert!(
+        overlay["active"]["stock_left"].as_i64().unwrap() <= 70,
+        "{overlay}"
+    );
+    // A moderator accepts an ambiguous claim: it is decided at once, and leaves the queue.
+    wait_for("an escalation", || {
+        get_json(a, "/api/escalations?session=show-1")["open"].as_u64() > Some(0)
+    });
+    let queue = get_json(a, "/api/escalations?session=show-1");
+    let e = queue["escalations"][0].clone();
+    assert!(
+        ["no_product", "ambiguous_variant", "unknown_variant"]
+            .contains(&e["reason"].as_str().unwrap()),
+        "{e}"
+    );
+    let id = e["escalation_id"].as_str().unwrap();
+    let body = json!({"session_id":"show-1","escalation_id":id,"decision":"accept","sku":"A1-BLUE","qty":1}).to_string();
+    let (st, answer) = http(a, "POST", "/api/moderation", Some(MODERATOR), Some(&body));
+    assert_eq!(st, 202, "{answer}");
+    wait_for("the accepted claim to leave the queue", || {
+        !get_json(a, "/api/escalations?session=show-1")["escalations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["escalation_id"] == id)
+    });
+    let (st, _) = http(a, "POST", "/api/moderation", Some(MODERATOR), Some(&body));
+    assert_eq!(st, 409, "a second answer is refused");
+    // The ticker streams frames; GMV grows with the paid orders.
+    let frames = ticker_frames(a, 2);
+    assert_eq!(frames[0]["session_id"], "show-1");
+    assert_ne!(
+        frames[0], frames[1],
+        "a frame is sent only when something changed"
+    );
+    assert!(
+        frames[1]["platforms"]["web"]["gmv_cents"].as_i64() > Some(0),
+        "{}",
+        frames[1]
+    );
+    assert_eq!(frames[0]["units_by_minute"].as_array().unwrap().len(), 30);
+    assert!(metric(a, "livesell_decisions_out_total") > 0.0);
+    wait_for("the unreadable line's dead letter", || {
+        metric(a, "livesell_dead_letters_total") >= 1.0
+    });
+    assert_eq!(metric(a, "livesell_director_actions_total"), 4.0);
+    assert_eq!(metric(a, "livesell_moderation_actions_total"), 1.0);
+    let _ = &s.out;
+}
+
+/// Reads `n` frames of the ticker stream.
+fn ticker_frames(addr: &str, n: usize) -> Vec<Value> {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET /api/ticker?session=show-1 HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n").unwrap();
+    let mut frames = Vec::new();
+    let mut reader = BufReader::new(s);
+    let mut line = String::new();
+    while frames.len() < n {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "the stream ended");
+        if let Some(data) = line.trim_end().strip_prefix("data: ") {
+            frames.push(serde_json::from_str(data).unwrap());
+        }
+    }
+    frames
+}
+
+#[test]
+fn the_dashboard_works_in_chromium() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let ready = dir.join("node_modules/playwright-core").exists()
+        && Path::new("/usr/bin/chromium").exists()
+        && Command::new("node").arg("--version").output().is_ok();
+    if !ready {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have node, tests/browser/node_modules and chromium (.ci/run installs them)"
+        );
+        eprintln!("skipped: needs node, `npm ci --prefix tests/browser` and Debian's chromium");
+        return;
+    }
+    let s = start(40, &[]);
+    let url = format!(
+        "http://{}/#director={DIRECTOR}&moderator={MODERATOR}",
+        s.addr
+    );
+    let shot = std::env::temp_dir().join(format!("livesell-dashboard-{}.png", std::process::id()));
+    let out = Command::new("node")
+        .arg(dir.join("dashboard.mjs"))
+        .arg(&url)
+        .arg(&shot)
+        .output()
+        .unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{log}");
+    assert!(out.status.success(), "the browser run failed:\n{log}");
+    assert!(log.contains("ok"));
+    let png = std::fs::read(&shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "a real screenshot"
+    );
+}
