@@ -65,7 +65,7 @@ pub fn run_sources(sources: Vec<LineSource>, cfg: &RunConfig) -> anyhow::Result<
 }
 
 /// How often a changed session's live view goes to the live surfaces.
-const LIVE_EVERY: Duration = Duration::from_millis(20);
+const LIVE_EVERY: Duration = Duration::from_millis(10);
 
 /// `run_sources`, also keeping `live` (the state `livesell serve` shows) up to date.
 pub fn run_live(

@@ -164,9 +164,21 @@ impl Read for ChannelReader {
             };
             self.pos = 0;
         }
-        let n = buf.len().min(self.current.len() - self.pos);
-        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
-        self.pos += n;
+        // Everything already queued goes in one read, so a busy show makes large blocks rather
+        // than one block per line (each block costs a progress round through the dataflow).
+        let mut n = 0;
+        loop {
+            let k = (buf.len() - n).min(self.current.len() - self.pos);
+            buf[n..n + k].copy_from_slice(&self.current[self.pos..self.pos + k]);
+            (n, self.pos) = (n + k, self.pos + k);
+            if n == buf.len() {
+                break;
+            }
+            match self.rx.try_recv() {
+                Ok(line) => (self.current, self.pos) = (line, 0),
+                Err(_) => break,
+            }
+        }
         Ok(n)
     }
 }
