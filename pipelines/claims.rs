@@ -179,6 +179,8 @@ pub struct KafkaRunConfig {
     pub cluster: Option<Cluster>,
     /// Write the snapshot tables (with `out`) this often during the run.
     pub snapshot_interval: Option<Duration>,
+    /// Keep the live surfaces of `livesell serve` up to date.
+    pub live: Option<Arc<LiveHub>>,
 }
 
 /// timely's cluster mode: this is process `process` of `hosts.len()`, each with the same workers.
@@ -245,7 +247,7 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
     let hands = Arc::new(hands);
     let targets = Targets {
         snapshot_every: cfg.snapshot_interval,
-        live: None,
+        live: cfg.live.clone(),
         out_dir: cfg.out.clone(),
         kafka: cfg.sink.as_ref().map(|sink| KafkaTarget {
             brokers: sink.clone(),
@@ -289,7 +291,7 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
                 tables: targets.out_dir.is_some(),
                 snapshot_every: targets.snapshot_every,
                 resume: resume.clone(),
-                live_every: None,
+                live_every: targets.live.as_ref().map(|_| LIVE_EVERY),
             };
             decide_and_write(inputs, engine, &targets, &report, index);
         });

@@ -1,5 +1,6 @@
 //! Live Selling OS: claim grammar, allocation and the timely pipeline that applies them.
 
+pub mod adapters;
 pub mod domain;
 #[path = "gen.rs"]
 pub mod generator;

@@ -149,8 +149,15 @@ enum Command {
     Serve {
         /// A recorded or generated show to replay in event time (`-` is standard input, `.gz`
         /// accepted); without it, only the HTTP actions feed the pipeline.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "source")]
         input: Option<String>,
+        /// Read the show from Kafka instead: kafka://HOST:PORT[/TOPIC,…] (default topic
+        /// livesell.events); actions are produced to the first topic, keyed by session.
+        #[arg(long)]
+        source: Option<String>,
+        /// The consumer group when reading Kafka.
+        #[arg(long, default_value = "livesell-serve", requires = "source")]
+        group: String,
         /// Replay this many times faster than the show ran.
         #[arg(long, default_value_t = 1.0)]
         replay_speed: f64,
@@ -273,6 +280,7 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
                 snapshot_interval: snapshot_interval
                     .map(|s| secs(s, "snapshot-interval"))
                     .transpose()?,
+                live: None,
             };
             let started = Instant::now();
             let report = run_kafka(cfg)?;
@@ -341,6 +349,8 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
         ),
         Command::Serve {
             input,
+            source,
+            group,
             replay_speed,
             listen,
             out,
@@ -365,6 +375,10 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
             });
             let cfg = ServeConfig {
                 input,
+                source: source
+                    .map(|s| KafkaAddress::parse(&s, Some(DEFAULT_INPUT_TOPIC)))
+                    .transpose()?
+                    .map(|a| (a, group)),
                 replay_speed,
                 listen,
                 out,
@@ -645,6 +659,7 @@ fn demo(
     );
     serve_live(ServeConfig {
         input: Some(show.display().to_string()),
+        source: None,
         replay_speed: speed,
         listen,
         out: dir.join("live"),

@@ -592,3 +592,84 @@ fn two_processes(broker: &Broker) {
         "decisions.jsonl of two processes vs one",
     );
 }
+
+mod common;
+
+#[test]
+fn serve_reads_kafka_and_sends_director_actions_through_it() {
+    let broker = &Broker::mock();
+    create_topics(broker, 2);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+        - 60_000;
+    let mut lines = vec![
+        format!(
+            r#"{{"type":"director","session_id":"k1","ts":{now},"action":"product","code":"A1","price_cents":900,"variants":[{{"sku":"A1","stock":4}}]}}"#
+        ),
+        format!(
+            r#"{{"type":"director","session_id":"k1","ts":{now},"action":"product","code":"B2","price_cents":500,"variants":[{{"sku":"B2","stock":9}}]}}"#
+        ),
+    ];
+    for i in 0..20 {
+        lines.push(format!(
+            r#"{{"type":"comment","session_id":"k1","ts":{},"platform":"tiktok","comment_id":"c{i}","user_id":"u{i}","text":"sold A1"}}"#,
+            now + 100 * i
+        ));
+    }
+    broker.produce_show("livesell.events", &lines);
+    let out = tempfile::tempdir().unwrap();
+    let director = "kafka-director-token-0001";
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "serve",
+        "--source",
+        &format!("{}/livesell.events", broker.url()),
+    ])
+    .args([
+        "--group",
+        "g-serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--idle-ms",
+        "300",
+    ])
+    .args(["--allowed-lateness-ms", "100", "--out"])
+    .arg(out.path())
+    .env("LIVESELL_DIRECTOR_TOKENS", director)
+    .env("LIVESELL_VIEWER_TOKENS", "kafka-viewer-token-00001");
+    let s = common::serve(cmd);
+    let a = s.addr.as_str();
+    // The show's claims are decided from the topic: 4 units of A1 held, the rest waiting.
+    common::wait_for("A1 held", || {
+        let (st, body) = common::http(
+            a,
+            "GET",
+            "/api/claims?session=k1&sku=A1",
+            Some("kafka-viewer-token-00001"),
+            None,
+        );
+        st == 200 && body.contains(r#""holders_total":4"#)
+    });
+    // An action goes to the input topic and comes back through the pipeline.
+    let (st, body) = common::http(
+        a,
+        "POST",
+        "/api/director",
+        Some(director),
+        Some(r#"{"session_id":"k1","action":"activate","code":"B2"}"#),
+    );
+    assert_eq!(st, 202, "{body}");
+    common::wait_for("B2 on the overlay", || {
+        let (st, body) = common::http(a, "GET", "/api/overlay?session=k1", None, None);
+        st == 200 && body.contains(r#""code":"B2""#)
+    });
+    let topic = broker.read_all("livesell.events");
+    assert!(
+        topic
+            .iter()
+            .any(|l| l.contains(r#""action":"activate""#) && l.contains("B2")),
+        "the activation is on the input topic"
+    );
+}

@@ -1,13 +1,15 @@
 //! `livesell serve` end to end: roles and validation on every mutating endpoint, the pipeline following director and moderator actions, the ticker stream, and the dashboard in headless Chromium.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::{Value, json};
+
+mod common;
+use common::{http, wait_for};
 
 const DIRECTOR: &str = "director-token-0123456789";
 const MODERATOR: &str = "moderator-token-0123456789";
@@ -61,26 +63,17 @@ fn show(path: &Path, secs: i64) {
 }
 
 struct Server {
-    child: Child,
+    served: common::Served,
     addr: String,
     _dir: tempfile::TempDir,
-    out: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn start(secs: i64, extra: &[&str]) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("show.jsonl");
     show(&input, secs);
-    let out = dir.path().join("out");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_livesell"))
-        .args(["serve", "--input"])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_livesell"));
+    cmd.args(["serve", "--input"])
         .arg(&input)
         .args([
             "--replay-speed",
@@ -91,81 +84,23 @@ fn start(secs: i64, extra: &[&str]) -> Server {
             "2",
         ])
         .args(["--allowed-lateness-ms", "100", "--idle-ms", "100", "--out"])
-        .arg(&out)
+        .arg(dir.path().join("out"))
         .args(extra)
         .env("LIVESELL_DIRECTOR_TOKENS", DIRECTOR)
         .env("LIVESELL_MODERATOR_TOKENS", MODERATOR)
-        .env("LIVESELL_VIEWER_TOKENS", VIEWER)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            eprintln!("[serve] {line}");
-            if let Some(rest) = line.split("live dashboard on http://").nth(1) {
-                let _ = tx.send(rest.split('/').next().unwrap_or_default().to_string());
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("serve prints where it listens");
+        .env("LIVESELL_VIEWER_TOKENS", VIEWER);
+    let served = common::serve(cmd);
     Server {
-        child,
-        addr,
+        addr: served.addr.clone(),
+        served,
         _dir: dir,
-        out,
     }
-}
-
-/// One HTTP/1.1 request; returns the status and the body.
-fn http(
-    addr: &str,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&str>,
-) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let body = body.unwrap_or("");
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let status = raw[9..12].parse().unwrap();
-    let body = raw
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
 }
 
 fn get_json(addr: &str, path: &str) -> Value {
     let (status, body) = http(addr, "GET", path, Some(VIEWER), None);
     assert_eq!(status, 200, "{path}: {body}");
     serde_json::from_str(&body).unwrap()
-}
-
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn metric(addr: &str, name: &str) -> f64 {
@@ -455,7 +390,7 @@ fn the_pipeline_follows_director_and_moderator_actions() {
     });
     assert_eq!(metric(a, "livesell_director_actions_total"), 4.0);
     assert_eq!(metric(a, "livesell_moderation_actions_total"), 1.0);
-    let _ = &s.out;
+    let _ = &s.served;
 }
 
 /// Reads `n` frames of the ticker stream.

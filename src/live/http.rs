@@ -291,11 +291,16 @@ fn text_field<'a>(o: &'a serde_json::Map<String, Value>, k: &str) -> Result<&'a 
 /// it; 202 with the event as sent.
 fn submit(app: &App, mut event: serde_json::Map<String, Value>) -> Response {
     event.insert("ts".into(), json!(format_micros(app.input.clock.now())));
+    let session = event
+        .get("session_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let line = Value::Object(event).to_string();
     if let Err(e) = parse_line(line.as_bytes()) {
         return fail(StatusCode::BAD_REQUEST, e.reason, e.detail);
     }
-    if !app.input.send(line.as_bytes()) {
+    if !app.input.send_action(&session, line.as_bytes()) {
         return fail(
             StatusCode::SERVICE_UNAVAILABLE,
             "input_closed",

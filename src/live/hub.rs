@@ -60,6 +60,12 @@ pub struct LiveHub {
     pub counters: Counters,
 }
 
+impl std::fmt::Debug for LiveHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LiveHub")
+    }
+}
+
 impl Default for LiveHub {
     fn default() -> Self {
         LiveHub {

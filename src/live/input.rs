@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::domain::event::parse_line;
 use crate::domain::time::Micros;
+use crate::io::kafka::KafkaSink;
 
 /// The show's clock in event time: the replay's first `ts` plus wall time elapsed × speed, or
 /// the wall clock when nothing is replayed. HTTP actions are stamped with it, so they fall
@@ -58,9 +59,11 @@ fn wall_micros() -> Micros {
         .unwrap_or(0)
 }
 
-/// Where lines enter the live pipeline.
+/// Where lines enter the live pipeline: the channel the pipeline's line reader reads, or (when
+/// the pipeline reads Kafka) a topic of its input.
 pub struct LiveInput {
     tx: Mutex<Option<Sender<Vec<u8>>>>,
+    kafka: Option<(KafkaSink, String)>,
     pub clock: ShowClock,
     pub lines_in: AtomicU64,
     /// Lines replayed so far, and the replay's total (0 while unknown).
@@ -76,6 +79,7 @@ impl LiveInput {
         let (tx, rx) = channel();
         let input = Arc::new(LiveInput {
             tx: Mutex::new(Some(tx)),
+            kafka: None,
             clock: ShowClock::new(speed),
             lines_in: AtomicU64::new(0),
             replayed: AtomicU64::new(0),
@@ -89,6 +93,33 @@ impl LiveInput {
             pos: 0,
         };
         (input, reader)
+    }
+
+    /// Actions go to Kafka `topic` (keyed by session, so one show's actions stay in order on
+    /// one partition); the show clock is the wall clock.
+    pub fn kafka(sink: KafkaSink, topic: String) -> Arc<LiveInput> {
+        Arc::new(LiveInput {
+            tx: Mutex::new(None),
+            kafka: Some((sink, topic)),
+            clock: ShowClock::new(1.0),
+            lines_in: AtomicU64::new(0),
+            replayed: AtomicU64::new(0),
+            replay_done: AtomicBool::new(true),
+            last_sent: AtomicI64::new(i64::MIN),
+        })
+    }
+
+    /// Sends an action of `session` (one line, without its newline); false when it could not go.
+    pub fn send_action(&self, session: &str, line: &[u8]) -> bool {
+        let Some((sink, topic)) = &self.kafka else {
+            return self.send(line);
+        };
+        let sent = sink.send(topic, Some(session), line).is_ok()
+            && sink.flush(Duration::from_secs(5)).is_ok();
+        if sent {
+            self.lines_in.fetch_add(1, Ordering::Relaxed);
+        }
+        sent
     }
 
     /// Sends one line (without its newline); false once the input is closed.

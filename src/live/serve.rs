@@ -13,14 +13,17 @@ use super::auth::AuthConfig;
 use super::http::{App, router};
 use super::hub::LiveHub;
 use super::input::LiveInput;
+use crate::io::kafka::{DEFAULT_INPUT_TOPIC, KafkaAddress, KafkaSink};
 use crate::io::lines::LineSource;
 use crate::ops::write_outputs::RunReport;
-use crate::pipelines::claims::{RunConfig, run_live};
+use crate::pipelines::claims::{KafkaRunConfig, RunConfig, run_kafka, run_live};
 
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     /// A recorded or generated show to replay (`-` for standard input, `.gz` accepted).
     pub input: Option<String>,
+    /// Or the show's Kafka topics and the consumer group reading them.
+    pub source: Option<(KafkaAddress, String)>,
     pub replay_speed: f64,
     pub listen: String,
     pub out: PathBuf,
@@ -66,21 +69,51 @@ pub fn serve(cfg: ServeConfig, ready: impl FnOnce(&Started)) -> anyhow::Result<R
         }
     };
     let workers = cfg.workers.max(1);
-    let (input, reader) = LiveInput::new(cfg.replay_speed, cfg.idle);
     let hub = Arc::new(LiveHub::default());
-    let source = LineSource::from_reader("live".into(), Box::new(reader), workers);
-    let run_cfg = RunConfig {
-        inputs: vec!["live".into()],
-        out: cfg.out.clone(),
-        workers,
-        allowed_lateness_ms: cfg.allowed_lateness_ms,
-        snapshot_interval: cfg.snapshot_interval,
-    };
-    let pipeline = {
-        let hub = hub.clone();
-        std::thread::Builder::new()
-            .name("pipeline".into())
-            .spawn(move || run_live(vec![source], &run_cfg, Some(hub)))?
+    let (input, pipeline) = match &cfg.source {
+        None => {
+            let (input, reader) = LiveInput::new(cfg.replay_speed, cfg.idle);
+            let source = LineSource::from_reader("live".into(), Box::new(reader), workers);
+            let run_cfg = RunConfig {
+                inputs: vec!["live".into()],
+                out: cfg.out.clone(),
+                workers,
+                allowed_lateness_ms: cfg.allowed_lateness_ms,
+                snapshot_interval: cfg.snapshot_interval,
+            };
+            let hub = hub.clone();
+            let pipeline = std::thread::Builder::new()
+                .name("pipeline".into())
+                .spawn(move || run_live(vec![source], &run_cfg, Some(hub)))?;
+            (input, pipeline)
+        }
+        Some((address, group)) => {
+            let topic = address
+                .topics
+                .first()
+                .cloned()
+                .unwrap_or_else(|| DEFAULT_INPUT_TOPIC.to_string());
+            let sink = KafkaSink::open(&address.brokers, &address.brokers, group)
+                .map_err(|e| anyhow::anyhow!("{}", e.describe()))?;
+            let input = LiveInput::kafka(sink, topic);
+            let run_cfg = KafkaRunConfig {
+                source: address.clone(),
+                group: group.clone(),
+                sink: None,
+                out: Some(cfg.out.clone()),
+                workers,
+                allowed_lateness_ms: cfg.allowed_lateness_ms,
+                idle_timeout: cfg.idle,
+                exit_when_idle: None,
+                cluster: None,
+                snapshot_interval: cfg.snapshot_interval,
+                live: Some(hub.clone()),
+            };
+            let pipeline = std::thread::Builder::new()
+                .name("pipeline".into())
+                .spawn(move || run_kafka(run_cfg))?;
+            (input, pipeline)
+        }
     };
     let stop = Arc::new(AtomicBool::new(false));
     let replayer = replay.map(|r| {
