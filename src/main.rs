@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use livesell::adapters::{Format, Shows, convert as convert_payload, payloads};
 use livesell::generator::{GenConfig, generate};
 use livesell::live::auth::{AuthConfig, Role, TokenEntry, random_token};
 use livesell::live::serve::{ServeConfig, serve};
@@ -144,6 +145,25 @@ enum Command {
         /// Print the summary and stop, without the live replay.
         #[arg(long)]
         no_serve: bool,
+    },
+    /// Convert native platform payloads (files of JSON documents, or SSE text) to canonical JSONL on standard output.
+    Convert {
+        /// facebook-graph, facebook-webhook, instagram-webhook, youtube-livechat,
+        /// tiktok-live-connector or twitch-eventsub.
+        #[arg(long = "from")]
+        from: String,
+        /// Payloads (default: standard input).
+        file: Option<PathBuf>,
+        /// Which show each payload belongs to: a TOML file with `default` and a `[sessions]`
+        /// table of `"platform:id" = "session_id"` (see pipelines/shows.toml).
+        #[arg(long)]
+        shows: Option<PathBuf>,
+        /// The show of payloads the mapping does not place.
+        #[arg(long)]
+        session: Option<String>,
+        /// Twitch webhook bodies carry no time: the `Twitch-Eventsub-Message-Timestamp` header.
+        #[arg(long)]
+        message_timestamp: Option<String>,
     },
     /// Run the pipeline behind a live dashboard: GMV ticker (SSE), overlay, Live Director, moderator console, metrics.
     Serve {
@@ -395,6 +415,13 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
             serve_live(cfg)
         }
         Command::Parse { inputs } => parse_only(&inputs),
+        Command::Convert {
+            from,
+            file,
+            shows,
+            session,
+            message_timestamp,
+        } => convert(&from, file, shows, session, message_timestamp),
         Command::Report { data, session, out } => {
             let out = out.unwrap_or_else(|| {
                 let safe: String = session
@@ -589,6 +616,75 @@ fn serve_live(mut cfg: ServeConfig) -> anyhow::Result<()> {
         report.dead_letters,
         out.display()
     );
+    Ok(())
+}
+
+/// `livesell convert`: every payload's comments as canonical JSONL; a payload that cannot be
+/// converted is reported with its number and reason and the rest go on (exit 2 at the end).
+fn convert(
+    from: &str,
+    file: Option<PathBuf>,
+    shows: Option<PathBuf>,
+    session: Option<String>,
+    header_ts: Option<String>,
+) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    let format = Format::parse(from).with_context(|| {
+        let names: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
+        format!("unknown format {from:?}: one of {}", names.join(", "))
+    })?;
+    let mut map = match &shows {
+        Some(f) => Shows::from_toml(
+            &std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?,
+        )
+        .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?,
+        None => Shows::default(),
+    };
+    if session.is_some() {
+        map.default = session;
+    }
+    let mut input = Vec::new();
+    match &file {
+        Some(f) => {
+            input = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?
+        }
+        None => {
+            std::io::stdin().read_to_end(&mut input)?;
+        }
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let (mut comments, mut skipped, mut bad) = (0usize, 0usize, 0usize);
+    for (n, payload) in payloads(&input).into_iter().enumerate() {
+        let result = payload.and_then(|p| {
+            convert_payload(format, &p, &map, header_ts.as_deref()).map_err(|e| (0, e))
+        });
+        match result {
+            Ok(c) => {
+                for comment in &c.comments {
+                    writeln!(out, "{}", serde_json::to_string(comment)?)?;
+                }
+                comments += c.comments.len();
+                skipped += c.skipped;
+            }
+            Err((at, e)) => {
+                bad += 1;
+                let place = if at > 0 {
+                    format!(" (byte {at})")
+                } else {
+                    String::new()
+                };
+                eprintln!("livesell: payload {}{place}: {}: {e}", n + 1, e.reason());
+            }
+        }
+    }
+    out.flush()?;
+    eprintln!(
+        "livesell: {comments} comments, {skipped} other items skipped, {bad} payloads refused"
+    );
+    if bad > 0 {
+        std::process::exit(2);
+    }
     Ok(())
 }
 

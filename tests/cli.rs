@@ -236,3 +236,52 @@ fn snapshots_hold_gmv_by_minute_and_ranked_claimants() {
     .collect();
     assert_eq!(ranked, want);
 }
+
+#[test]
+fn convert_maps_native_payloads_to_canonical_events_that_run_reads() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/adapters/");
+    let shows = concat!(env!("CARGO_MANIFEST_DIR"), "/pipelines/shows.toml");
+    let out = livesell()
+        .args(["convert", "--from", "youtube-livechat", "--shows", shows])
+        .arg(format!("{fixtures}youtube-livechat.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "the super chat is not a comment");
+    assert!(
+        text.contains(r#""session_id":"show-0001""#)
+            && text.contains(r#""ts":"2026-11-21T20:15:03.123456Z""#)
+    );
+    // What convert prints is what run reads: no dead letters.
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl");
+    std::fs::write(&events, &text).unwrap();
+    let st = livesell()
+        .args(["run", "--quiet", "--input"])
+        .arg(&events)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let dead = std::fs::read_to_string(dir.path().join("out/dead_letter.jsonl")).unwrap();
+    assert!(dead.is_empty(), "{dead}");
+    assert_eq!(summary(&dir.path().join("out"))["show-0001"]["comments"], 1);
+    // A payload of the wrong shape is reported by number and reason; the others still convert.
+    let bad = dir.path().join("bad.json");
+    let ig = std::fs::read_to_string(format!("{fixtures}instagram-webhook.json")).unwrap();
+    std::fs::write(&bad, format!("{ig}\n{{\"entry\":7}}\n{ig}")).unwrap();
+    let out = livesell()
+        .args(["convert", "--from", "instagram-webhook", "--session", "s1"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 2);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("payload 2") && err.contains("invalid_payload"),
+        "{err}"
+    );
+}

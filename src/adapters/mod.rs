@@ -447,3 +447,34 @@ fn twitch(v: &Value, shows: &Shows, header_ts: Option<&str>) -> Result<Converted
 
 #[cfg(test)]
 mod tests;
+
+/// Splits an input of payloads: Server-Sent Events text is one payload; otherwise every JSON
+/// document in turn (one document, JSON lines, or documents back to back). A document that is
+/// not JSON ends the input with an error at its byte offset.
+pub fn payloads(input: &[u8]) -> Vec<Result<Vec<u8>, (usize, AdapterError)>> {
+    if looks_like_sse(input) {
+        return vec![Ok(input.to_vec())];
+    }
+    let mut out = Vec::new();
+    let mut docs = serde_json::Deserializer::from_slice(input).into_iter::<Value>();
+    loop {
+        let at = docs.byte_offset();
+        match docs.next() {
+            None => break,
+            Some(Ok(doc)) => out.push(Ok(doc.to_string().into_bytes())),
+            Some(Err(e)) => {
+                out.push(Err((at, AdapterError::MalformedJson(e.to_string()))));
+                break;
+            }
+        }
+    }
+    out
+}
+
+impl Shows {
+    /// Reads a shows file (TOML): `default = "show"` and a `[sessions]` table of
+    /// `"platform:id" = "session_id"`.
+    pub fn from_toml(text: &str) -> Result<Shows, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+}
