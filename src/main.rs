@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use livesell::adapters::{Format, Shows, convert as convert_payload, payloads};
 use livesell::generator::{GenConfig, generate};
-use livesell::live::auth::{AuthConfig, Role, TokenEntry, random_token};
+use livesell::live::auth::{AuthConfig, Role, ServeFile, TokenEntry, random_token};
 use livesell::live::serve::{ServeConfig, serve};
 
 // Decisions allocate many small strings across worker threads; mimalloc handles that far better
@@ -196,9 +196,13 @@ enum Command {
         /// The ticker's shortest gap between two frames.
         #[arg(long, default_value_t = 100)]
         ticker_ms: u64,
-        /// A TOML file with an `[auth]` table: `public` and `tokens = [{ role, token }]`.
+        /// A TOML file with an `[auth]` table (`public`, `tokens = [{ role, token }]`) and a
+        /// `[webhooks]` table (platform secrets for `/ingest/{platform}`).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Which show a webhook payload belongs to (see pipelines/shows.toml).
+        #[arg(long)]
+        shows: Option<PathBuf>,
         /// Also write the snapshot tables this often.
         #[arg(long, value_name = "SECS")]
         snapshot_interval: Option<f64>,
@@ -379,14 +383,23 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
             idle_ms,
             ticker_ms,
             config,
+            shows,
             snapshot_interval,
             exit_after_replay,
         } => {
-            let auth = match &config {
-                Some(f) => AuthConfig::from_file(f)?,
-                None => AuthConfig::default(),
+            let file = match &config {
+                Some(f) => ServeFile::load(f)?,
+                None => ServeFile::default(),
             };
-            let auth = auth.with_env(|k| std::env::var(k).ok())?;
+            let auth = file.auth.with_env(|k| std::env::var(k).ok())?;
+            let mut webhooks = file.webhooks.with_env(|k| std::env::var(k).ok());
+            if let Some(f) = &shows {
+                webhooks.shows = Shows::from_toml(
+                    &std::fs::read_to_string(f)
+                        .with_context(|| format!("cannot read {}", f.display()))?,
+                )
+                .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
+            }
             if !(replay_speed > 0.0 && replay_speed.is_finite()) {
                 anyhow::bail!("--replay-speed must be a number above 0");
             }
@@ -407,6 +420,7 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
                 idle: Duration::from_millis(idle_ms.max(1)),
                 ticker_every: Duration::from_millis(ticker_ms),
                 auth,
+                webhooks,
                 snapshot_interval: snapshot_interval
                     .map(|s| secs(s, "snapshot-interval"))
                     .transpose()?,
@@ -764,6 +778,7 @@ fn demo(
         idle: Duration::from_millis(200),
         ticker_every: Duration::from_millis(100),
         auth: AuthConfig::default().with_env(|k| std::env::var(k).ok())?,
+        webhooks: Default::default(),
         snapshot_interval: None,
         exit_after_replay: false,
     })

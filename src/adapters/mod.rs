@@ -4,6 +4,8 @@
 //! payload belongs to comes from a `Shows` mapping of the platform's own ids (live video, media,
 //! live chat, broadcaster) to `session_id`.
 
+pub mod signature;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};

@@ -63,11 +63,25 @@ impl Default for AuthConfig {
     }
 }
 
+/// The serve config file (TOML): `[auth]` and `[webhooks]`.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct ServeFile {
+pub struct ServeFile {
     #[serde(default)]
-    auth: AuthConfig,
+    pub auth: AuthConfig,
+    #[serde(default)]
+    pub webhooks: super::ingest::WebhookConfig,
+}
+
+impl ServeFile {
+    pub fn load(path: &Path) -> anyhow::Result<ServeFile> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let file: ServeFile =
+            toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        file.auth.clone().checked()?;
+        Ok(file)
+    }
 }
 
 /// Why a request was refused.
@@ -80,15 +94,6 @@ pub enum Refusal {
 }
 
 impl AuthConfig {
-    /// Reads the `[auth]` table of a TOML file.
-    pub fn from_file(path: &Path) -> anyhow::Result<AuthConfig> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-        let file: ServeFile =
-            toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        file.auth.checked()
-    }
-
     /// Adds tokens from `LIVESELL_DIRECTOR_TOKENS`, `LIVESELL_MODERATOR_TOKENS`,
     /// `LIVESELL_VIEWER_TOKENS` and `LIVESELL_ADMIN_TOKENS` (comma-separated).
     pub fn with_env(mut self, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<AuthConfig> {

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use super::auth::{AuthConfig, Refusal, Role};
 use super::hub::LiveHub;
+use super::ingest::{Seen, WebhookConfig, ingest, verify_subscription};
 use super::input::LiveInput;
 use crate::domain::event::parse_line;
 use crate::domain::text::normalize_code;
@@ -31,9 +32,11 @@ pub struct App {
     /// The ticker's shortest gap between two frames.
     pub ticker_every: Duration,
     pub sse_clients: AtomicU64,
+    pub webhooks: WebhookConfig,
+    pub seen: Seen,
 }
 
-type Shared = State<Arc<App>>;
+pub(super) type Shared = State<Arc<App>>;
 type Params = Query<HashMap<String, String>>;
 
 pub fn router(app: Arc<App>) -> Router {
@@ -48,11 +51,12 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/moderation", post(moderation))
         .route("/api/claims", get(claims))
         .route("/metrics", get(metrics))
+        .route("/ingest/{platform}", get(verify_subscription).post(ingest))
         .with_state(app)
 }
 
 /// An error answer: `{"error": code, "detail": …}`.
-fn fail(status: StatusCode, error: &str, detail: impl Into<String>) -> Response {
+pub(super) fn fail(status: StatusCode, error: &str, detail: impl Into<String>) -> Response {
     let mut r = (
         status,
         axum::Json(json!({"error": error, "detail": detail.into()})),
@@ -559,6 +563,24 @@ async fn metrics(State(app): Shared, headers: HeaderMap) -> Response {
         "counter",
         "Moderator answers accepted.",
         n(&c.moderation_actions),
+    );
+    put(
+        "livesell_webhooks_accepted_total",
+        "counter",
+        "Signed webhook deliveries accepted.",
+        n(&c.webhook_accepted),
+    );
+    put(
+        "livesell_webhooks_refused_total",
+        "counter",
+        "Webhook deliveries refused for a missing, forged or stale signature.",
+        n(&c.webhook_refused),
+    );
+    put(
+        "livesell_webhooks_duplicates_total",
+        "counter",
+        "Webhook redeliveries dropped by their message id.",
+        n(&c.webhook_duplicates),
     );
     put(
         "livesell_replayed_lines_total",

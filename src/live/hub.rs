@@ -50,6 +50,9 @@ pub struct Counters {
     pub refused_auth: AtomicU64,
     pub director_actions: AtomicU64,
     pub moderation_actions: AtomicU64,
+    pub webhook_accepted: AtomicU64,
+    pub webhook_refused: AtomicU64,
+    pub webhook_duplicates: AtomicU64,
     /// The writer's release bound: every decision below it is out (event time, µs).
     pub released: AtomicI64,
 }

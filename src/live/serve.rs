@@ -12,6 +12,7 @@ use anyhow::Context;
 use super::auth::AuthConfig;
 use super::http::{App, router};
 use super::hub::LiveHub;
+use super::ingest::WebhookConfig;
 use super::input::LiveInput;
 use crate::io::kafka::{DEFAULT_INPUT_TOPIC, KafkaAddress, KafkaSink};
 use crate::io::lines::LineSource;
@@ -34,6 +35,7 @@ pub struct ServeConfig {
     /// The ticker's shortest gap between frames.
     pub ticker_every: Duration,
     pub auth: AuthConfig,
+    pub webhooks: WebhookConfig,
     pub snapshot_interval: Option<Duration>,
     /// End the input (and, once the pipeline has written its outputs, the server) when the
     /// replay is over, instead of waiting for actions for ever.
@@ -139,6 +141,8 @@ pub fn serve(cfg: ServeConfig, ready: impl FnOnce(&Started)) -> anyhow::Result<R
         auth: cfg.auth.clone(),
         ticker_every: cfg.ticker_every,
         sse_clients: AtomicU64::new(0),
+        webhooks: cfg.webhooks.clone(),
+        seen: Default::default(),
     });
     ready(&Started {
         addr,
