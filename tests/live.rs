@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 mod common;
-use common::{http, wait_for};
+use common::{http, metric, wait_for};
 
 const DIRECTOR: &str = "director-token-0123456789";
 const MODERATOR: &str = "moderator-token-0123456789";
@@ -101,15 +101,6 @@ fn get_json(addr: &str, path: &str) -> Value {
     let (status, body) = http(addr, "GET", path, Some(VIEWER), None);
     assert_eq!(status, 200, "{path}: {body}");
     serde_json::from_str(&body).unwrap()
-}
-
-fn metric(addr: &str, name: &str) -> f64 {
-    let (_, text) = http(addr, "GET", "/metrics", None, None);
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name} ")))
-        .unwrap_or_else(|| panic!("{name} in {text}"))
-        .parse()
-        .unwrap()
 }
 
 #[test]

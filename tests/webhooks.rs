@@ -7,7 +7,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 mod common;
-use common::{http, http_with, wait_for};
+use common::{http, http_with, metric, wait_for};
 
 const META_SECRET: &str = "meta-app-secret";
 const TIKTOK_SECRET: &str = "tiktok-secret";
@@ -47,15 +47,6 @@ fn rfc3339(secs: i64) -> String {
         rem / 60 % 60,
         rem % 60
     )
-}
-
-fn metric(addr: &str, name: &str) -> f64 {
-    let (_, text) = http(addr, "GET", "/metrics", None, None);
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name} ")))
-        .unwrap_or_else(|| panic!("{name} in {text}"))
-        .parse()
-        .unwrap()
 }
 
 #[test]

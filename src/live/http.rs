@@ -139,46 +139,42 @@ async fn sessions(State(app): Shared, headers: HeaderMap) -> Response {
     axum::Json(json!({"sessions": app.hub.session_ids()})).into_response()
 }
 
-async fn overlay(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Response {
-    if let Err(r) = may_read(&app, &headers) {
+/// A read of one session's state: the access check, the session asked for (or the first),
+/// then `read`'s JSON, or 404.
+fn session_read(
+    app: &App,
+    q: &HashMap<String, String>,
+    headers: &HeaderMap,
+    public: bool,
+    read: impl FnOnce(&LiveHub, &str) -> Option<Value>,
+) -> Response {
+    let allowed = if public {
+        may_read(app, headers)
+    } else {
+        may_see(app, headers)
+    };
+    if let Err(r) = allowed {
         return r;
     }
-    let id = match session_of(&app, &q) {
+    let id = match session_of(app, q) {
         Ok(id) => id,
         Err(r) => return r,
     };
-    app.hub
-        .overlay(&id)
+    read(&app.hub, &id)
         .map(|v| axum::Json(v).into_response())
         .unwrap_or_else(|| fail(StatusCode::NOT_FOUND, "unknown_session", id))
+}
+
+async fn overlay(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Response {
+    session_read(&app, &q, &headers, true, LiveHub::overlay)
 }
 
 async fn runsheet(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Response {
-    if let Err(r) = may_see(&app, &headers) {
-        return r;
-    }
-    let id = match session_of(&app, &q) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    app.hub
-        .runsheet(&id)
-        .map(|v| axum::Json(v).into_response())
-        .unwrap_or_else(|| fail(StatusCode::NOT_FOUND, "unknown_session", id))
+    session_read(&app, &q, &headers, false, LiveHub::runsheet)
 }
 
 async fn escalations(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Response {
-    if let Err(r) = may_see(&app, &headers) {
-        return r;
-    }
-    let id = match session_of(&app, &q) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    app.hub
-        .escalations(&id)
-        .map(|v| axum::Json(v).into_response())
-        .unwrap_or_else(|| fail(StatusCode::NOT_FOUND, "unknown_session", id))
+    session_read(&app, &q, &headers, false, LiveHub::escalations)
 }
 
 async fn claims(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Response {

@@ -101,3 +101,13 @@ pub fn serve(mut cmd: Command) -> Served {
         .expect("serve prints where it listens");
     Served { child, addr }
 }
+
+/// A value of the server's Prometheus `/metrics`.
+pub fn metric(addr: &str, name: &str) -> f64 {
+    let (_, text) = http(addr, "GET", "/metrics", None, None);
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("{name} in {text}"))
+        .parse()
+        .unwrap()
+}
