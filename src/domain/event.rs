@@ -322,6 +322,8 @@ struct Raw<'a> {
     max_qty: Option<Num>,
     claim_keywords: Option<Vec<String>>,
     cancel_keywords: Option<Vec<String>>,
+    /// Keyword packs (`domain::packs`) whose words join the claim and cancel keywords.
+    keyword_packs: Option<Vec<String>>,
     sku: Option<Id>,
     set: Option<Num>,
     delta: Option<Num>,
@@ -416,6 +418,8 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
         let session_id = id(raw.session_id, "session_id")?;
         let ts = timestamp(need(raw.ts, "ts")?)?;
         ts_hint.set(Some(ts));
+        let (claim_keywords, cancel_keywords) =
+            with_packs(raw.claim_keywords, raw.cancel_keywords, raw.keyword_packs)?;
         let body = match &*ty {
             "director" => Body::Director(director(
                 need(raw.action, "action")?,
@@ -426,8 +430,8 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
                 raw.variants,
                 raw.reservation_window_s,
                 raw.max_qty,
-                raw.claim_keywords,
-                raw.cancel_keywords,
+                claim_keywords,
+                cancel_keywords,
             )?),
             "stock" => {
                 let change = match (raw.set, raw.delta) {
@@ -514,6 +518,34 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
         e.ts = ts_hint.get();
         e
     })
+}
+
+/// The keywords of a `config` with the words of its `keyword_packs` added; an unknown pack is
+/// an error (a typo would otherwise silently leave a market's buyers unheard).
+fn with_packs(
+    claim: Option<Vec<String>>,
+    cancel: Option<Vec<String>>,
+    packs: Option<Vec<String>>,
+) -> Result<(Option<Vec<String>>, Option<Vec<String>>), ReadError> {
+    let Some(packs) = packs else {
+        return Ok((claim, cancel));
+    };
+    let (mut claim, mut cancel) = (claim.unwrap_or_default(), cancel.unwrap_or_default());
+    for name in packs {
+        let p = super::packs::pack(&name).ok_or_else(|| {
+            let known: Vec<&str> = super::packs::PACKS.iter().map(|p| p.name).collect();
+            err(
+                "invalid_field",
+                format!(
+                    "unknown keyword pack {name:?} (known: {})",
+                    known.join(", ")
+                ),
+            )
+        })?;
+        claim.extend(p.claim.iter().map(|w| w.to_string()));
+        cancel.extend(p.cancel.iter().map(|w| w.to_string()));
+    }
+    Ok((Some(claim), Some(cancel)))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -713,5 +745,27 @@ mod tests {
         let e = parse_line(br#"{"type":"comment","session_id":"show-1","ts":5}"#).unwrap_err();
         assert_eq!(e.session_id.as_deref(), Some("show-1"));
         assert_eq!(e.ts, Some(5000));
+    }
+
+    #[test]
+    fn keyword_packs_add_their_words_and_unknown_packs_are_refused() {
+        let ev = parse_line(
+            r#"{"type":"director","session_id":"s","ts":1,"action":"config","claim_keywords":["yes"],"keyword_packs":["vi","it"]}"#.as_bytes(),
+        )
+        .unwrap();
+        let Body::Director(Director::Config(c)) = ev.body else {
+            panic!("a config")
+        };
+        assert_eq!(c.claim_keywords[0], "yes");
+        assert!(
+            c.claim_keywords.iter().any(|k| k == "chốt")
+                && c.claim_keywords.iter().any(|k| k == "mio")
+        );
+        assert!(c.cancel_keywords.iter().any(|k| k == "annulla"));
+        let e = parse_line(
+            br#"{"type":"director","session_id":"s","ts":1,"action":"config","keyword_packs":["zz"]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.reason, "invalid_field");
     }
 }

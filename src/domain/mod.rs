@@ -6,6 +6,7 @@ pub mod event;
 pub mod grammar;
 pub mod live;
 pub mod order;
+pub mod packs;
 pub mod runsheet;
 pub mod session;
 pub mod text;

@@ -1085,6 +1085,38 @@ mod tests {
     }
 
     #[test]
+    fn keyword_packs_let_other_markets_claim_and_cancel() {
+        let comments = [
+            comment("facebook", "a", "u1", "chốt K1 nha shop ơi"),
+            comment("tiktok", "b", "u2", "pa-mine K1 po"),
+            comment("instagram", "c", "u3", "mio K1 grazie"),
+            comment("facebook", "d", "u1", "hủy K1 nha"),
+            comment("tiktok", "e", "u4", "เอา K1 ค่ะ"),
+        ];
+        let timeline: Vec<(i64, &str)> = comments
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i as i64 + 1, c.as_str()))
+            .collect();
+        // Without the packs these are chatter: no decision at all.
+        let mut off = Session::new();
+        run(&mut off, K1);
+        assert!(run(&mut off, &timeline).is_empty());
+        let mut on = Session::new();
+        run(&mut on, K1);
+        let packs = r#""type":"director","action":"config","keyword_packs":["vi","ph","it","th"]"#;
+        run(&mut on, &[(0, packs)]);
+        let got: Vec<String> = run(&mut on, &timeline).iter().map(brief).collect();
+        let has = |s: &str| got.iter().any(|g| g.contains(s));
+        assert!(has("claim facebook:a reserved K1"), "{got:?}");
+        assert!(has("claim tiktok:b reserved K1"), "{got:?}");
+        assert!(has("claim instagram:c waitlisted K1"), "{got:?}");
+        assert!(has("claim facebook:d cancelled K1"), "{got:?}");
+        assert!(has("claim instagram:c promoted K1"), "{got:?}");
+        assert!(has("claim tiktok:e waitlisted K1"), "{got:?}");
+    }
+
+    #[test]
     fn refunds_leave_available_unchanged() {
         let mut s = Session::new();
         run(&mut s, K1);
