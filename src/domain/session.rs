@@ -280,11 +280,16 @@ impl Session {
                     expires_at: r.expires_at,
                 })
                 .collect();
-            holders.sort_by(|a, b| {
-                (a.created_at, &a.reservation_id).cmp(&(b.created_at, &b.reservation_id))
-            });
             let holders_total = holders.len() as u64;
-            holders.truncate(VIEW_LIMIT);
+            let order = |a: &Holder, b: &Holder| {
+                (a.created_at, &a.reservation_id).cmp(&(b.created_at, &b.reservation_id))
+            };
+            // Only the first VIEW_LIMIT are listed: select them before sorting.
+            if holders.len() > VIEW_LIMIT {
+                holders.select_nth_unstable_by(VIEW_LIMIT, order);
+                holders.truncate(VIEW_LIMIT);
+            }
+            holders.sort_by(order);
             let waitlist = s
                 .waitlist
                 .iter()

@@ -499,90 +499,92 @@ async fn metrics(State(app): Shared, headers: HeaderMap) -> Response {
     };
     let released = c.released.load(Ordering::Relaxed);
     let lag = app.hub.latest_applied().map(secs).unwrap_or(0.0);
+    let n = |a: &AtomicU64| a.load(Ordering::Relaxed).to_string();
+    let metrics: [(&str, &str, &str, String); 13] = [
+        (
+            "livesell_events_in_total",
+            "counter",
+            "Lines that entered the live pipeline (replay and actions).",
+            n(&app.input.lines_in),
+        ),
+        (
+            "livesell_decisions_out_total",
+            "counter",
+            "Decisions released by the pipeline.",
+            n(&c.decisions_out),
+        ),
+        (
+            "livesell_dead_letters_total",
+            "counter",
+            "Lines that could not be read.",
+            n(&c.dead_letters),
+        ),
+        (
+            "livesell_lag_seconds",
+            "gauge",
+            "Show clock minus the event time of the last event applied.",
+            format!("{lag:.3}"),
+        ),
+        (
+            "livesell_watermark_delay_seconds",
+            "gauge",
+            "Show clock minus the bound below which every decision is out.",
+            format!("{:.3}", secs(released)),
+        ),
+        (
+            "livesell_sse_clients",
+            "gauge",
+            "Ticker streams open.",
+            n(&app.sse_clients),
+        ),
+        (
+            "livesell_auth_refused_total",
+            "counter",
+            "Requests refused for a missing, unknown or wrong-role token.",
+            n(&c.refused_auth),
+        ),
+        (
+            "livesell_director_actions_total",
+            "counter",
+            "Director actions accepted.",
+            n(&c.director_actions),
+        ),
+        (
+            "livesell_moderation_actions_total",
+            "counter",
+            "Moderator answers accepted.",
+            n(&c.moderation_actions),
+        ),
+        (
+            "livesell_webhooks_accepted_total",
+            "counter",
+            "Signed webhook deliveries accepted.",
+            n(&c.webhook_accepted),
+        ),
+        (
+            "livesell_webhooks_refused_total",
+            "counter",
+            "Webhook deliveries refused for a missing, forged or stale signature.",
+            n(&c.webhook_refused),
+        ),
+        (
+            "livesell_webhooks_duplicates_total",
+            "counter",
+            "Webhook redeliveries dropped by their message id.",
+            n(&c.webhook_duplicates),
+        ),
+        (
+            "livesell_replayed_lines_total",
+            "counter",
+            "Lines of the recorded show replayed so far.",
+            n(&app.input.replayed),
+        ),
+    ];
     let mut out = String::new();
-    let mut put = |name: &str, kind: &str, help: &str, value: String| {
+    for (name, kind, help, value) in metrics {
         out.push_str(&format!(
             "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
         ));
-    };
-    let n = |a: &AtomicU64| a.load(Ordering::Relaxed).to_string();
-    put(
-        "livesell_events_in_total",
-        "counter",
-        "Lines that entered the live pipeline (replay and actions).",
-        n(&app.input.lines_in),
-    );
-    put(
-        "livesell_decisions_out_total",
-        "counter",
-        "Decisions released by the pipeline.",
-        n(&c.decisions_out),
-    );
-    put(
-        "livesell_dead_letters_total",
-        "counter",
-        "Lines that could not be read.",
-        n(&c.dead_letters),
-    );
-    put(
-        "livesell_lag_seconds",
-        "gauge",
-        "Show clock minus the event time of the last event applied.",
-        format!("{lag:.3}"),
-    );
-    put(
-        "livesell_watermark_delay_seconds",
-        "gauge",
-        "Show clock minus the bound below which every decision is out.",
-        format!("{:.3}", secs(released)),
-    );
-    put(
-        "livesell_sse_clients",
-        "gauge",
-        "Ticker streams open.",
-        n(&app.sse_clients),
-    );
-    put(
-        "livesell_auth_refused_total",
-        "counter",
-        "Requests refused for a missing, unknown or wrong-role token.",
-        n(&c.refused_auth),
-    );
-    put(
-        "livesell_director_actions_total",
-        "counter",
-        "Director actions accepted.",
-        n(&c.director_actions),
-    );
-    put(
-        "livesell_moderation_actions_total",
-        "counter",
-        "Moderator answers accepted.",
-        n(&c.moderation_actions),
-    );
-    put(
-        "livesell_webhooks_accepted_total",
-        "counter",
-        "Signed webhook deliveries accepted.",
-        n(&c.webhook_accepted),
-    );
-    put(
-        "livesell_webhooks_refused_total",
-        "counter",
-        "Webhook deliveries refused for a missing, forged or stale signature.",
-        n(&c.webhook_refused),
-    );
-    put(
-        "livesell_webhooks_duplicates_total",
-        "counter",
-        "Webhook redeliveries dropped by their message id.",
-        n(&c.webhook_duplicates),
-    );
-    put(
-        "livesell_replayed_lines_total",
-        "counter",
-        "Lines of the recorded show replayed so far.",
-        n(&app.input.replayed),
-    );
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }

@@ -5,7 +5,7 @@
 //! pending becomes final without waiting for more input.
 
 use std::io::{self, BufRead, Read};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -68,8 +68,6 @@ pub struct LiveInput {
     pub lines_in: AtomicU64,
     /// Lines replayed so far, and the replay's total (0 while unknown).
     pub replayed: AtomicU64,
-    pub replay_done: AtomicBool,
-    pub last_sent: AtomicI64,
 }
 
 impl LiveInput {
@@ -83,8 +81,6 @@ impl LiveInput {
             clock: ShowClock::new(speed),
             lines_in: AtomicU64::new(0),
             replayed: AtomicU64::new(0),
-            replay_done: AtomicBool::new(false),
-            last_sent: AtomicI64::new(i64::MIN),
         });
         let reader = ChannelReader {
             rx,
@@ -104,8 +100,6 @@ impl LiveInput {
             clock: ShowClock::new(1.0),
             lines_in: AtomicU64::new(0),
             replayed: AtomicU64::new(0),
-            replay_done: AtomicBool::new(true),
-            last_sent: AtomicI64::new(i64::MIN),
         })
     }
 
@@ -171,7 +165,6 @@ impl LiveInput {
             n += 1;
             self.replayed.store(n, Ordering::Relaxed);
         }
-        self.replay_done.store(true, Ordering::Relaxed);
         Ok(n)
     }
 }
