@@ -1,7 +1,6 @@
 //! Live Selling OS: claim grammar, allocation and the timely pipeline that applies them.
 
-pub mod adapters;
-pub mod domain;
+pub use livesell_core::{adapters, domain};
 #[path = "gen.rs"]
 pub mod generator;
 pub mod io;

@@ -165,6 +165,33 @@ enum Command {
         #[arg(long)]
         message_timestamp: Option<String>,
     },
+    /// Poll a YouTube live chat (liveChatMessages.list) and print its comments as canonical JSONL, waiting between pages as long as the API's pollingIntervalMillis asks.
+    PollYoutube {
+        /// The broadcast's liveChatId (liveBroadcasts.snippet.liveChatId).
+        #[arg(long)]
+        live_chat_id: String,
+        /// A Data API key (default: the LIVESELL_YOUTUBE_API_KEY environment variable).
+        #[arg(long)]
+        api_key: Option<String>,
+        /// An OAuth access token instead of, or besides, the key (LIVESELL_YOUTUBE_TOKEN).
+        #[arg(long)]
+        access_token: Option<String>,
+        /// Which show the chat belongs to: `youtube:<liveChatId>` in a shows file (see
+        /// pipelines/shows.toml), or `--session`.
+        #[arg(long)]
+        shows: Option<PathBuf>,
+        #[arg(long)]
+        session: Option<String>,
+        /// The Data API's base URL.
+        #[arg(long, default_value = livesell::io::youtube::DEFAULT_API)]
+        api: String,
+        /// Never ask sooner than this, whatever the API's interval says.
+        #[arg(long, default_value_t = 0)]
+        min_interval_ms: u64,
+        /// Stop after this many pages (default: when the chat goes offline).
+        #[arg(long)]
+        max_pages: Option<u64>,
+    },
     /// Run the pipeline behind a live dashboard: GMV ticker (SSE), overlay, Live Director, moderator console, metrics.
     Serve {
         /// A recorded or generated show to replay in event time (`-` is standard input, `.gz`
@@ -436,6 +463,26 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
             session,
             message_timestamp,
         } => convert(&from, file, shows, session, message_timestamp),
+        Command::PollYoutube {
+            live_chat_id,
+            api_key,
+            access_token,
+            shows,
+            session,
+            api,
+            min_interval_ms,
+            max_pages,
+        } => {
+            let opts = livesell::io::youtube::PollOptions {
+                live_chat_id,
+                api,
+                api_key: api_key.or_else(|| std::env::var("LIVESELL_YOUTUBE_API_KEY").ok()),
+                access_token: access_token.or_else(|| std::env::var("LIVESELL_YOUTUBE_TOKEN").ok()),
+                min_interval_ms,
+                max_pages,
+            };
+            poll_youtube(&opts, shows_file(shows.as_ref(), session)?)
+        }
         Command::Report { data, session, out } => {
             let out = out.unwrap_or_else(|| {
                 let safe: String = session
@@ -647,16 +694,7 @@ fn convert(
         let names: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
         format!("unknown format {from:?}: one of {}", names.join(", "))
     })?;
-    let mut map = match &shows {
-        Some(f) => Shows::from_toml(
-            &std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?,
-        )
-        .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?,
-        None => Shows::default(),
-    };
-    if session.is_some() {
-        map.default = session;
-    }
+    let map = shows_file(shows.as_ref(), session)?;
     let mut input = Vec::new();
     match &file {
         Some(f) => {
@@ -699,6 +737,50 @@ fn convert(
     if bad > 0 {
         std::process::exit(2);
     }
+    Ok(())
+}
+
+/// The shows mapping of `--shows FILE`, with `--session` as the show of unmapped payloads.
+fn shows_file(file: Option<&PathBuf>, session: Option<String>) -> anyhow::Result<Shows> {
+    let mut map = match file {
+        Some(f) => Shows::from_toml(
+            &std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?,
+        )
+        .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?,
+        None => Shows::default(),
+    };
+    if session.is_some() {
+        map.default = session;
+    }
+    Ok(map)
+}
+
+fn poll_youtube(opts: &livesell::io::youtube::PollOptions, shows: Shows) -> anyhow::Result<()> {
+    use std::io::Write;
+    if opts.api_key.is_none() && opts.access_token.is_none() {
+        anyhow::bail!(
+            "no credentials: pass --api-key (or LIVESELL_YOUTUBE_API_KEY) or --access-token (or LIVESELL_YOUTUBE_TOKEN)"
+        );
+    }
+    let stdout = std::io::stdout();
+    let stats = livesell::io::youtube::poll(
+        opts,
+        &shows,
+        |comments| {
+            let mut out = stdout.lock();
+            for c in comments {
+                writeln!(out, "{}", serde_json::to_string(c)?)?;
+            }
+            // A page at a time, so a pipeline reading the pipe sees claims as they come.
+            out.flush()?;
+            Ok(())
+        },
+        |line| eprintln!("livesell: youtube {}: {line}", opts.live_chat_id),
+    )?;
+    eprintln!(
+        "livesell: {} pages, {} comments, {} other items, {} repeats dropped, {} failed requests; stopped: {}",
+        stats.pages, stats.comments, stats.skipped, stats.repeats, stats.failures, stats.stopped
+    );
     Ok(())
 }
 

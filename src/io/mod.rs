@@ -4,3 +4,4 @@ pub mod kafka;
 pub mod lines;
 pub mod snapshot;
 pub mod tables;
+pub mod youtube;

@@ -1,0 +1,778 @@
+//! Canonical input events (SPEC 1), read from one JSON line each; bad lines become `ReadError`s.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
+
+use super::time::{Micros, from_epoch_millis, parse_rfc3339};
+
+/// Lines longer than this are refused before parsing (SPEC: a line over 64 KiB is bad input).
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+const MAX_QTY_FIELD: i128 = 1_000_000_000;
+const MAX_MONEY: i128 = 1_000_000_000_000_000;
+const MAX_UNITS: i128 = 1_000_000_000_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub session_id: String,
+    pub ts: Micros,
+    pub body: Body,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Body {
+    Director(Director),
+    Stock {
+        sku: String,
+        change: StockChange,
+    },
+    Comment {
+        platform: String,
+        comment_id: String,
+        user_id: String,
+        user_name: Option<String>,
+        text: String,
+    },
+    Reserve {
+        request_id: String,
+        platform: String,
+        user_id: String,
+        sku: String,
+        qty: u64,
+    },
+    Order(Order),
+    Moderation {
+        escalation_id: String,
+        decision: Moderation,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Director {
+    Product(ProductDef),
+    Activate { code: String },
+    Deactivate,
+    Price { code: String, price_cents: i64 },
+    Config(ConfigChange),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductDef {
+    pub code: String,
+    pub title: Option<String>,
+    pub price_cents: i64,
+    pub currency: Option<String>,
+    pub variants: Vec<VariantDef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantDef {
+    pub sku: String,
+    /// Option values in the order given; names matter only to people.
+    pub options: Vec<(String, String)>,
+    pub stock: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigChange {
+    pub reservation_window_s: Option<i64>,
+    pub max_qty: Option<u64>,
+    pub claim_keywords: Vec<String>,
+    pub cancel_keywords: Vec<String>,
+    /// A keyword pack with the plus form was turned on (`domain::packs`).
+    pub plus_form: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StockChange {
+    Set(i64),
+    Delta(i64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrderStatus {
+    Paid,
+    Refunded,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub order_id: String,
+    pub platform: String,
+    pub user_id: String,
+    pub sku: String,
+    pub qty: u64,
+    pub amount_cents: i64,
+    pub status: OrderStatus,
+    pub reservation_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Moderation {
+    Accept { sku: String, qty: u64 },
+    Reject,
+}
+
+impl Event {
+    /// SPEC 2: director 0, stock 1, order 2, moderation 3, reserve 4, comment 5.
+    pub fn type_rank(&self) -> u8 {
+        match self.body {
+            Body::Director(_) => 0,
+            Body::Stock { .. } => 1,
+            Body::Order(_) => 2,
+            Body::Moderation { .. } => 3,
+            Body::Reserve { .. } => 4,
+            Body::Comment { .. } => 5,
+        }
+    }
+
+    /// What makes a second copy a redelivery (SPEC 2); director and stock events have none.
+    pub fn dedupe_key(&self) -> Option<(u8, &str, &str)> {
+        match &self.body {
+            Body::Comment {
+                platform,
+                comment_id,
+                ..
+            } => Some((5, platform, comment_id)),
+            Body::Reserve { request_id, .. } => Some((4, request_id, "")),
+            Body::Order(o) => Some((
+                2,
+                &o.order_id,
+                if o.status == OrderStatus::Paid {
+                    "paid"
+                } else {
+                    "refunded"
+                },
+            )),
+            Body::Moderation {
+                escalation_id,
+                decision,
+            } => Some((
+                3,
+                escalation_id,
+                if matches!(decision, Moderation::Reject) {
+                    "reject"
+                } else {
+                    "accept"
+                },
+            )),
+            Body::Director(_) | Body::Stock { .. } => None,
+        }
+    }
+
+    /// The cross-source tie-break of SPEC 2: platform name, then the event's id.
+    pub fn platform_and_id(&self) -> (&str, &str) {
+        match &self.body {
+            Body::Comment {
+                platform,
+                comment_id,
+                ..
+            } => (platform, comment_id),
+            Body::Reserve {
+                platform,
+                request_id,
+                ..
+            } => (platform, request_id),
+            Body::Order(o) => (&o.platform, &o.order_id),
+            Body::Moderation { escalation_id, .. } => ("", escalation_id),
+            Body::Director(_) | Body::Stock { .. } => ("", ""),
+        }
+    }
+}
+
+/// Why a line could not be read; `reason` is a stable code, `detail` is for people.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}: {detail}")]
+pub struct ReadError {
+    pub reason: &'static str,
+    pub detail: String,
+    /// The session, when the line got far enough to name one.
+    pub session_id: Option<String>,
+    pub ts: Option<Micros>,
+}
+
+fn err(reason: &'static str, detail: impl Into<String>) -> ReadError {
+    ReadError {
+        reason,
+        detail: detail.into(),
+        session_id: None,
+        ts: None,
+    }
+}
+
+/// An id: a JSON string, or an integer standing for its decimal string.
+#[derive(Debug)]
+struct Id(String);
+
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Id;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or an integer")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Id, E> {
+                Ok(Id(v.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Id, E> {
+                Ok(Id(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Id, E> {
+                Ok(Id(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Id, E> {
+                Ok(Id(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A JSON number kept wide enough to tell "out of range" from "not an integer".
+#[derive(Debug, Clone, Copy)]
+enum Num {
+    Int(i128),
+    Huge,
+    Fraction,
+}
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Num;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an integer")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Num, E> {
+                Ok(Num::Int(v as i128))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Num, E> {
+                Ok(Num::Int(v as i128))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Num, E> {
+                if v.fract() == 0.0 && v.abs() >= 9.0e18 {
+                    Ok(Num::Huge)
+                } else {
+                    Ok(Num::Fraction)
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug)]
+enum Ts {
+    /// Read as it is met, so the text is never copied: the time, or why it is not one.
+    Text(Result<Micros, String>),
+    Millis(Num),
+}
+
+impl<'de> Deserialize<'de> for Ts {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Ts;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an RFC 3339 string or integer epoch milliseconds")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Ts, E> {
+                Ok(Ts::Text(parse_rfc3339(v).map_err(|e| e.to_string())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Ts, E> {
+                Ok(Ts::Millis(Num::Int(v as i128)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Ts, E> {
+                Ok(Ts::Millis(Num::Int(v as i128)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Ts, E> {
+                Num::deserialize(de::value::F64Deserializer::<E>::new(v)).map(Ts::Millis)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct RawVariant {
+    sku: Option<Id>,
+    #[serde(default)]
+    options: Option<serde_json::Map<String, serde_json::Value>>,
+    stock: Option<Num>,
+}
+
+/// Every field any event type may carry; which are required is checked per type afterwards.
+/// Discriminating fields are borrowed from the line (no allocation unless they hold escapes).
+#[derive(Debug, Deserialize)]
+struct Raw<'a> {
+    #[serde(rename = "type", borrow)]
+    ty: Option<Cow<'a, str>>,
+    session_id: Option<Id>,
+    ts: Option<Ts>,
+    #[serde(borrow)]
+    action: Option<Cow<'a, str>>,
+    code: Option<Id>,
+    title: Option<String>,
+    price_cents: Option<Num>,
+    currency: Option<String>,
+    variants: Option<Vec<RawVariant>>,
+    reservation_window_s: Option<Num>,
+    max_qty: Option<Num>,
+    claim_keywords: Option<Vec<String>>,
+    cancel_keywords: Option<Vec<String>>,
+    /// Keyword packs (`domain::packs`) whose words join the claim and cancel keywords.
+    keyword_packs: Option<Vec<String>>,
+    sku: Option<Id>,
+    set: Option<Num>,
+    delta: Option<Num>,
+    platform: Option<String>,
+    comment_id: Option<Id>,
+    user_id: Option<Id>,
+    user_name: Option<String>,
+    text: Option<String>,
+    request_id: Option<Id>,
+    qty: Option<Num>,
+    order_id: Option<Id>,
+    amount_cents: Option<Num>,
+    #[serde(borrow)]
+    status: Option<Cow<'a, str>>,
+    reservation_id: Option<Id>,
+    escalation_id: Option<Id>,
+    #[serde(borrow)]
+    decision: Option<Cow<'a, str>>,
+}
+
+fn need<T>(v: Option<T>, field: &str) -> Result<T, ReadError> {
+    v.ok_or_else(|| err("missing_field", format!("`{field}` is required")))
+}
+
+fn id(v: Option<Id>, field: &str) -> Result<String, ReadError> {
+    let s = need(v, field)?.0;
+    if s.is_empty() {
+        return Err(err("invalid_field", format!("`{field}` is empty")));
+    }
+    Ok(s)
+}
+
+fn int(v: Num, field: &str, lo: i128, hi: i128) -> Result<i64, ReadError> {
+    match v {
+        Num::Int(n) if (lo..=hi).contains(&n) => Ok(n as i64),
+        Num::Int(n) => Err(err(
+            "out_of_range",
+            format!("`{field}` = {n} is outside {lo}..={hi}"),
+        )),
+        Num::Huge => Err(err(
+            "out_of_range",
+            format!("`{field}` is outside {lo}..={hi}"),
+        )),
+        Num::Fraction => Err(err(
+            "invalid_field",
+            format!("`{field}` must be an integer"),
+        )),
+    }
+}
+
+fn qty(v: Option<Num>) -> Result<u64, ReadError> {
+    Ok(int(need(v, "qty")?, "qty", 1, MAX_QTY_FIELD)? as u64)
+}
+
+fn money(v: Option<Num>, field: &str) -> Result<i64, ReadError> {
+    int(need(v, field)?, field, 0, MAX_MONEY)
+}
+
+fn timestamp(ts: Ts) -> Result<Micros, ReadError> {
+    match ts {
+        Ts::Text(t) => t.map_err(|e| err("invalid_timestamp", e)),
+        Ts::Millis(Num::Int(ms)) => {
+            from_epoch_millis(ms).map_err(|e| err("invalid_timestamp", e.to_string()))
+        }
+        Ts::Millis(_) => Err(err(
+            "invalid_timestamp",
+            "`ts` must be a string or integer milliseconds",
+        )),
+    }
+}
+
+/// Reads one line (without its newline). Never panics; every failure is a `ReadError`.
+pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
+    if bytes.len() > MAX_LINE_BYTES {
+        return Err(err(
+            "line_too_long",
+            format!("{} bytes, the limit is {MAX_LINE_BYTES}", bytes.len()),
+        ));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| err("invalid_utf8", e.to_string()))?;
+    let raw: Raw<'_> = serde_json::from_str(text).map_err(|e| {
+        use serde_json::error::Category;
+        match e.classify() {
+            Category::Data => err("invalid_field", e.to_string()),
+            _ => err("invalid_json", e.to_string()),
+        }
+    })?;
+    let session = raw.session_id.as_ref().map(|s| s.0.clone());
+    let ts_hint = std::cell::Cell::new(None);
+    let result = (|| {
+        let ty = need(raw.ty, "type")?;
+        let session_id = id(raw.session_id, "session_id")?;
+        let ts = timestamp(need(raw.ts, "ts")?)?;
+        ts_hint.set(Some(ts));
+        let (claim_keywords, cancel_keywords, plus_form) =
+            with_packs(raw.claim_keywords, raw.cancel_keywords, raw.keyword_packs)?;
+        let body = match &*ty {
+            "director" => Body::Director(director(
+                need(raw.action, "action")?,
+                raw.code,
+                raw.title,
+                raw.price_cents,
+                raw.currency,
+                raw.variants,
+                raw.reservation_window_s,
+                raw.max_qty,
+                claim_keywords,
+                cancel_keywords,
+                plus_form,
+            )?),
+            "stock" => {
+                let change = match (raw.set, raw.delta) {
+                    (Some(n), None) => StockChange::Set(int(n, "set", 0, MAX_UNITS)?),
+                    (None, Some(n)) => StockChange::Delta(int(n, "delta", -MAX_UNITS, MAX_UNITS)?),
+                    _ => {
+                        return Err(err(
+                            "invalid_field",
+                            "a stock event needs exactly one of `set` and `delta`",
+                        ));
+                    }
+                };
+                Body::Stock {
+                    sku: id(raw.sku, "sku")?,
+                    change,
+                }
+            }
+            "comment" => Body::Comment {
+                platform: id(raw.platform.map(Id), "platform")?,
+                comment_id: id(raw.comment_id, "comment_id")?,
+                user_id: id(raw.user_id, "user_id")?,
+                user_name: raw.user_name,
+                text: need(raw.text, "text")?,
+            },
+            "reserve" => Body::Reserve {
+                request_id: id(raw.request_id, "request_id")?,
+                platform: id(raw.platform.map(Id), "platform")?,
+                user_id: id(raw.user_id, "user_id")?,
+                sku: id(raw.sku, "sku")?,
+                qty: qty(raw.qty)?,
+            },
+            "order" => Body::Order(Order {
+                order_id: id(raw.order_id, "order_id")?,
+                platform: id(raw.platform.map(Id), "platform")?,
+                user_id: id(raw.user_id, "user_id")?,
+                sku: id(raw.sku, "sku")?,
+                qty: qty(raw.qty)?,
+                amount_cents: money(raw.amount_cents, "amount_cents")?,
+                status: match &*need(raw.status, "status")? {
+                    "paid" => OrderStatus::Paid,
+                    "refunded" => OrderStatus::Refunded,
+                    other => {
+                        return Err(err(
+                            "invalid_field",
+                            format!("`status` {other:?} is not paid or refunded"),
+                        ));
+                    }
+                },
+                reservation_id: raw.reservation_id.map(|r| r.0),
+            }),
+            "moderation" => Body::Moderation {
+                escalation_id: id(raw.escalation_id, "escalation_id")?,
+                decision: match &*need(raw.decision, "decision")? {
+                    "accept" => Moderation::Accept {
+                        sku: id(raw.sku, "sku")?,
+                        qty: qty(raw.qty)?,
+                    },
+                    "reject" => Moderation::Reject,
+                    other => {
+                        return Err(err(
+                            "invalid_field",
+                            format!("`decision` {other:?} is not accept or reject"),
+                        ));
+                    }
+                },
+            },
+            other => {
+                return Err(err(
+                    "unknown_type",
+                    format!(
+                        "`type` {other:?} is not one of director, stock, comment, reserve, order, moderation"
+                    ),
+                ));
+            }
+        };
+        Ok(Event {
+            session_id,
+            ts,
+            body,
+        })
+    })();
+    result.map_err(|mut e| {
+        e.session_id = session;
+        e.ts = ts_hint.get();
+        e
+    })
+}
+
+/// The keywords of a `config` with the words of its `keyword_packs` added; an unknown pack is
+/// an error (a typo would otherwise silently leave a market's buyers unheard).
+fn with_packs(
+    claim: Option<Vec<String>>,
+    cancel: Option<Vec<String>>,
+    packs: Option<Vec<String>>,
+) -> Result<(Option<Vec<String>>, Option<Vec<String>>, bool), ReadError> {
+    let Some(packs) = packs else {
+        return Ok((claim, cancel, false));
+    };
+    let mut plus_form = false;
+    let (mut claim, mut cancel) = (claim.unwrap_or_default(), cancel.unwrap_or_default());
+    for name in packs {
+        let p = super::packs::pack(&name).ok_or_else(|| {
+            let known: Vec<&str> = super::packs::PACKS.iter().map(|p| p.name).collect();
+            err(
+                "invalid_field",
+                format!(
+                    "unknown keyword pack {name:?} (known: {})",
+                    known.join(", ")
+                ),
+            )
+        })?;
+        claim.extend(p.claim.iter().map(|w| w.to_string()));
+        cancel.extend(p.cancel.iter().map(|w| w.to_string()));
+        plus_form |= p.plus_form;
+    }
+    Ok((Some(claim), Some(cancel), plus_form))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn director(
+    action: Cow<'_, str>,
+    code: Option<Id>,
+    title: Option<String>,
+    price_cents: Option<Num>,
+    currency: Option<String>,
+    variants: Option<Vec<RawVariant>>,
+    window: Option<Num>,
+    max_qty: Option<Num>,
+    claim_keywords: Option<Vec<String>>,
+    cancel_keywords: Option<Vec<String>>,
+    plus_form: bool,
+) -> Result<Director, ReadError> {
+    Ok(match &*action {
+        "product" => {
+            let variants = need(variants, "variants")?;
+            if variants.is_empty() {
+                return Err(err("invalid_field", "`variants` must not be empty"));
+            }
+            let variants = variants
+                .into_iter()
+                .map(|v| {
+                    let options = v
+                        .options
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(k, val)| match val {
+                            serde_json::Value::String(s) => Ok((k, s)),
+                            serde_json::Value::Number(n) => Ok((k, n.to_string())),
+                            _ => Err(err(
+                                "invalid_field",
+                                format!("option `{k}` must be a string"),
+                            )),
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok(VariantDef {
+                        sku: id(v.sku, "variants[].sku")?,
+                        options,
+                        stock: match v.stock {
+                            Some(n) => int(n, "variants[].stock", 0, MAX_UNITS)?,
+                            None => 0,
+                        },
+                    })
+                })
+                .collect::<Result<Vec<_>, ReadError>>()?;
+            Director::Product(ProductDef {
+                code: id(code, "code")?,
+                title,
+                price_cents: money(price_cents, "price_cents")?,
+                currency,
+                variants,
+            })
+        }
+        "activate" => Director::Activate {
+            code: id(code, "code")?,
+        },
+        "deactivate" => Director::Deactivate,
+        "price" => Director::Price {
+            code: id(code, "code")?,
+            price_cents: money(price_cents, "price_cents")?,
+        },
+        "config" => Director::Config(ConfigChange {
+            reservation_window_s: window
+                .map(|n| int(n, "reservation_window_s", 0, 366 * 86_400))
+                .transpose()?,
+            max_qty: max_qty
+                .map(|n| int(n, "max_qty", 1, MAX_QTY_FIELD))
+                .transpose()?
+                .map(|n| n as u64),
+            claim_keywords: claim_keywords.unwrap_or_default(),
+            cancel_keywords: cancel_keywords.unwrap_or_default(),
+            plus_form,
+        }),
+        other => {
+            return Err(err(
+                "unknown_action",
+                format!(
+                    "director `action` {other:?} is not product, activate, deactivate, price or config"
+                ),
+            ));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(line: &str) -> &'static str {
+        parse_line(line.as_bytes()).unwrap_err().reason
+    }
+
+    #[test]
+    fn reads_every_type() {
+        let lines = [
+            r#"{"type":"director","session_id":"s","ts":1000,"action":"product","code":"A12","price_cents":2500,"variants":[{"sku":"A12-RED-M","options":{"color":"red","size":"M"},"stock":1}]}"#,
+            r#"{"type":"director","session_id":"s","ts":1000,"action":"activate","code":"A12"}"#,
+            r#"{"type":"director","session_id":"s","ts":1000,"action":"deactivate"}"#,
+            r#"{"type":"director","session_id":"s","ts":1000,"action":"price","code":"A12","price_cents":1}"#,
+            r#"{"type":"director","session_id":"s","ts":1000,"action":"config","reservation_window_s":60,"claim_keywords":["chốt"]}"#,
+            r#"{"type":"stock","session_id":"s","ts":1000,"sku":"A12-RED-M","delta":-2}"#,
+            r#"{"type":"comment","session_id":"s","ts":"2026-11-21T20:15:03+0000","platform":"facebook","comment_id":17,"user_id":99,"text":"sold"}"#,
+            r#"{"type":"reserve","session_id":"s","ts":1000,"request_id":"r1","platform":"web","user_id":"u","sku":"B7","qty":2}"#,
+            r#"{"type":"order","session_id":"s","ts":1000,"order_id":"o1","platform":"web","user_id":"u","sku":"B7","qty":2,"amount_cents":1800,"status":"paid"}"#,
+            r#"{"type":"moderation","session_id":"s","ts":1000,"escalation_id":"esc:tiktok:1","decision":"accept","sku":"B7","qty":1}"#,
+            r#"{"type":"moderation","session_id":"s","ts":1000,"escalation_id":"esc:tiktok:1","decision":"reject"}"#,
+        ];
+        for (i, l) in lines.iter().enumerate() {
+            let e = parse_line(l.as_bytes()).unwrap_or_else(|e| panic!("line {i}: {e}"));
+            assert_eq!(e.session_id, "s");
+        }
+        let c = parse_line(lines[6].as_bytes()).unwrap();
+        assert!(
+            matches!(c.body, Body::Comment { ref comment_id, ref user_id, .. } if comment_id == "17" && user_id == "99")
+        );
+        assert_eq!(c.type_rank(), 5);
+    }
+
+    #[test]
+    fn every_bad_line_has_a_reason() {
+        assert_eq!(reason("{not json"), "invalid_json");
+        assert_eq!(reason(""), "invalid_json");
+        assert_eq!(reason("[1,2]"), "invalid_field");
+        assert_eq!(reason(r#"{"type":"comment"}"#), "missing_field");
+        assert_eq!(
+            reason(r#"{"type":"tweet","session_id":"s","ts":1}"#),
+            "unknown_type"
+        );
+        assert_eq!(
+            reason(r#"{"type":"director","session_id":"s","ts":1,"action":"dance"}"#),
+            "unknown_action"
+        );
+        assert_eq!(
+            reason(r#"{"type":"stock","session_id":"s","ts":"yesterday","sku":"a","set":1}"#),
+            "invalid_timestamp"
+        );
+        assert_eq!(
+            reason(r#"{"type":"stock","session_id":"s","ts":-5,"sku":"a","set":1}"#),
+            "invalid_timestamp"
+        );
+        assert_eq!(
+            reason(r#"{"type":"stock","session_id":"s","ts":1,"sku":"a","set":1,"delta":2}"#),
+            "invalid_field"
+        );
+        assert_eq!(
+            reason(
+                r#"{"type":"reserve","session_id":"s","ts":1,"request_id":"r","platform":"web","user_id":"u","sku":"a","qty":0}"#
+            ),
+            "out_of_range"
+        );
+        assert_eq!(
+            reason(
+                r#"{"type":"reserve","session_id":"s","ts":1,"request_id":"r","platform":"web","user_id":"u","sku":"a","qty":1.5}"#
+            ),
+            "invalid_field"
+        );
+        assert_eq!(
+            reason(
+                r#"{"type":"reserve","session_id":"s","ts":1,"request_id":"r","platform":"web","user_id":"u","sku":"a","qty":1e300}"#
+            ),
+            "out_of_range"
+        );
+        assert_eq!(
+            reason(
+                r#"{"type":"reserve","session_id":"s","ts":1,"request_id":"r","platform":"web","user_id":"u","sku":"a","qty":99999999999999999999}"#
+            ),
+            "out_of_range"
+        );
+        assert_eq!(
+            reason(
+                r#"{"type":"comment","session_id":"s","ts":1,"platform":"x","comment_id":true,"user_id":"u","text":"t"}"#
+            ),
+            "invalid_field"
+        );
+        assert_eq!(
+            reason(
+                r#"{"type":"order","session_id":"s","ts":1,"order_id":"o","platform":"web","user_id":"u","sku":"a","qty":1,"amount_cents":1,"status":"lost"}"#
+            ),
+            "invalid_field"
+        );
+        assert_eq!(
+            parse_line(b"{\"type\":\"comment\",\"text\":\"\xff\"}")
+                .unwrap_err()
+                .reason,
+            "invalid_utf8"
+        );
+        let long = format!(
+            r#"{{"type":"comment","text":"{}"}}"#,
+            "a".repeat(MAX_LINE_BYTES)
+        );
+        assert_eq!(reason(&long), "line_too_long");
+    }
+
+    #[test]
+    fn a_bad_line_keeps_its_session_when_it_can() {
+        let e = parse_line(br#"{"type":"comment","session_id":"show-1","ts":5}"#).unwrap_err();
+        assert_eq!(e.session_id.as_deref(), Some("show-1"));
+        assert_eq!(e.ts, Some(5000));
+    }
+
+    #[test]
+    fn keyword_packs_add_their_words_and_unknown_packs_are_refused() {
+        let ev = parse_line(
+            r#"{"type":"director","session_id":"s","ts":1,"action":"config","claim_keywords":["yes"],"keyword_packs":["vi","it"]}"#.as_bytes(),
+        )
+        .unwrap();
+        let Body::Director(Director::Config(c)) = ev.body else {
+            panic!("a config")
+        };
+        assert_eq!(c.claim_keywords[0], "yes");
+        assert!(
+            c.claim_keywords.iter().any(|k| k == "chốt")
+                && c.claim_keywords.iter().any(|k| k == "mio")
+        );
+        assert!(c.cancel_keywords.iter().any(|k| k == "annulla"));
+        let e = parse_line(
+            br#"{"type":"director","session_id":"s","ts":1,"action":"config","keyword_packs":["zz"]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.reason, "invalid_field");
+    }
+}

@@ -1,0 +1,192 @@
+//! The run sheet of a session: products, their variants and option values, the active product, config.
+
+use rustc_hash::FxHashMap;
+
+use super::text::{normalize, normalize_code, tokens};
+use super::time::Micros;
+
+pub const DEFAULT_CLAIM_KEYWORDS: &[&str] =
+    &["sold", "mine", "claim", "want", "take", "buy", "dibs", "cf"];
+pub const DEFAULT_CANCEL_KEYWORDS: &[&str] = &["cancel", "unclaim", "pass"];
+pub const DEFAULT_WINDOW_S: i64 = 90;
+pub const DEFAULT_MAX_QTY: u64 = 5;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    pub sku: String,
+    /// Option values, normalised and split into tokens (`Navy Blue` is `["navy", "blue"]`).
+    pub values: Vec<Vec<String>>,
+    pub stock: i64,
+}
+
+impl Variant {
+    pub fn new(sku: String, option_values: &[String], stock: i64) -> Variant {
+        let values = option_values
+            .iter()
+            .map(|v| {
+                tokens(&normalize(v))
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|t: &Vec<String>| !t.is_empty())
+            .collect();
+        Variant { sku, values, stock }
+    }
+
+    pub fn has_value(&self, value: &[String]) -> bool {
+        self.values.iter().any(|v| v.as_slice() == value)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Product {
+    /// As the run sheet spells it; outputs use this form.
+    pub code: String,
+    pub title: Option<String>,
+    pub price_cents: i64,
+    pub currency: Option<String>,
+    pub variants: Vec<Variant>,
+    /// Every distinct option value of the variants, each as its token sequence (computed once:
+    /// the grammar reads it for every comment).
+    values: Vec<Vec<String>>,
+}
+
+impl Product {
+    pub fn new(
+        code: String,
+        title: Option<String>,
+        price_cents: i64,
+        currency: Option<String>,
+        variants: Vec<Variant>,
+    ) -> Self {
+        let mut values: Vec<Vec<String>> = Vec::new();
+        for v in &variants {
+            for val in &v.values {
+                if !values.contains(val) {
+                    values.push(val.clone());
+                }
+            }
+        }
+        Product {
+            code,
+            title,
+            price_cents,
+            currency,
+            variants,
+            values,
+        }
+    }
+
+    /// Every distinct option value of the product, each as its token sequence.
+    pub fn option_values(&self) -> &[Vec<String>] {
+        &self.values
+    }
+}
+
+/// Session settings that `config` director actions change; keywords only accumulate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub window_us: Micros,
+    pub max_qty: u64,
+    pub claim_keywords: Vec<String>,
+    pub cancel_keywords: Vec<String>,
+    /// The `tw` pack's reading of `+N` and of CJK text (schemas/README.md, "The plus form").
+    pub plus_form: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            window_us: DEFAULT_WINDOW_S * 1_000_000,
+            max_qty: DEFAULT_MAX_QTY,
+            claim_keywords: DEFAULT_CLAIM_KEYWORDS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            cancel_keywords: DEFAULT_CANCEL_KEYWORDS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            plus_form: false,
+        }
+    }
+}
+
+impl Config {
+    pub fn add_keywords(list: &mut Vec<String>, words: &[String]) {
+        for w in words {
+            let n = normalize(w);
+            if !n.is_empty() && !list.contains(&n) {
+                list.push(n);
+            }
+        }
+    }
+}
+
+/// Products by normalised code, and which product owns each sku.
+#[derive(Debug, Clone, Default)]
+pub struct RunSheet {
+    products: Vec<Product>,
+    by_code: FxHashMap<String, usize>,
+    sku_owner: FxHashMap<String, usize>,
+    /// Normalised codes in definition order, for deterministic fuzzy matching.
+    codes: Vec<String>,
+}
+
+impl RunSheet {
+    /// Defines or replaces a product; returns the skus that no earlier definition had.
+    pub fn define(
+        &mut self,
+        product: Product,
+        ever_defined: &mut rustc_hash::FxHashSet<String>,
+    ) -> Vec<(String, i64)> {
+        let key = normalize_code(&product.code);
+        let idx = match self.by_code.get(&key) {
+            Some(&i) => {
+                let old = std::mem::replace(&mut self.products[i], product);
+                for v in &old.variants {
+                    if self.sku_owner.get(&v.sku) == Some(&i) {
+                        self.sku_owner.remove(&v.sku);
+                    }
+                }
+                i
+            }
+            None => {
+                self.products.push(product);
+                let i = self.products.len() - 1;
+                self.by_code.insert(key.clone(), i);
+                self.codes.push(key);
+                i
+            }
+        };
+        let mut fresh = Vec::new();
+        for v in &self.products[idx].variants {
+            self.sku_owner.insert(v.sku.clone(), idx);
+            if ever_defined.insert(v.sku.clone()) {
+                fresh.push((v.sku.clone(), v.stock));
+            }
+        }
+        fresh
+    }
+
+    pub fn by_code(&self, normalized_code: &str) -> Option<&Product> {
+        self.by_code
+            .get(normalized_code)
+            .map(|&i| &self.products[i])
+    }
+
+    pub fn by_code_mut(&mut self, normalized_code: &str) -> Option<&mut Product> {
+        self.by_code
+            .get(normalized_code)
+            .map(|&i| &mut self.products[i])
+    }
+
+    pub fn owner_of(&self, sku: &str) -> Option<&Product> {
+        self.sku_owner.get(sku).map(|&i| &self.products[i])
+    }
+
+    pub fn codes(&self) -> &[String] {
+        &self.codes
+    }
+}

@@ -1,0 +1,1154 @@
+//! One show's state machine: allocation (3.2), orders (3.3), stock (3.4), expiry and promotion.
+//!
+//! `Session::apply` is the sequential replay of SPEC 2: the pipeline feeds each session's events
+//! in `(effective ts, type rank, arrival)` order and this decides, deterministically.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::Serialize;
+
+use super::decision::{
+    Body as DBody, Buyer, ClaimDecision, ClaimOutcome, Decision, OrderDecision, OrderOutcome,
+    ResEvent, ReservationDecision,
+};
+use super::event::{Body, Director, Event, Moderation, Order, OrderStatus, StockChange};
+use super::grammar::{self, Reading, Reason};
+use super::live::{
+    EscalationView, Holder, ProductView, SessionView, SkuView, VIEW_LIMIT, VariantView, Waiter,
+};
+use super::runsheet::{Config, Product, RunSheet, Variant};
+use super::text::normalize_code;
+use super::time::Micros;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SkuSummary {
+    pub pool: i64,
+    pub held: i64,
+    pub sold: i64,
+    pub available: i64,
+    pub waitlist: u64,
+}
+
+/// `summary.json` for one session (SPEC 4), plus a few counts an operator asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub gmv_cents: i64,
+    pub units_sold: i64,
+    pub orders_paid: u64,
+    pub orders_refunded: u64,
+    pub direct_sales: u64,
+    pub oversells: u64,
+    pub reservations_created: u64,
+    pub reservations_converted: u64,
+    pub reservations_expired: u64,
+    pub reservations_cancelled: u64,
+    pub reservations_revoked: u64,
+    pub held_units: i64,
+    pub claims: u64,
+    pub escalations: u64,
+    pub rejected: u64,
+    pub waitlisted: u64,
+    pub comments: u64,
+    pub buyers: u64,
+    pub ignored: u64,
+    pub redeliveries: u64,
+    pub late_events: u64,
+    pub moderation_ignored: u64,
+    pub skus: BTreeMap<String, SkuSummary>,
+}
+
+#[derive(Debug, Clone)]
+struct Waiting {
+    claim_id: String,
+    buyer: Buyer,
+    qty: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Sku {
+    pool: i64,
+    held: i64,
+    sold: i64,
+    waitlist: VecDeque<Waiting>,
+    holders: FxHashMap<Buyer, String>,
+    waiting: FxHashSet<Buyer>,
+    bought: FxHashSet<Buyer>,
+}
+
+impl Sku {
+    fn available(&self) -> i64 {
+        self.pool - self.held - self.sold
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Reservation {
+    id: String,
+    claim_id: String,
+    sku: String,
+    qty: u64,
+    buyer: Buyer,
+    created_at: Micros,
+    expires_at: Micros,
+    unit_price_cents: i64,
+}
+
+#[derive(Debug, Clone)]
+struct Escalation {
+    claim_id: String,
+    buyer: Buyer,
+    answered: bool,
+    /// What the moderator needs to answer it (the live console).
+    ts: Micros,
+    text: String,
+    reason: Reason,
+    sku: Option<String>,
+    qty: Option<u64>,
+    candidates: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Session {
+    cfg: Config,
+    sheet: RunSheet,
+    ever_defined: FxHashSet<String>,
+    active: Option<String>,
+    skus: FxHashMap<String, Sku>,
+    /// Live reservations only.
+    reservations: FxHashMap<String, Reservation>,
+    expiry: BTreeSet<(Micros, String)>,
+    escalations: FxHashMap<String, Escalation>,
+    /// Unanswered escalations in the order they were raised, for the moderator queue.
+    open_escalations: BTreeSet<(Micros, String)>,
+    buyers: FxHashSet<Buyer>,
+    stats: Summary,
+    /// How the last comment was read (the `reading` column of the comments table).
+    last_reading: &'static str,
+}
+
+impl Session {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Applies one event at its effective time `t`; decisions are appended to `out` in order.
+    pub fn apply(&mut self, ev: &Event, t: Micros, late: bool, out: &mut Vec<Decision>) {
+        self.expire_until(t, out);
+        if late {
+            self.stats.late_events += 1;
+        }
+        let mut cx = Cx { t, late, out };
+        match &ev.body {
+            Body::Director(d) => self.director(d, &mut cx),
+            Body::Stock { sku, change } => {
+                let s = sku_entry(&mut self.skus, sku);
+                match *change {
+                    StockChange::Set(n) => s.pool = n,
+                    StockChange::Delta(n) => s.pool += n,
+                }
+                self.after_pool_change(sku, &mut cx);
+            }
+            Body::Comment {
+                platform,
+                comment_id,
+                user_id,
+                text,
+                ..
+            } => self.comment(platform, comment_id, user_id, text, &mut cx),
+            Body::Reserve {
+                request_id,
+                platform,
+                user_id,
+                sku,
+                qty,
+            } => {
+                let buyer = Buyer {
+                    platform: platform.clone(),
+                    user_id: user_id.clone(),
+                };
+                self.stats.claims += 1;
+                note_buyer(&mut self.buyers, &buyer);
+                self.allocate(format!("req:{request_id}"), buyer, sku, *qty, &mut cx);
+            }
+            Body::Order(o) => self.order(o, &mut cx),
+            Body::Moderation {
+                escalation_id,
+                decision,
+            } => self.moderation(escalation_id, decision, &mut cx),
+        }
+    }
+
+    /// Counted by the pipeline, which drops redeliveries before they reach the session.
+    /// The currency of the product a sku belongs to, as the run sheet stands now.
+    pub fn currency_of(&self, sku: &str) -> Option<&str> {
+        self.sheet.owner_of(sku)?.currency.as_deref()
+    }
+
+    /// How the last comment applied was read: `claim`, `escalated`, `rejected`, `cancel` or
+    /// `ignored`.
+    pub fn last_reading(&self) -> &'static str {
+        self.last_reading
+    }
+
+    pub fn count_redelivery(&mut self) {
+        self.stats.redeliveries += 1;
+    }
+
+    /// Expires every reservation due at or before `t`, in (expires_at, id) order, promoting as it goes.
+    pub fn expire_until(&mut self, t: Micros, out: &mut Vec<Decision>) {
+        while self.expiry.first().is_some_and(|(at, _)| *at <= t) {
+            let Some((at, id)) = self.expiry.pop_first() else {
+                break;
+            };
+            let Some(r) = self.reservations.remove(&id) else {
+                continue;
+            };
+            let s = sku_entry(&mut self.skus, &r.sku);
+            s.held -= r.qty as i64;
+            s.holders.remove(&r.buyer);
+            self.stats.reservations_expired += 1;
+            let mut cx = Cx {
+                t: at,
+                late: false,
+                out,
+            };
+            cx.reservation(&r, ResEvent::Expired, None);
+            self.walk_waitlist(&r.sku, &mut cx);
+        }
+    }
+
+    /// The session as the live surfaces show it (ticker, overlay, run sheet, moderator queue,
+    /// claimants); long lists are cut at `VIEW_LIMIT` entries with their totals beside them.
+    pub fn live_view(&self, session_id: &str, as_of: Micros) -> SessionView {
+        let mut v = SessionView {
+            session_id: session_id.to_string(),
+            as_of,
+            gmv_cents: self.stats.gmv_cents,
+            claims: self.stats.claims,
+            comments: self.stats.comments,
+            escalations_open: self.open_escalations.len() as u64,
+            active: self.active.clone(),
+            ..Default::default()
+        };
+        for key in self.sheet.codes() {
+            let Some(p) = self.sheet.by_code(key) else {
+                continue;
+            };
+            let variants = p
+                .variants
+                .iter()
+                .map(|var| {
+                    let none = Sku::default();
+                    let s = self.skus.get(&var.sku).unwrap_or(&none);
+                    VariantView {
+                        sku: var.sku.clone(),
+                        options: var.values.iter().map(|t| t.join(" ")).collect(),
+                        pool: s.pool,
+                        held: s.held,
+                        sold: s.sold,
+                        available: s.available(),
+                        waitlist: s.waitlist.len() as u64,
+                    }
+                })
+                .collect();
+            v.products.push(ProductView {
+                code: p.code.clone(),
+                key: key.clone(),
+                title: p.title.clone(),
+                price_cents: p.price_cents,
+                currency: p.currency.clone(),
+                variants,
+            });
+        }
+        for (sku, s) in &self.skus {
+            v.units_sold += s.sold;
+            v.held_units += s.held;
+            if s.holders.is_empty() && s.waitlist.is_empty() {
+                continue;
+            }
+            let mut holders: Vec<Holder> = s
+                .holders
+                .values()
+                .filter_map(|id| self.reservations.get(id))
+                .map(|r| Holder {
+                    reservation_id: r.id.clone(),
+                    platform: r.buyer.platform.clone(),
+                    user_id: r.buyer.user_id.clone(),
+                    qty: r.qty,
+                    created_at: r.created_at,
+                    expires_at: r.expires_at,
+                })
+                .collect();
+            let holders_total = holders.len() as u64;
+            let order = |a: &Holder, b: &Holder| {
+                (a.created_at, &a.reservation_id).cmp(&(b.created_at, &b.reservation_id))
+            };
+            // Only the first VIEW_LIMIT are listed: select them before sorting.
+            if holders.len() > VIEW_LIMIT {
+                holders.select_nth_unstable_by(VIEW_LIMIT, order);
+                holders.truncate(VIEW_LIMIT);
+            }
+            holders.sort_by(order);
+            let waitlist = s
+                .waitlist
+                .iter()
+                .take(VIEW_LIMIT)
+                .map(|w| Waiter {
+                    claim_id: w.claim_id.clone(),
+                    platform: w.buyer.platform.clone(),
+                    user_id: w.buyer.user_id.clone(),
+                    qty: w.qty,
+                })
+                .collect();
+            v.skus.insert(
+                sku.clone(),
+                SkuView {
+                    holders,
+                    holders_total,
+                    waitlist,
+                    waitlist_total: s.waitlist.len() as u64,
+                },
+            );
+        }
+        v.escalations = self
+            .open_escalations
+            .iter()
+            .take(VIEW_LIMIT)
+            .filter_map(|(_, id)| self.escalations.get(id).map(|e| (id, e)))
+            .map(|(id, e)| EscalationView {
+                escalation_id: id.clone(),
+                claim_id: e.claim_id.clone(),
+                ts: e.ts,
+                platform: e.buyer.platform.clone(),
+                user_id: e.buyer.user_id.clone(),
+                text: e.text.clone(),
+                reason: e.reason.as_str().to_string(),
+                sku: e.sku.clone(),
+                qty: e.qty,
+                candidates: e.candidates.clone(),
+            })
+            .collect();
+        v
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut s = self.stats.clone();
+        s.buyers = self.buyers.len() as u64;
+        s.skus = self
+            .skus
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    SkuSummary {
+                        pool: v.pool,
+                        held: v.held,
+                        sold: v.sold,
+                        available: v.available(),
+                        waitlist: v.waitlist.len() as u64,
+                    },
+                )
+            })
+            .collect();
+        s.units_sold = self.skus.values().map(|v| v.sold).sum();
+        s.held_units = self.skus.values().map(|v| v.held).sum();
+        s
+    }
+
+    fn director(&mut self, d: &Director, cx: &mut Cx) {
+        match d {
+            Director::Product(p) => {
+                let variants = p
+                    .variants
+                    .iter()
+                    .map(|v| {
+                        let values: Vec<String> =
+                            v.options.iter().map(|(_, val)| val.clone()).collect();
+                        Variant::new(v.sku.clone(), &values, v.stock)
+                    })
+                    .collect();
+                let product = Product::new(
+                    p.code.clone(),
+                    p.title.clone(),
+                    p.price_cents,
+                    p.currency.clone(),
+                    variants,
+                );
+                for (sku, stock) in self.sheet.define(product, &mut self.ever_defined) {
+                    sku_entry(&mut self.skus, &sku).pool = stock;
+                    self.after_pool_change(&sku, cx);
+                }
+            }
+            Director::Activate { code } => self.active = Some(normalize_code(code)),
+            Director::Deactivate => self.active = None,
+            Director::Price { code, price_cents } => {
+                if let Some(p) = self.sheet.by_code_mut(&normalize_code(code)) {
+                    p.price_cents = *price_cents;
+                }
+            }
+            Director::Config(c) => {
+                if let Some(w) = c.reservation_window_s {
+                    self.cfg.window_us = w * 1_000_000;
+                }
+                if let Some(m) = c.max_qty {
+                    self.cfg.max_qty = m;
+                }
+                Config::add_keywords(&mut self.cfg.claim_keywords, &c.claim_keywords);
+                Config::add_keywords(&mut self.cfg.cancel_keywords, &c.cancel_keywords);
+                self.cfg.plus_form |= c.plus_form;
+            }
+        }
+    }
+
+    fn comment(
+        &mut self,
+        platform: &str,
+        comment_id: &str,
+        user_id: &str,
+        text: &str,
+        cx: &mut Cx,
+    ) {
+        self.stats.comments += 1;
+        let reading = grammar::read(text, &self.sheet, self.active.as_deref(), &self.cfg);
+        self.last_reading = reading.label();
+        if let Reading::Ignored(_) = reading {
+            // Half of a show is chatter: it costs no ids and no buyer.
+            self.stats.ignored += 1;
+            return;
+        }
+        let claim_id = format!("{platform}:{comment_id}");
+        let buyer = Buyer {
+            platform: platform.to_string(),
+            user_id: user_id.to_string(),
+        };
+        if reading.is_claim() {
+            self.stats.claims += 1;
+            note_buyer(&mut self.buyers, &buyer);
+        }
+        match reading {
+            Reading::Ignored(_) => {}
+            Reading::Claim { sku, qty } => self.allocate(claim_id, buyer, &sku, qty, cx),
+            Reading::Rejected { reason } => {
+                self.stats.rejected += 1;
+                cx.claim(
+                    claim_id,
+                    buyer,
+                    None,
+                    None,
+                    ClaimOutcome::Rejected,
+                    Some(reason),
+                );
+            }
+            Reading::Escalated {
+                reason,
+                sku,
+                qty,
+                candidates,
+            } => {
+                self.stats.escalations += 1;
+                let escalation_id = format!("esc:{claim_id}");
+                self.escalations.insert(
+                    escalation_id.clone(),
+                    Escalation {
+                        claim_id: claim_id.clone(),
+                        buyer: buyer.clone(),
+                        answered: false,
+                        ts: cx.t,
+                        text: text.to_string(),
+                        reason,
+                        sku: sku.clone(),
+                        qty,
+                        candidates: candidates.clone(),
+                    },
+                );
+                self.open_escalations.insert((cx.t, escalation_id.clone()));
+                cx.push(DBody::Claim(ClaimDecision {
+                    claim_id,
+                    buyer,
+                    sku,
+                    qty,
+                    outcome: ClaimOutcome::Escalated,
+                    reason: Some(reason),
+                    reservation_id: None,
+                    waitlist_position: None,
+                    escalation_id: Some(escalation_id),
+                    candidates,
+                }));
+            }
+            Reading::Cancel { skus } => {
+                let mut any = false;
+                for sku in &skus {
+                    any |= self.cancel(&claim_id, &buyer, sku, cx);
+                }
+                if !any {
+                    self.stats.ignored += 1;
+                }
+            }
+        }
+    }
+
+    /// Releases the buyer's hold on and waitlist place for one sku; true when there was one.
+    fn cancel(&mut self, claim_id: &str, buyer: &Buyer, sku: &str, cx: &mut Cx) -> bool {
+        let Some(s) = self.skus.get_mut(sku) else {
+            return false;
+        };
+        let held = s.holders.remove(buyer);
+        let waited = s.waiting.remove(buyer);
+        if waited {
+            s.waitlist.retain(|w| &w.buyer != buyer);
+        }
+        let mut qty = None;
+        if let Some(res_id) = &held {
+            if let Some(r) = self.reservations.remove(res_id) {
+                s.held -= r.qty as i64;
+                self.expiry.remove(&(r.expires_at, r.id.clone()));
+                self.stats.reservations_cancelled += 1;
+                qty = Some(r.qty);
+                cx.reservation(&r, ResEvent::Cancelled, None);
+            }
+        }
+        if held.is_none() && !waited {
+            return false;
+        }
+        cx.claim(
+            claim_id.to_string(),
+            buyer.clone(),
+            Some(sku.to_string()),
+            qty,
+            ClaimOutcome::Cancelled,
+            None,
+        );
+        self.walk_waitlist(sku, cx);
+        true
+    }
+
+    /// SPEC 3.2 for one claim of a known buyer, sku and quantity.
+    fn allocate(&mut self, claim_id: String, buyer: Buyer, sku: &str, qty: u64, cx: &mut Cx) {
+        if self.sheet.owner_of(sku).is_none() {
+            self.stats.rejected += 1;
+            cx.claim(
+                claim_id,
+                buyer,
+                Some(sku.to_string()),
+                Some(qty),
+                ClaimOutcome::Rejected,
+                Some(Reason::UnknownProduct),
+            );
+            return;
+        }
+        let s = sku_entry(&mut self.skus, sku);
+        if s.holders.contains_key(&buyer) || s.bought.contains(&buyer) || s.waiting.contains(&buyer)
+        {
+            self.stats.rejected += 1;
+            cx.claim(
+                claim_id,
+                buyer,
+                Some(sku.to_string()),
+                Some(qty),
+                ClaimOutcome::Rejected,
+                Some(Reason::DuplicateClaim),
+            );
+            return;
+        }
+        if qty as i64 <= s.available() {
+            self.reserve(claim_id, buyer, sku, qty, ClaimOutcome::Reserved, cx);
+        } else {
+            s.waiting.insert(buyer.clone());
+            s.waitlist.push_back(Waiting {
+                claim_id: claim_id.clone(),
+                buyer: buyer.clone(),
+                qty,
+            });
+            let position = s.waitlist.len() as u64;
+            self.stats.waitlisted += 1;
+            cx.push(DBody::Claim(ClaimDecision {
+                claim_id,
+                buyer,
+                sku: Some(sku.to_string()),
+                qty: Some(qty),
+                outcome: ClaimOutcome::Waitlisted,
+                reason: None,
+                reservation_id: None,
+                waitlist_position: Some(position),
+                escalation_id: None,
+                candidates: vec![],
+            }));
+        }
+    }
+
+    fn reserve(
+        &mut self,
+        claim_id: String,
+        buyer: Buyer,
+        sku: &str,
+        qty: u64,
+        outcome: ClaimOutcome,
+        cx: &mut Cx,
+    ) {
+        let r = Reservation {
+            id: format!("res:{claim_id}"),
+            claim_id,
+            sku: sku.to_string(),
+            qty,
+            buyer,
+            created_at: cx.t,
+            expires_at: cx.t + self.cfg.window_us,
+            unit_price_cents: self.sheet.owner_of(sku).map_or(0, |p| p.price_cents),
+        };
+        let s = sku_entry(&mut self.skus, sku);
+        s.held += qty as i64;
+        s.holders.insert(r.buyer.clone(), r.id.clone());
+        self.stats.reservations_created += 1;
+        cx.push(DBody::Claim(ClaimDecision {
+            claim_id: r.claim_id.clone(),
+            buyer: r.buyer.clone(),
+            sku: Some(r.sku.clone()),
+            qty: Some(qty),
+            outcome,
+            reason: None,
+            reservation_id: Some(r.id.clone()),
+            waitlist_position: None,
+            escalation_id: None,
+            candidates: vec![],
+        }));
+        cx.reservation(&r, ResEvent::Created, None);
+        self.expiry.insert((r.expires_at, r.id.clone()));
+        self.reservations.insert(r.id.clone(), r);
+    }
+
+    /// Promotes, in waitlist order, every entry whose quantity fits what is available now.
+    fn walk_waitlist(&mut self, sku: &str, cx: &mut Cx) {
+        let mut promoted = Vec::new();
+        {
+            let Some(s) = self.skus.get_mut(sku) else {
+                return;
+            };
+            let mut free = s.available();
+            let mut i = 0;
+            while free > 0 && i < s.waitlist.len() {
+                if s.waitlist[i].qty as i64 <= free {
+                    let w = s.waitlist.remove(i).expect("index checked");
+                    s.waiting.remove(&w.buyer);
+                    free -= w.qty as i64;
+                    promoted.push(w);
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        // Each promotion is decided in turn, so `available` is re-read by `reserve`.
+        let late = std::mem::replace(&mut cx.late, false);
+        for w in promoted {
+            self.reserve(w.claim_id, w.buyer, sku, w.qty, ClaimOutcome::Promoted, cx);
+        }
+        cx.late = late;
+    }
+
+    /// SPEC 3.4: revoke newest holds while the pool is short, then hand free units to the waitlist.
+    fn after_pool_change(&mut self, sku: &str, cx: &mut Cx) {
+        loop {
+            let Some(s) = self.skus.get(sku) else { return };
+            if s.held + s.sold <= s.pool || s.holders.is_empty() {
+                break;
+            }
+            let newest = s
+                .holders
+                .values()
+                .filter_map(|id| self.reservations.get(id))
+                .max_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)))
+                .map(|r| r.id.clone());
+            let Some(id) = newest else { break };
+            let r = self
+                .reservations
+                .remove(&id)
+                .expect("holder has a live reservation");
+            let s = self.skus.get_mut(sku).expect("sku checked above");
+            s.held -= r.qty as i64;
+            s.holders.remove(&r.buyer);
+            self.expiry.remove(&(r.expires_at, r.id.clone()));
+            self.stats.reservations_revoked += 1;
+            cx.reservation(&r, ResEvent::Revoked, Some("stock_shortfall"));
+        }
+        self.walk_waitlist(sku, cx);
+    }
+
+    fn order(&mut self, o: &Order, cx: &mut Cx) {
+        let buyer = Buyer {
+            platform: o.platform.clone(),
+            user_id: o.user_id.clone(),
+        };
+        let s = sku_entry(&mut self.skus, &o.sku);
+        match o.status {
+            OrderStatus::Refunded => {
+                self.stats.orders_refunded += 1;
+                self.stats.gmv_cents -= o.amount_cents;
+                s.sold -= o.qty as i64;
+                s.pool -= o.qty as i64;
+                cx.order(o, buyer, OrderOutcome::Refunded, None);
+            }
+            OrderStatus::Paid => {
+                self.stats.orders_paid += 1;
+                self.stats.gmv_cents += o.amount_cents;
+                note_buyer(&mut self.buyers, &buyer);
+                let named = o
+                    .reservation_id
+                    .as_ref()
+                    .filter(|id| self.reservations.get(*id).is_some_and(|r| r.sku == o.sku))
+                    .cloned();
+                let live = named.or_else(|| s.holders.get(&buyer).cloned());
+                s.bought.insert(buyer.clone());
+                match live.and_then(|id| self.reservations.remove(&id)) {
+                    Some(r) => {
+                        s.held -= r.qty as i64;
+                        s.sold += r.qty as i64;
+                        s.holders.remove(&r.buyer);
+                        self.expiry.remove(&(r.expires_at, r.id.clone()));
+                        self.stats.reservations_converted += 1;
+                        cx.reservation(&r, ResEvent::Converted, None);
+                        cx.order(o, buyer, OrderOutcome::Converted, Some(r.id.clone()));
+                    }
+                    None => {
+                        let outcome = if o.qty as i64 <= s.available() {
+                            self.stats.direct_sales += 1;
+                            OrderOutcome::DirectSale
+                        } else {
+                            self.stats.oversells += 1;
+                            OrderOutcome::Oversell
+                        };
+                        s.sold += o.qty as i64;
+                        cx.order(o, buyer, outcome, None);
+                    }
+                }
+            }
+        }
+    }
+
+    fn moderation(&mut self, escalation_id: &str, decision: &Moderation, cx: &mut Cx) {
+        let Some(e) = self
+            .escalations
+            .get_mut(escalation_id)
+            .filter(|e| !e.answered)
+        else {
+            self.stats.moderation_ignored += 1;
+            return;
+        };
+        e.answered = true;
+        self.open_escalations
+            .remove(&(e.ts, escalation_id.to_string()));
+        let (claim_id, buyer) = (e.claim_id.clone(), e.buyer.clone());
+        match decision {
+            Moderation::Reject => {
+                self.stats.rejected += 1;
+                cx.push(DBody::Claim(ClaimDecision {
+                    claim_id,
+                    buyer,
+                    sku: None,
+                    qty: None,
+                    outcome: ClaimOutcome::Rejected,
+                    reason: Some(Reason::Moderator),
+                    reservation_id: None,
+                    waitlist_position: None,
+                    escalation_id: Some(escalation_id.to_string()),
+                    candidates: vec![],
+                }));
+            }
+            Moderation::Accept { sku, qty } => {
+                note_buyer(&mut self.buyers, &buyer);
+                self.allocate(claim_id, buyer, sku, *qty, cx);
+            }
+        }
+    }
+}
+
+/// Counts a buyer, cloning it only the first time.
+fn note_buyer(buyers: &mut FxHashSet<Buyer>, buyer: &Buyer) {
+    if !buyers.contains(buyer) {
+        buyers.insert(buyer.clone());
+    }
+}
+
+/// A sku's state, made on first use; looked up before allocating its key.
+fn sku_entry<'a>(skus: &'a mut FxHashMap<String, Sku>, sku: &str) -> &'a mut Sku {
+    if !skus.contains_key(sku) {
+        skus.insert(sku.to_string(), Sku::default());
+    }
+    skus.get_mut(sku).expect("inserted above")
+}
+
+/// The time, lateness and output of the event being applied.
+struct Cx<'a> {
+    t: Micros,
+    late: bool,
+    out: &'a mut Vec<Decision>,
+}
+
+impl Cx<'_> {
+    fn push(&mut self, body: DBody) {
+        self.out.push(Decision {
+            ts: self.t,
+            late: self.late,
+            body,
+        });
+    }
+
+    fn claim(
+        &mut self,
+        claim_id: String,
+        buyer: Buyer,
+        sku: Option<String>,
+        qty: Option<u64>,
+        outcome: ClaimOutcome,
+        reason: Option<Reason>,
+    ) {
+        self.push(DBody::Claim(ClaimDecision {
+            claim_id,
+            buyer,
+            sku,
+            qty,
+            outcome,
+            reason,
+            reservation_id: None,
+            waitlist_position: None,
+            escalation_id: None,
+            candidates: vec![],
+        }));
+    }
+
+    fn reservation(&mut self, r: &Reservation, event: ResEvent, reason: Option<&'static str>) {
+        self.push(DBody::Reservation(ReservationDecision {
+            reservation_id: r.id.clone(),
+            event,
+            sku: r.sku.clone(),
+            qty: r.qty,
+            buyer: r.buyer.clone(),
+            claim_id: r.claim_id.clone(),
+            expires_at: r.expires_at,
+            unit_price_cents: r.unit_price_cents,
+            reason,
+        }));
+    }
+
+    fn order(
+        &mut self,
+        o: &Order,
+        buyer: Buyer,
+        outcome: OrderOutcome,
+        reservation_id: Option<String>,
+    ) {
+        self.push(DBody::Order(OrderDecision {
+            order_id: o.order_id.clone(),
+            outcome,
+            sku: o.sku.clone(),
+            qty: o.qty,
+            amount_cents: o.amount_cents,
+            buyer,
+            reservation_id,
+        }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::event::parse_line;
+
+    const T0: Micros = 1_800_000_000_000_000;
+
+    /// Applies `(second, json-without-type-prefix)` events in order and returns every decision.
+    fn run(s: &mut Session, events: &[(i64, &str)]) -> Vec<Decision> {
+        let mut out = Vec::new();
+        for (sec, body) in events {
+            let line = format!(
+                r#"{{"session_id":"s","ts":{},{body}}}"#,
+                (T0 / 1000) + sec * 1000
+            );
+            let ev = parse_line(line.as_bytes()).unwrap_or_else(|e| panic!("{line}: {e}"));
+            s.apply(&ev, ev.ts, false, &mut out);
+        }
+        out
+    }
+
+    fn brief(d: &Decision) -> String {
+        let when = (d.ts - T0) / 1_000_000;
+        match &d.body {
+            DBody::Claim(c) => format!(
+                "{when} claim {} {} {}{}{}",
+                c.claim_id,
+                c.outcome.as_str(),
+                c.sku.as_deref().unwrap_or("-"),
+                c.reason
+                    .map(|r| format!(" {}", r.as_str()))
+                    .unwrap_or_default(),
+                c.waitlist_position
+                    .map(|p| format!(" #{p}"))
+                    .unwrap_or_default()
+            ),
+            DBody::Reservation(r) => format!(
+                "{when} res {} {} until {}",
+                r.reservation_id,
+                r.event.as_str(),
+                (r.expires_at - T0) / 1_000_000
+            ),
+            DBody::Order(o) => format!("{when} order {} {}", o.order_id, o.outcome.as_str()),
+        }
+    }
+
+    const K1: &[(i64, &str)] = &[
+        (
+            0,
+            r#""type":"director","action":"config","reservation_window_s":60"#,
+        ),
+        (
+            0,
+            r#""type":"director","action":"product","code":"K1","price_cents":2500,"variants":[{"sku":"K1","stock":2}]"#,
+        ),
+        (0, r#""type":"director","action":"activate","code":"K1""#),
+    ];
+
+    fn comment(platform: &str, id: &str, user: &str, text: &str) -> String {
+        format!(
+            r#""type":"comment","platform":"{platform}","comment_id":"{id}","user_id":"{user}","text":"{text}""#
+        )
+    }
+
+    fn order(id: &str, platform: &str, user: &str, status: &str) -> String {
+        format!(
+            r#""type":"order","order_id":"{id}","platform":"{platform}","user_id":"{user}","sku":"K1","qty":1,"amount_cents":2500,"status":"{status}""#
+        )
+    }
+
+    #[test]
+    fn the_worked_example_timeline() {
+        let mut s = Session::new();
+        run(&mut s, K1);
+        let events: Vec<(i64, String)> = vec![
+            (1, comment("tiktok", "c1", "u1", "sold")),
+            (2, comment("facebook", "c2", "u2", "sold")),
+            (3, comment("youtube", "c3", "u3", "sold x2")),
+            (4, comment("instagram", "c4", "u4", "mine")),
+            (5, comment("tiktok", "c5", "u1", "sold")),
+            (10, order("o1", "tiktok", "u1", "paid")),
+            (20, comment("facebook", "c6", "u2", "cancel")),
+            (30, r#""type":"stock","sku":"K1","delta":1"#.to_string()),
+            (85, order("o2", "instagram", "u4", "paid")),
+        ];
+        let events: Vec<(i64, &str)> = events.iter().map(|(t, e)| (*t, e.as_str())).collect();
+        let got: Vec<String> = run(&mut s, &events).iter().map(brief).collect();
+        let want = vec![
+            "1 claim tiktok:c1 reserved K1",
+            "1 res res:tiktok:c1 created until 61",
+            "2 claim facebook:c2 reserved K1",
+            "2 res res:facebook:c2 created until 62",
+            "3 claim youtube:c3 waitlisted K1 #1",
+            "4 claim instagram:c4 waitlisted K1 #2",
+            "5 claim tiktok:c5 rejected K1 duplicate_claim",
+            "10 res res:tiktok:c1 converted until 61",
+            "10 order o1 converted",
+            "20 res res:facebook:c2 cancelled until 62",
+            "20 claim facebook:c6 cancelled K1",
+            "20 claim instagram:c4 promoted K1",
+            "20 res res:instagram:c4 created until 80",
+            "80 res res:instagram:c4 expired until 80",
+            "80 claim youtube:c3 promoted K1",
+            "80 res res:youtube:c3 created until 140",
+            "85 order o2 oversell",
+        ];
+        assert_eq!(got, want);
+        let sum = s.summary();
+        assert_eq!(sum.gmv_cents, 5000);
+        assert_eq!(sum.units_sold, 2);
+        assert_eq!(sum.held_units, 2);
+        assert_eq!(sum.oversells, 1);
+        assert_eq!(
+            sum.skus["K1"],
+            SkuSummary {
+                pool: 3,
+                held: 2,
+                sold: 2,
+                available: -1,
+                waitlist: 0
+            }
+        );
+        assert_eq!(sum.claims, 5);
+        assert_eq!(sum.comments, 6);
+        assert_eq!(sum.buyers, 4);
+        assert_eq!(sum.waitlisted, 2);
+        assert_eq!(sum.rejected, 1);
+        assert_eq!(sum.reservations_created, 4);
+    }
+
+    #[test]
+    fn shortfall_revokes_newest_first_then_promotes() {
+        let mut s = Session::new();
+        run(&mut s, K1);
+        let evs = [
+            comment("tiktok", "a", "u1", "sold"),
+            comment("tiktok", "b", "u2", "sold"),
+            comment("tiktok", "c", "u3", "sold"),
+            r#""type":"stock","sku":"K1","set":0"#.to_string(),
+            r#""type":"stock","sku":"K1","set":1"#.to_string(),
+        ];
+        let got: Vec<String> = run(
+            &mut s,
+            &[
+                (1, &evs[0]),
+                (2, &evs[1]),
+                (3, &evs[2]),
+                (4, &evs[3]),
+                (5, &evs[4]),
+            ],
+        )
+        .iter()
+        .map(brief)
+        .collect();
+        assert_eq!(
+            got,
+            vec![
+                "1 claim tiktok:a reserved K1",
+                "1 res res:tiktok:a created until 61",
+                "2 claim tiktok:b reserved K1",
+                "2 res res:tiktok:b created until 62",
+                "3 claim tiktok:c waitlisted K1 #1",
+                "4 res res:tiktok:b revoked until 62",
+                "4 res res:tiktok:a revoked until 61",
+                "5 claim tiktok:c promoted K1",
+                "5 res res:tiktok:c created until 65",
+            ]
+        );
+    }
+
+    #[test]
+    fn escalations_are_answered_once() {
+        let mut s = Session::new();
+        run(&mut s, K1);
+        let evs = [
+            comment("tiktok", "a", "u1", "sold x9"),
+            r#""type":"moderation","escalation_id":"esc:tiktok:a","decision":"accept","sku":"K1","qty":2"#.to_string(),
+            r#""type":"moderation","escalation_id":"esc:tiktok:a","decision":"reject""#.to_string(),
+            r#""type":"moderation","escalation_id":"esc:tiktok:zzz","decision":"reject""#.to_string(),
+            r#""type":"reserve","request_id":"r1","platform":"web","user_id":"w","sku":"NOPE","qty":1"#.to_string(),
+        ];
+        let got: Vec<String> = run(
+            &mut s,
+            &[
+                (1, &evs[0]),
+                (2, &evs[1]),
+                (3, &evs[2]),
+                (4, &evs[3]),
+                (5, &evs[4]),
+            ],
+        )
+        .iter()
+        .map(brief)
+        .collect();
+        assert_eq!(
+            got,
+            vec![
+                "1 claim tiktok:a escalated K1 qty_over_limit",
+                "2 claim tiktok:a reserved K1",
+                "2 res res:tiktok:a created until 62",
+                "5 claim req:r1 rejected NOPE unknown_product",
+            ]
+        );
+        assert_eq!(s.summary().moderation_ignored, 2);
+    }
+
+    #[test]
+    fn the_live_view_shows_stock_holders_waitlist_and_open_escalations() {
+        let mut s = Session::new();
+        run(&mut s, K1);
+        let evs = [
+            comment("tiktok", "a", "u1", "sold x9"),
+            comment("tiktok", "b", "u2", "sold k1"),
+            comment("tiktok", "c", "u3", "sold k1 x2"),
+            r#""type":"moderation","escalation_id":"esc:tiktok:a","decision":"reject""#.to_string(),
+        ];
+        run(&mut s, &[(1, &evs[0]), (2, &evs[1]), (3, &evs[2])]);
+        let v = s.live_view("show", 3_000_000);
+        assert_eq!(v.session_id, "show");
+        assert_eq!(v.escalations_open, 1);
+        assert_eq!(v.escalations[0].escalation_id, "esc:tiktok:a");
+        assert_eq!(v.escalations[0].text, "sold x9");
+        assert_eq!(v.escalations[0].reason, "qty_over_limit");
+        let k1 = v.product("k1").expect("K1 on the run sheet");
+        let sku = &v.skus["K1"];
+        assert_eq!(k1.variants[0].held, v.held_units);
+        assert_eq!(
+            k1.stock_left(),
+            (k1.variants[0].pool - k1.variants[0].held - k1.variants[0].sold).max(0)
+        );
+        assert_eq!(
+            sku.holders_total + sku.waitlist_total,
+            2,
+            "u2 and u3 hold or wait"
+        );
+        assert_eq!(sku.holders[0].user_id, "u2");
+        run(&mut s, &[(4, &evs[3])]);
+        let v = s.live_view("show", 4_000_000);
+        assert_eq!(v.escalations_open, 0);
+        assert!(v.escalations.is_empty());
+    }
+
+    #[test]
+    fn keyword_packs_let_other_markets_claim_and_cancel() {
+        let comments = [
+            comment("facebook", "a", "u1", "chốt K1 nha shop ơi"),
+            comment("tiktok", "b", "u2", "pa-mine K1 po"),
+            comment("instagram", "c", "u3", "mio K1 grazie"),
+            comment("facebook", "d", "u1", "hủy K1 nha"),
+            comment("tiktok", "e", "u4", "เอา K1 ค่ะ"),
+            comment("youtube", "f", "u5", "我要K1+1 謝謝"),
+        ];
+        let timeline: Vec<(i64, &str)> = comments
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i as i64 + 1, c.as_str()))
+            .collect();
+        // Without the packs these are chatter: no decision at all.
+        let mut off = Session::new();
+        run(&mut off, K1);
+        assert!(run(&mut off, &timeline).is_empty());
+        let mut on = Session::new();
+        run(&mut on, K1);
+        let packs =
+            r#""type":"director","action":"config","keyword_packs":["vi","ph","it","th","tw"]"#;
+        run(&mut on, &[(0, packs)]);
+        let got: Vec<String> = run(&mut on, &timeline).iter().map(brief).collect();
+        let has = |s: &str| got.iter().any(|g| g.contains(s));
+        assert!(has("claim facebook:a reserved K1"), "{got:?}");
+        assert!(has("claim tiktok:b reserved K1"), "{got:?}");
+        assert!(has("claim instagram:c waitlisted K1"), "{got:?}");
+        assert!(has("claim facebook:d cancelled K1"), "{got:?}");
+        assert!(has("claim instagram:c promoted K1"), "{got:?}");
+        assert!(has("claim tiktok:e waitlisted K1"), "{got:?}");
+        assert!(has("claim youtube:f waitlisted K1"), "{got:?}");
+    }
+
+    #[test]
+    fn refunds_leave_available_unchanged() {
+        let mut s = Session::new();
+        run(&mut s, K1);
+        let evs = [
+            order("o1", "web", "w", "paid"),
+            order("o1", "web", "w", "refunded"),
+        ];
+        let got: Vec<String> = run(&mut s, &[(1, &evs[0]), (2, &evs[1])])
+            .iter()
+            .map(brief)
+            .collect();
+        assert_eq!(got, vec!["1 order o1 direct_sale", "2 order o1 refunded"]);
+        let sum = s.summary();
+        assert_eq!(sum.gmv_cents, 0);
+        assert_eq!(
+            sum.skus["K1"],
+            SkuSummary {
+                pool: 1,
+                held: 0,
+                sold: 0,
+                available: 1,
+                waitlist: 0
+            }
+        );
+    }
+}
