@@ -85,6 +85,14 @@ pub enum AdapterError {
     Shape(String),
     #[error("no show is mapped for {platform} ids {ids:?} and there is no default show")]
     UnmappedShow { platform: String, ids: Vec<String> },
+    /// The payload's comment would not be a valid canonical event (a timestamp that is not
+    /// RFC 3339, say): refused here rather than dead-lettered later, far from its source.
+    #[error("comment {comment_id}: {detail}")]
+    Event {
+        reason: &'static str,
+        comment_id: String,
+        detail: String,
+    },
 }
 
 impl AdapterError {
@@ -94,6 +102,7 @@ impl AdapterError {
             AdapterError::MalformedJson(_) => "malformed_json",
             AdapterError::Shape(_) => "invalid_payload",
             AdapterError::UnmappedShow { .. } => "unmapped_show",
+            AdapterError::Event { reason, .. } => reason,
         }
     }
 }
@@ -188,14 +197,31 @@ pub fn convert(
     }
     let v: Value =
         serde_json::from_slice(payload).map_err(|e| AdapterError::MalformedJson(e.to_string()))?;
-    match format {
+    let out = match format {
         Format::FacebookGraph => facebook_graph(&v, shows),
         Format::FacebookWebhook => facebook_webhook(&v, shows),
         Format::InstagramWebhook => instagram_webhook(&v, shows),
         Format::YoutubeLivechat => youtube(&v, shows),
         Format::TiktokLiveConnector => tiktok(&v, shows),
         Format::TwitchEventsub => twitch(&v, shows, header_ts),
+    }?;
+    for c in &out.comments {
+        check(c)?;
     }
+    Ok(out)
+}
+
+/// A comment is passed on only if the pipeline's own reader accepts it (found by fuzzing:
+/// platforms' timestamps were passed on unchecked).
+fn check(c: &Comment) -> Result<(), AdapterError> {
+    let line = serde_json::to_vec(c).map_err(|e| shape(e.to_string()))?;
+    crate::domain::event::parse_line(&line)
+        .map(|_| ())
+        .map_err(|e| AdapterError::Event {
+            reason: e.reason,
+            comment_id: c.comment_id.clone(),
+            detail: e.to_string(),
+        })
 }
 
 fn looks_like_sse(payload: &[u8]) -> bool {

@@ -179,3 +179,17 @@ fn bad_payloads_are_errors_with_a_reason_never_panics() {
     );
     assert_eq!(unmapped.unwrap_err().reason(), "unmapped_show");
 }
+
+#[test]
+fn a_comment_the_pipeline_would_refuse_is_refused_here() {
+    // Found by fuzzing: a mangled timestamp used to pass through to the pipeline's dead letters.
+    let yt = std::fs::read_to_string(format!("{FIXTURES}youtube-livechat.json")).unwrap();
+    let bad = yt.replacen(
+        "2026-11-21T20:15:03.123456Z",
+        "2026-11-r1T20:15:03.123456Z",
+        1,
+    );
+    let e = convert(Format::YoutubeLivechat, bad.as_bytes(), &shows(), None).unwrap_err();
+    assert_eq!(e.reason(), "invalid_timestamp", "{e}");
+    assert!(e.to_string().starts_with("comment LCC."), "{e}");
+}
