@@ -138,6 +138,9 @@ pub struct Converted {
     pub skipped: usize,
     /// YouTube: how long the poller should wait before the next page.
     pub poll_after_ms: Option<u64>,
+    /// YouTube: the token of the next page, and when the chat went offline (its last page).
+    pub next_page_token: Option<String>,
+    pub offline_at: Option<String>,
 }
 
 fn shape(what: impl Into<String>) -> AdapterError {
@@ -373,6 +376,8 @@ fn youtube(v: &Value, shows: &Shows) -> Result<Converted, AdapterError> {
         .ok_or_else(|| shape("items (a list) is missing"))?;
     let mut out = Converted {
         poll_after_ms: v.get("pollingIntervalMillis").and_then(Value::as_u64),
+        next_page_token: text(v, &["nextPageToken"]).map(str::to_string),
+        offline_at: text(v, &["offlineAt"]).map(str::to_string),
         ..Default::default()
     };
     for item in items {

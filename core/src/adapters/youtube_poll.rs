@@ -90,11 +90,15 @@ impl YoutubePoll {
             Ok(c) => c,
             Err(e) => return Err((e, self.failed())),
         };
-        let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
         self.failures = 0;
         self.pages += 1;
-        if let Some(t) = v.get("nextPageToken").and_then(Value::as_str) {
-            self.page_token = Some(t.to_string());
+        let stop = match (&converted.offline_at, &converted.next_page_token) {
+            (Some(at), _) => Some(format!("the chat went offline at {at}")),
+            (None, None) => Some("the response has no nextPageToken: nothing more to read".into()),
+            (None, Some(_)) => None,
+        };
+        if converted.next_page_token.is_some() {
+            self.page_token = converted.next_page_token;
         }
         let mut page = Page {
             comments: Vec::with_capacity(converted.comments.len()),
@@ -114,11 +118,8 @@ impl YoutubePoll {
                 page.repeats += 1;
             }
         }
-        if let Some(at) = v.get("offlineAt").and_then(Value::as_str) {
-            page.next = Next::Stop(format!("the chat went offline at {at}"));
-        } else if v.get("nextPageToken").and_then(Value::as_str).is_none() {
-            page.next =
-                Next::Stop("the response has no nextPageToken: nothing more to read".into());
+        if let Some(why) = stop {
+            page.next = Next::Stop(why);
         }
         Ok(page)
     }
