@@ -91,7 +91,10 @@ fn youtube_keeps_microseconds_and_only_text_messages() {
     assert_eq!(lines.len(), 1);
     assert_eq!(got.skipped, 1, "the super chat");
     assert_eq!(got.poll_after_ms, Some(2137));
-    assert_eq!(got.next_page_token.as_deref(), Some("GOW1m7DwjYkDINOmtt3wjYkD"));
+    assert_eq!(
+        got.next_page_token.as_deref(),
+        Some("GOW1m7DwjYkDINOmtt3wjYkD")
+    );
     assert_eq!(got.offline_at, None);
     assert!(lines[0].contains(r#""session_id":"yt-live""#));
     assert!(lines[0].contains(
