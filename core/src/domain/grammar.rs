@@ -233,7 +233,7 @@ fn mentioned<'p>(toks: &[&str], product: &'p Product, plus: bool) -> SmallVec<[&
                 || (plus && val.len() == 1 && toks.iter().any(|t| cjk_inside(t, &val[0])))
         })
         .collect();
-    if plus {
+    if plus && values.len() > 1 {
         // `粉紅` also contains `粉`: the longer value is the one meant.
         let all = values.clone();
         values.retain(|v| {
