@@ -121,12 +121,12 @@ pub enum Out {
     },
     /// Lines read by all sources.
     Lines(u64),
-    /// One session's rows of a snapshot table, as Arrow IPC stream bytes: rows to append
-    /// (`delta`), or the whole table of the session.
+    /// One session's rows of a snapshot table: rows to append (`delta`), or the whole table
+    /// of the session.
     Snapshot {
         table: String,
         session_id: String,
-        ipc: Vec<u8>,
+        batches: Batches,
         delta: bool,
     },
     /// A session as the live surfaces show it, sent when it changed (at most every
@@ -157,5 +157,43 @@ impl Out {
             Out::Claimant { .. } => 2,
             _ => 0,
         }
+    }
+}
+
+/// Arrow record batches that move between workers as they are (timely moves data between the
+/// threads of one process without serialising it) and as Arrow IPC stream bytes between
+/// processes.
+#[derive(Debug, Clone, Default)]
+pub struct Batches(pub Vec<datafusion::arrow::record_batch::RecordBatch>);
+
+impl Serialize for Batches {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut bytes = Vec::new();
+        if let Some(first) = self.0.first() {
+            use datafusion::arrow::ipc::writer::StreamWriter;
+            let mut w = StreamWriter::try_new(&mut bytes, &first.schema())
+                .map_err(serde::ser::Error::custom)?;
+            for b in &self.0 {
+                w.write(b).map_err(serde::ser::Error::custom)?;
+            }
+            w.finish().map_err(serde::ser::Error::custom)?;
+        }
+        s.serialize_bytes(&bytes)
+    }
+}
+
+impl<'de> Deserialize<'de> for Batches {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use datafusion::arrow::ipc::reader::StreamReader;
+        let bytes: Vec<u8> = serde::de::Deserialize::deserialize(d)?;
+        if bytes.is_empty() {
+            return Ok(Batches::default());
+        }
+        let reader =
+            StreamReader::try_new(bytes.as_slice(), None).map_err(serde::de::Error::custom)?;
+        let batches = reader
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(serde::de::Error::custom)?;
+        Ok(Batches(batches))
     }
 }

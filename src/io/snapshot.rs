@@ -9,7 +9,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
-use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use datafusion::parquet::schema::types::ColumnPath;
 
 use crate::domain::time::Micros;
@@ -147,7 +147,8 @@ pub fn write_parquet_parts(
 
 /// Snappy, the usual compression of Parquet: cheap to write and read, a third of the size here.
 /// Dictionaries only where values repeat (sessions, platforms, outcomes, skus): for ids and
-/// free text they cost time and save nothing.
+/// free text they cost time and save nothing. Neither do min/max statistics of ids and free
+/// text, which no query prunes by and which cost a comparison per value to keep.
 fn writer_properties() -> WriterProperties {
     let mut b = WriterProperties::builder().set_compression(Compression::SNAPPY);
     for unique in [
@@ -160,7 +161,9 @@ fn writer_properties() -> WriterProperties {
         "escalation_id",
         "order_id",
     ] {
-        b = b.set_column_dictionary_enabled(ColumnPath::from(unique), false);
+        b = b
+            .set_column_dictionary_enabled(ColumnPath::from(unique), false)
+            .set_column_statistics_enabled(ColumnPath::from(unique), EnabledStatistics::None);
     }
     b.build()
 }

@@ -1,15 +1,14 @@
-//! The session tables of `DIR/snapshots/` (schemas/snapshots.md): rows gathered per worker as
-//! Arrow columns, shipped to the writer as Arrow IPC, and written as one sorted Parquet file each.
+//! The session tables of `DIR/snapshots/` (schemas/snapshots.md): rows gathered per session as
+//! Arrow columns in bounded chunks, handed to the writer, and written as one sorted Parquet file each.
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Int64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
+    ArrayBuilder, ArrayRef, BooleanBuilder, Int64Builder, ListBuilder, StringBuilder,
+    TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::arrow::error::ArrowError;
-use datafusion::arrow::ipc::reader::StreamReader;
-use datafusion::arrow::ipc::writer::StreamWriter;
 use datafusion::arrow::record_batch::RecordBatch;
 
 use crate::domain::decision::{Body, Decision};
@@ -165,12 +164,25 @@ pub struct CommentRow<'a> {
     pub late: bool,
 }
 
-/// The append-only tables of one worker, column by column.
+/// Rows per sealed batch of an append-only table. Sealing bounds every builder, so a big show
+/// never regrows (and copies) one huge buffer, and the next chunk is sized from the last.
+const CHUNK_ROWS: usize = 16 * 1024;
+
+/// The append-only tables of one session, column by column, in chunks of `CHUNK_ROWS` rows.
 #[derive(Default)]
 pub struct TableRows {
     comments: Comments,
     claims: Claims,
     orders: Orders,
+    /// Full chunks, in order, not yet handed over.
+    sealed: Vec<(&'static str, RecordBatch)>,
+    /// A chunk that could not be built (a bug, not bad input): reported by `finish`.
+    error: Option<ArrowError>,
+}
+
+/// A string builder for `rows` values, with room for `bytes` of them.
+fn strings(rows: usize, bytes: usize) -> StringBuilder {
+    StringBuilder::with_capacity(rows, bytes)
 }
 
 #[derive(Default)]
@@ -222,6 +234,93 @@ struct Orders {
     gmv_cents: Int64Builder,
 }
 
+impl Comments {
+    /// Builders for a full chunk, each string column with room for what the last chunk held.
+    fn sized_like(last: &Comments) -> Comments {
+        let n = CHUNK_ROWS;
+        Comments {
+            session_id: strings(n, last.session_id.values_slice().len()),
+            seq: Int64Builder::with_capacity(n),
+            ts: TimestampMicrosecondBuilder::with_capacity(n),
+            platform: strings(n, last.platform.values_slice().len()),
+            comment_id: strings(n, last.comment_id.values_slice().len()),
+            user_id: strings(n, last.user_id.values_slice().len()),
+            user_name: strings(n, last.user_name.values_slice().len()),
+            text: strings(
+                n,
+                last.text.values_slice().len() + last.text.values_slice().len() / 4,
+            ),
+            reading: strings(n, last.reading.values_slice().len()),
+            late: BooleanBuilder::with_capacity(n),
+        }
+    }
+
+    fn batch(c: Comments) -> Result<RecordBatch, ArrowError> {
+        RecordBatch::try_new(
+            schema("comments"),
+            vec![
+                str_array(c.session_id),
+                i64_array(c.seq),
+                ts_array(c.ts),
+                str_array(c.platform),
+                str_array(c.comment_id),
+                str_array(c.user_id),
+                str_array(c.user_name),
+                str_array(c.text),
+                str_array(c.reading),
+                bool_array(c.late),
+            ],
+        )
+    }
+}
+
+impl Claims {
+    fn batch(mut c: Claims) -> Result<RecordBatch, ArrowError> {
+        RecordBatch::try_new(
+            schema("claims"),
+            vec![
+                str_array(c.session_id),
+                i64_array(c.seq),
+                ts_array(c.ts),
+                str_array(c.claim_id),
+                str_array(c.platform),
+                str_array(c.user_id),
+                str_array(c.sku),
+                i64_array(c.qty),
+                str_array(c.outcome),
+                str_array(c.reason),
+                str_array(c.reservation_id),
+                i64_array(c.waitlist_position),
+                str_array(c.escalation_id),
+                Arc::new(c.candidates.finish()),
+                bool_array(c.late),
+            ],
+        )
+    }
+}
+
+impl Orders {
+    fn batch(o: Orders) -> Result<RecordBatch, ArrowError> {
+        RecordBatch::try_new(
+            schema("orders"),
+            vec![
+                str_array(o.session_id),
+                i64_array(o.seq),
+                ts_array(o.ts),
+                str_array(o.order_id),
+                str_array(o.platform),
+                str_array(o.user_id),
+                str_array(o.sku),
+                i64_array(o.qty),
+                i64_array(o.amount_cents),
+                str_array(o.outcome),
+                str_array(o.reservation_id),
+                i64_array(o.gmv_cents),
+            ],
+        )
+    }
+}
+
 fn ts_array(mut b: TimestampMicrosecondBuilder) -> ArrayRef {
     Arc::new(b.finish().with_timezone("UTC"))
 }
@@ -239,6 +338,20 @@ impl TableRows {
         c.text.append_value(r.text);
         c.reading.append_value(r.reading);
         c.late.append_value(r.late);
+        if c.seq.len() >= CHUNK_ROWS {
+            let next = Comments::sized_like(c);
+            let full = std::mem::replace(c, next);
+            self.seal("comments", Comments::batch(full));
+        }
+    }
+
+    fn seal(&mut self, name: &'static str, batch: Result<RecordBatch, ArrowError>) {
+        match batch {
+            Ok(b) => self.sealed.push((name, b)),
+            Err(e) => {
+                self.error.get_or_insert(e);
+            }
+        }
     }
 
     /// A claim or order decision, the `seq`-th of its session (reservations are kept apart).
@@ -265,6 +378,10 @@ impl TableRows {
                 }
                 c.candidates.append(true);
                 c.late.append_value(d.late);
+                if c.seq.len() >= CHUNK_ROWS {
+                    let full = std::mem::take(c);
+                    self.seal("claims", Claims::batch(full));
+                }
             }
             Body::Order(x) => {
                 let o = &mut self.orders;
@@ -285,73 +402,34 @@ impl TableRows {
                     1
                 };
                 o.gmv_cents.append_value(sign * x.amount_cents);
+                if o.seq.len() >= CHUNK_ROWS {
+                    let full = std::mem::take(o);
+                    self.seal("orders", Orders::batch(full));
+                }
             }
             Body::Reservation(_) => {}
         }
     }
 
-    /// The comments, claims and orders gathered so far, emptying the builders.
+    /// The comments, claims and orders gathered since the last call, in order, as chunks
+    /// (no empty ones; a table with nothing new has none).
     pub fn finish(&mut self) -> Result<Vec<(&'static str, RecordBatch)>, ArrowError> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
         let c = std::mem::take(&mut self.comments);
-        let comments = RecordBatch::try_new(
-            schema("comments"),
-            vec![
-                str_array(c.session_id),
-                i64_array(c.seq),
-                ts_array(c.ts),
-                str_array(c.platform),
-                str_array(c.comment_id),
-                str_array(c.user_id),
-                str_array(c.user_name),
-                str_array(c.text),
-                str_array(c.reading),
-                bool_array(c.late),
-            ],
-        )?;
-        let mut c = std::mem::take(&mut self.claims);
-        let claims = RecordBatch::try_new(
-            schema("claims"),
-            vec![
-                str_array(c.session_id),
-                i64_array(c.seq),
-                ts_array(c.ts),
-                str_array(c.claim_id),
-                str_array(c.platform),
-                str_array(c.user_id),
-                str_array(c.sku),
-                i64_array(c.qty),
-                str_array(c.outcome),
-                str_array(c.reason),
-                str_array(c.reservation_id),
-                i64_array(c.waitlist_position),
-                str_array(c.escalation_id),
-                Arc::new(c.candidates.finish()),
-                bool_array(c.late),
-            ],
-        )?;
+        if !c.seq.is_empty() {
+            self.sealed.push(("comments", Comments::batch(c)?));
+        }
+        let c = std::mem::take(&mut self.claims);
+        if !c.seq.is_empty() {
+            self.sealed.push(("claims", Claims::batch(c)?));
+        }
         let o = std::mem::take(&mut self.orders);
-        let orders = RecordBatch::try_new(
-            schema("orders"),
-            vec![
-                str_array(o.session_id),
-                i64_array(o.seq),
-                ts_array(o.ts),
-                str_array(o.order_id),
-                str_array(o.platform),
-                str_array(o.user_id),
-                str_array(o.sku),
-                i64_array(o.qty),
-                i64_array(o.amount_cents),
-                str_array(o.outcome),
-                str_array(o.reservation_id),
-                i64_array(o.gmv_cents),
-            ],
-        )?;
-        Ok(vec![
-            ("comments", comments),
-            ("claims", claims),
-            ("orders", orders),
-        ])
+        if !o.seq.is_empty() {
+            self.sealed.push(("orders", Orders::batch(o)?));
+        }
+        Ok(std::mem::take(&mut self.sealed))
     }
 }
 
@@ -472,19 +550,4 @@ pub fn stock_batch(rows: &[(&str, i64, &str, [i64; 5])]) -> Result<RecordBatch, 
             i64_array(n5),
         ],
     )
-}
-
-/// A batch as Arrow IPC stream bytes, to cross between workers.
-pub fn to_ipc(batch: &RecordBatch) -> Result<Vec<u8>, ArrowError> {
-    let mut buf = Vec::new();
-    let mut w = StreamWriter::try_new(&mut buf, &batch.schema())?;
-    w.write(batch)?;
-    w.finish()?;
-    drop(w);
-    Ok(buf)
-}
-
-/// The batches of Arrow IPC stream bytes.
-pub fn from_ipc(bytes: &[u8]) -> Result<Vec<RecordBatch>, ArrowError> {
-    StreamReader::try_new(bytes, None)?.collect()
 }

@@ -19,10 +19,10 @@ use crate::domain::text::normalize_code;
 use crate::domain::time::minute_of;
 use crate::io::tables::{
     CommentRow, ProductRow, ReservationRow, TableRows, products_batch, reservations_batch,
-    stock_batch, to_ipc,
+    stock_batch,
 };
 use crate::ops::rank_claimants::MAX_RANKED;
-use crate::records::{Claimant, Input, Line, Metric, MetricKey, Out, Reject};
+use crate::records::{Batches, Claimant, Input, Line, Metric, MetricKey, Out, Reject};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
 
@@ -48,6 +48,8 @@ pub fn session_hash(session_id: &str) -> u64 {
 struct Pending {
     key: ReplayKey,
     late: bool,
+    /// Index of the session's slot in `Sessions`.
+    slot: u32,
     event: Box<Event>,
 }
 
@@ -68,32 +70,48 @@ impl Ord for Pending {
     }
 }
 
-/// A session's slot, made on first use (looked up before its id is copied); a new one is
-/// announced on `out`, so the writer can name the session its decisions are keyed by.
-fn slot<'a>(
-    sessions: &'a mut FxHashMap<String, SessionSlot>,
-    session_id: &str,
-    out: &mut Vec<Out>,
-) -> &'a mut SessionSlot {
-    if !sessions.contains_key(session_id) {
+/// This worker's sessions: slots in order of first appearance, found by id once per event
+/// (on arrival); the pending event carries its slot's index from there on.
+#[derive(Default)]
+struct Sessions {
+    index: FxHashMap<String, u32>,
+    slots: Vec<SessionSlot>,
+}
+
+impl Sessions {
+    /// The index of a session's slot, made on first use (looked up before its id is copied);
+    /// a new one is announced on `out`, so the writer can name the session its decisions are
+    /// keyed by.
+    fn slot_of(&mut self, session_id: &str, out: &mut Vec<Out>) -> u32 {
+        if let Some(&i) = self.index.get(session_id) {
+            return i;
+        }
         let order = session_hash(session_id);
         out.push(Out::Session {
             hash: order,
             session_id: session_id.to_string(),
         });
-        sessions.insert(
-            session_id.to_string(),
-            SessionSlot {
-                order,
-                ..Default::default()
-            },
-        );
+        let i = self.slots.len() as u32;
+        self.index.insert(session_id.to_string(), i);
+        self.slots.push(SessionSlot {
+            id: session_id.to_string(),
+            order,
+            ..Default::default()
+        });
+        i
     }
-    sessions.get_mut(session_id).expect("inserted above")
+
+    /// The slots in session id order.
+    fn by_id(&mut self) -> Vec<&mut SessionSlot> {
+        let mut v: Vec<&mut SessionSlot> = self.slots.iter_mut().collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    }
 }
 
 #[derive(Default)]
 struct SessionSlot {
+    id: String,
     /// Where the session's decisions stand among other sessions' at the same time.
     order: u64,
     session: Session,
@@ -117,7 +135,7 @@ struct SessionSlot {
 
 /// This worker's sessions and the events not yet final.
 struct Engine {
-    sessions: FxHashMap<String, SessionSlot>,
+    sessions: Sessions,
     pending: BinaryHeap<Reverse<Pending>>,
     multi_source: bool,
     decisions: Vec<Decision>,
@@ -185,7 +203,8 @@ impl Engine {
                 for item in self.stash.remove(&(s as u32, b)).unwrap_or_default() {
                     match item {
                         Stashed::Event { line, local, event } => {
-                            let slot = slot(&mut self.sessions, &event.session_id, out);
+                            let index = self.sessions.slot_of(&event.session_id, out);
+                            let slot = &mut self.sessions.slots[index as usize];
                             if let Some(k) = event.dedupe_key() {
                                 let mut h = std::hash::DefaultHasher::new();
                                 std::hash::Hash::hash(&k, &mut h);
@@ -204,7 +223,12 @@ impl Engine {
                                 source: s as u32,
                                 position: line,
                             };
-                            self.pending.push(Reverse(Pending { key, late, event }));
+                            self.pending.push(Reverse(Pending {
+                                key,
+                                late,
+                                slot: index,
+                                event,
+                            }));
                         }
                         Stashed::Reject { local, reject } => {
                             let at = reject_time(self.clocks[s].watermark_before(local));
@@ -278,7 +302,7 @@ impl Engine {
         self.changed = true;
         self.live_changed = true;
         let sent = self.already_sent(p.key.source, p.key.position);
-        let slot = slot(&mut self.sessions, &p.event.session_id, out);
+        let slot = &mut self.sessions.slots[p.slot as usize];
         slot.last_t = p.key.eff;
         slot.live_dirty = true;
         self.decisions.clear();
@@ -350,19 +374,19 @@ impl Engine {
     /// The live view of every session changed since the last call.
     fn live_views(&mut self, out: &mut Vec<Out>) {
         self.live_changed = false;
-        for (id, slot) in self.sessions.iter_mut().filter(|(_, s)| s.live_dirty) {
+        for slot in self.sessions.slots.iter_mut().filter(|s| s.live_dirty) {
             slot.live_dirty = false;
-            out.push(Out::Live(Box::new(slot.session.live_view(id, slot.last_t))));
+            out.push(Out::Live(Box::new(
+                slot.session.live_view(&slot.id, slot.last_t),
+            )));
         }
     }
 
     /// Every snapshot table's rows of this worker's sessions, as Arrow IPC for the writer: one
     /// part per session and table, already in the table's order.
     fn snapshot(&mut self, out: &mut Vec<Out>) {
-        let mut ids: Vec<String> = self.sessions.keys().cloned().collect();
-        ids.sort();
-        for id in ids {
-            let slot = self.sessions.get_mut(&id).expect("listed above");
+        for slot in self.sessions.by_id() {
+            let id = slot.id.clone();
             let mut batches = slot.rows.finish().unwrap_or_else(|e| {
                 eprintln!("livesell: cannot build snapshot tables: {e}");
                 Vec::new()
@@ -377,18 +401,23 @@ impl Engine {
                     Err(e) => eprintln!("livesell: cannot build the {name} table: {e}"),
                 }
             }
+            // One record per table, its chunks in order. The append-only tables go as the rows
+            // since the last snapshot.
+            let mut by_table: Vec<(&'static str, Vec<RecordBatch>)> = Vec::new();
             for (name, batch) in batches {
-                // The append-only tables go as the rows since the last snapshot.
-                let delta = matches!(name, "comments" | "claims" | "orders");
-                match to_ipc(&batch) {
-                    Ok(ipc) => out.push(Out::Snapshot {
-                        table: name.to_string(),
-                        session_id: id.clone(),
-                        ipc,
-                        delta,
-                    }),
-                    Err(e) => eprintln!("livesell: cannot encode the {name} table: {e}"),
+                match by_table.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, v)) => v.push(batch),
+                    None => by_table.push((name, vec![batch])),
                 }
+            }
+            for (name, batches) in by_table {
+                let delta = matches!(name, "comments" | "claims" | "orders");
+                out.push(Out::Snapshot {
+                    table: name.to_string(),
+                    session_id: id.clone(),
+                    batches: Batches(batches),
+                    delta,
+                });
             }
         }
     }
@@ -734,7 +763,7 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
         self.unary_frontier(Exchange::new(route), "ApplyClaims", move |_cap, info| {
             let activator = scope.activator_for(info.address);
             let mut engine = Engine {
-                sessions: FxHashMap::default(),
+                sessions: Sessions::default(),
                 pending: BinaryHeap::new(),
                 multi_source: sources > 1,
                 decisions: Vec::new(),
@@ -837,13 +866,11 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
                 }
                 if f.is_none() && !finished {
                     finished = true;
-                    let mut ids: Vec<&String> = engine.sessions.keys().collect();
-                    ids.sort();
-                    for id in ids {
-                        let json = serde_json::to_string(&engine.sessions[id].session.summary())
+                    for slot in engine.sessions.by_id() {
+                        let json = serde_json::to_string(&slot.session.summary())
                             .unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()));
                         buf.push(Out::Summary {
-                            session_id: id.clone(),
+                            session_id: slot.id.clone(),
                             json,
                         });
                     }

@@ -301,20 +301,17 @@ impl Writer {
             Out::Snapshot {
                 table,
                 session_id,
-                ipc,
+                batches,
                 delta,
-            } => match tables::from_ipc(&ipc) {
-                Ok(batches) => {
-                    let parts = self.tables.entry(table.clone()).or_default();
-                    let part = parts.entry(session_id).or_default();
-                    if !delta {
-                        part.clear();
-                    }
-                    part.extend(batches);
-                    self.snapshots_dirty = true;
+            } => {
+                let parts = self.tables.entry(table).or_default();
+                let part = parts.entry(session_id).or_default();
+                if !delta {
+                    part.clear();
                 }
-                Err(e) => eprintln!("livesell: a worker's {table} table is unreadable: {e}"),
-            },
+                part.extend(batches.0);
+                self.snapshots_dirty = true;
+            }
             Out::Live(view) => {
                 if let Some(h) = &self.targets.live {
                     h.view(*view);
