@@ -75,7 +75,7 @@ pub fn run_live(
 ) -> anyhow::Result<RunReport> {
     let workers = cfg.workers.max(1);
     let source_count = sources.len();
-    // Hand h of source s goes to worker (h + s) % workers, so one-file runs spread evenly too.
+    // Every worker gets a hand of every source; the hands of a source share its blocks.
     let mut dealt: Vec<Vec<SourceHand>> = (0..workers).map(|_| Vec::new()).collect();
     for (s, src) in sources.into_iter().enumerate() {
         if src.hands.len() != workers {
@@ -90,7 +90,6 @@ pub fn run_live(
                 s as u32,
                 src.name.clone(),
                 hand,
-                h as u64,
                 workers,
             ));
         }

@@ -7,6 +7,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 
@@ -19,7 +20,7 @@ pub struct Block {
     pub first_line: u64,
     /// Byte offset of `bytes[0]` in the (decompressed) input.
     pub first_offset: u64,
-    /// Position of this block in its input: block `i` goes to hand `i % hands`.
+    /// Position of this block in its input (0, 1, 2, …), whichever hand takes it.
     pub index: u64,
     /// The input ends here: this block carries no lines, only the end (and a read error, if any).
     pub last: bool,
@@ -73,10 +74,18 @@ pub enum Poll {
     Done,
 }
 
-/// One hand of an input's blocks: every `hands`-th block, starting at block `hand`.
+/// One hand of an input's blocks. The hands of an input share one queue and each takes the
+/// next block when it is free, so a worker with more work of its own (the writer, a busier
+/// show) parses fewer blocks; a block's index, not who parsed it, places it in the input.
 pub struct Hand {
-    rx: Receiver<Block>,
+    queue: Arc<Queue>,
     done: bool,
+}
+
+struct Queue {
+    rx: Mutex<Receiver<Block>>,
+    /// One past the index of the last block taken: no hand can take a block below it.
+    next: AtomicU64,
 }
 
 impl Hand {
@@ -84,14 +93,28 @@ impl Hand {
         if self.done {
             return Poll::Done;
         }
-        match self.rx.try_recv() {
-            Ok(b) => Poll::Block(b),
+        let Ok(rx) = self.queue.rx.lock() else {
+            // Another hand panicked while taking a block: nothing more can be read.
+            self.done = true;
+            return Poll::Done;
+        };
+        match rx.try_recv() {
+            Ok(b) => {
+                // Set while the queue is held, so `low` never passes a block still being taken.
+                self.queue.next.store(b.index + 1, Ordering::Release);
+                Poll::Block(b)
+            }
             Err(TryRecvError::Empty) => Poll::Pending,
             Err(TryRecvError::Disconnected) => {
                 self.done = true;
                 Poll::Done
             }
         }
+    }
+
+    /// The lowest block index this hand may still take.
+    pub fn low(&self) -> u64 {
+        self.queue.next.load(Ordering::Acquire)
     }
 }
 
@@ -133,14 +156,24 @@ impl LineSource {
     }
 
     pub fn from_reader(name: String, reader: Box<dyn Read + Send>, hands: usize) -> LineSource {
-        let (txs, rxs): (Vec<_>, Vec<_>) = (0..hands.max(1)).map(|_| sync_channel(4)).unzip();
+        let hands = hands.max(1);
+        let (tx, rx) = sync_channel(4 * hands);
         std::thread::Builder::new()
             .name(format!("read {name}"))
-            .spawn(move || read_blocks(reader, txs))
+            .spawn(move || read_blocks(reader, tx))
             .expect("spawn reader thread");
+        let queue = Arc::new(Queue {
+            rx: Mutex::new(rx),
+            next: AtomicU64::new(0),
+        });
         LineSource {
             name,
-            hands: rxs.into_iter().map(|rx| Hand { rx, done: false }).collect(),
+            hands: (0..hands)
+                .map(|_| Hand {
+                    queue: queue.clone(),
+                    done: false,
+                })
+                .collect(),
         }
     }
 }
@@ -158,16 +191,15 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// Reads blocks of whole lines and deals them round-robin; a partial last line waits for the
-/// rest of its bytes. The end (with any read error) is a last, empty block.
-fn read_blocks(mut reader: Box<dyn Read + Send>, txs: Vec<SyncSender<Block>>) {
+/// Reads blocks of whole lines into the hands' queue; a partial last line waits for the rest of
+/// its bytes. The end (with any read error) is a last, empty block.
+fn read_blocks(mut reader: Box<dyn Read + Send>, tx: SyncSender<Block>) {
     let pool: Pool = Default::default();
     let mut carry: Vec<u8> = Vec::new();
     let mut line = 1u64;
     let mut offset = 0u64;
     let mut index = 0u64;
-    let hands = txs.len() as u64;
-    let send = |b: Block| txs[(b.index % hands) as usize].send(b).is_ok();
+    let send = |b: Block| tx.send(b).is_ok();
     let end = |index: u64, line: u64, offset: u64, error: Option<String>| Block {
         bytes: Vec::new(),
         first_line: line,
@@ -329,5 +361,38 @@ mod tests {
             assert_eq!(collect(b"x\n", hands), vec![(1, 0, "x".into())]);
             assert!(collect(b"", hands).is_empty());
         }
+    }
+
+    #[test]
+    fn hands_share_the_blocks_each_taken_once_and_never_below_low() {
+        // About 6 blocks of 1 MiB, taken unevenly: hand 0 polls three times for hand 1's once.
+        let line = b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\n";
+        let input: &'static [u8] = line.repeat(100_000).leak();
+        let src = LineSource::from_reader("t".into(), Box::new(input), 2);
+        let mut hands = src.hands;
+        let (mut taken, mut lines, mut turn) = (Vec::new(), 0u64, 0usize);
+        let mut last_of = [None::<u64>; 2];
+        while hands.iter().any(|h| !h.done) {
+            let h = if turn % 4 == 3 { 1 } else { 0 };
+            turn += 1;
+            let low = hands[h].low();
+            match hands[h].poll() {
+                Poll::Block(b) => {
+                    assert!(b.index >= low, "block {} below low {low}", b.index);
+                    assert!(last_of[h].is_none_or(|l| b.index > l));
+                    last_of[h] = Some(b.index);
+                    taken.push((b.index, h));
+                    b.for_each_line(|_, _, _| lines += 1);
+                }
+                Poll::Pending => std::thread::yield_now(),
+                Poll::Done => {}
+            }
+        }
+        taken.sort();
+        let indexes: Vec<u64> = taken.iter().map(|t| t.0).collect();
+        assert_eq!(indexes, (0..taken.len() as u64).collect::<Vec<_>>());
+        assert!(taken.len() >= 7, "{} blocks", taken.len());
+        assert!(taken.iter().any(|t| t.1 == 1), "both hands took blocks");
+        assert_eq!(lines, 100_000);
     }
 }

@@ -146,11 +146,14 @@ pub fn write_parquet_parts(
 }
 
 /// Snappy, the usual compression of Parquet: cheap to write and read, a third of the size here.
-/// Dictionaries only where values repeat (sessions, platforms, outcomes, skus): for ids and
-/// free text they cost time and save nothing. Neither do min/max statistics of ids and free
+/// Dictionaries only where values repeat (sessions, platforms, outcomes, skus): for ids,
+/// sequence numbers, times and free text they cost time and save nothing. Neither do min/max statistics of ids and free
 /// text, which no query prunes by and which cost a comparison per value to keep.
 fn writer_properties() -> WriterProperties {
     let mut b = WriterProperties::builder().set_compression(Compression::SNAPPY);
+    for unique in ["seq", "ts"] {
+        b = b.set_column_dictionary_enabled(ColumnPath::from(unique), false);
+    }
     for unique in [
         "text",
         "comment_id",

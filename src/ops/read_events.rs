@@ -12,24 +12,22 @@ use crate::records::{Input, Reject};
 /// Blocks handled per activation, so downstream operators and progress keep moving.
 const BLOCKS_PER_ACTIVATION: usize = 4;
 
-/// This worker's hand of one input: blocks `first`, `first + peers`, `first + 2 peers`, …
+/// This worker's hand of one input: whichever of its blocks this worker takes (the output's
+/// time is a block index).
 pub struct SourceHand {
     pub index: u32,
     pub name: String,
     pub hand: Hand,
-    /// The next block this hand will deliver; the output's time is a block index.
-    next: u64,
     peers: u64,
     done: bool,
 }
 
 impl SourceHand {
-    pub fn new(index: u32, name: String, hand: Hand, first: u64, peers: usize) -> Self {
+    pub fn new(index: u32, name: String, hand: Hand, peers: usize) -> Self {
         SourceHand {
             index,
             name,
             hand,
-            next: first,
             peers: peers as u64,
             done: false,
         }
@@ -135,9 +133,12 @@ impl<'scope> ReadEvents<'scope> for timely::dataflow::Scope<'scope, u64> {
             move |output| {
                 let Some(c) = cap.as_mut() else { return };
                 let mut busy = false;
-                // Take the hand whose next block is earliest first, so every input moves along.
+                // Take the hand of the input furthest behind first, so every input moves along.
                 for _ in 0..BLOCKS_PER_ACTIVATION {
-                    let Some(h) = hands.iter_mut().filter(|h| !h.done).min_by_key(|h| h.next)
+                    let Some(h) = hands
+                        .iter_mut()
+                        .filter(|h| !h.done)
+                        .min_by_key(|h| h.hand.low())
                     else {
                         break;
                     };
@@ -145,16 +146,17 @@ impl<'scope> ReadEvents<'scope> for timely::dataflow::Scope<'scope, u64> {
                         Poll::Block(b) => {
                             busy = true;
                             h.block(&b, &mut buf);
+                            // The capability is at most the `low` read before this block was
+                            // taken, which is at most its index.
                             let at = c.delayed(&b.index);
                             output.session(&at).give_iterator(buf.drain(..));
-                            h.next = b.index + h.peers;
                             h.done |= b.last;
                         }
                         Poll::Pending => break,
                         Poll::Done => h.done = true,
                     }
                 }
-                match hands.iter().filter(|h| !h.done).map(|h| h.next).min() {
+                match hands.iter().filter(|h| !h.done).map(|h| h.hand.low()).min() {
                     Some(t) => {
                         if t > *c.time() {
                             c.downgrade(&t);
