@@ -382,8 +382,8 @@ impl Engine {
         }
     }
 
-    /// Every snapshot table's rows of this worker's sessions, as Arrow IPC for the writer: one
-    /// part per session and table, already in the table's order.
+    /// Every snapshot table's rows of this worker's sessions, as Arrow batches for the writer:
+    /// one part per session and table, already in the table's order.
     fn snapshot(&mut self, out: &mut Vec<Out>) {
         for slot in self.sessions.by_id() {
             let id = slot.id.clone();
