@@ -165,7 +165,8 @@ pub struct CommentRow<'a> {
 }
 
 /// Rows per sealed batch of an append-only table. Sealing bounds every builder, so a big show
-/// never regrows (and copies) one huge buffer, and the next chunk is sized from the last.
+/// never regrows (and copies) one huge buffer; `comments`, the biggest, sizes each chunk's
+/// builders from the last chunk.
 const CHUNK_ROWS: usize = 16 * 1024;
 
 /// The append-only tables of one session, column by column, in chunks of `CHUNK_ROWS` rows.
@@ -178,11 +179,6 @@ pub struct TableRows {
     sealed: Vec<(&'static str, RecordBatch)>,
     /// A chunk that could not be built (a bug, not bad input): reported by `finish`.
     error: Option<ArrowError>,
-}
-
-/// A string builder for `rows` values, with room for `bytes` of them.
-fn strings(rows: usize, bytes: usize) -> StringBuilder {
-    StringBuilder::with_capacity(rows, bytes)
 }
 
 #[derive(Default)]
@@ -239,18 +235,18 @@ impl Comments {
     fn sized_like(last: &Comments) -> Comments {
         let n = CHUNK_ROWS;
         Comments {
-            session_id: strings(n, last.session_id.values_slice().len()),
+            session_id: StringBuilder::with_capacity(n, last.session_id.values_slice().len()),
             seq: Int64Builder::with_capacity(n),
             ts: TimestampMicrosecondBuilder::with_capacity(n),
-            platform: strings(n, last.platform.values_slice().len()),
-            comment_id: strings(n, last.comment_id.values_slice().len()),
-            user_id: strings(n, last.user_id.values_slice().len()),
-            user_name: strings(n, last.user_name.values_slice().len()),
-            text: strings(
+            platform: StringBuilder::with_capacity(n, last.platform.values_slice().len()),
+            comment_id: StringBuilder::with_capacity(n, last.comment_id.values_slice().len()),
+            user_id: StringBuilder::with_capacity(n, last.user_id.values_slice().len()),
+            user_name: StringBuilder::with_capacity(n, last.user_name.values_slice().len()),
+            text: StringBuilder::with_capacity(
                 n,
                 last.text.values_slice().len() + last.text.values_slice().len() / 4,
             ),
-            reading: strings(n, last.reading.values_slice().len()),
+            reading: StringBuilder::with_capacity(n, last.reading.values_slice().len()),
             late: BooleanBuilder::with_capacity(n),
         }
     }
