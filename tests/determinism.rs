@@ -7,7 +7,7 @@ use std::path::Path;
 
 use livesell::domain::event::parse_line;
 use livesell::domain::session::Session;
-use livesell::io::lines::LineSource;
+use livesell::io::lines::{Deal, LineSource};
 use livesell::ops::apply_claims::session_hash;
 use livesell::pipelines::claims::{RunConfig, run_sources};
 use proptest::prelude::*;
@@ -100,7 +100,13 @@ fn run_sources_of(
                 sizes: chunks.clone(),
                 turn: 0,
             };
-            LineSource::from_reader(format!("show-{i}"), Box::new(reader), workers)
+            // Both ways of dealing blocks to the workers: the decisions must not depend on it.
+            let deal = if (i + chunks.len()) % 2 == 0 {
+                Deal::Shared
+            } else {
+                Deal::RoundRobin
+            };
+            LineSource::from_reader(format!("show-{i}"), Box::new(reader), workers, deal)
         })
         .collect();
     let cfg = RunConfig {

@@ -15,7 +15,7 @@ use super::hub::LiveHub;
 use super::ingest::WebhookConfig;
 use super::input::LiveInput;
 use crate::io::kafka::{DEFAULT_INPUT_TOPIC, KafkaAddress, KafkaSink};
-use crate::io::lines::LineSource;
+use crate::io::lines::{Deal, LineSource};
 use crate::ops::write_outputs::RunReport;
 use crate::pipelines::claims::{KafkaRunConfig, RunConfig, run_kafka, run_live};
 
@@ -75,7 +75,8 @@ pub fn serve(cfg: ServeConfig, ready: impl FnOnce(&Started)) -> anyhow::Result<R
     let (input, pipeline) = match &cfg.source {
         None => {
             let (input, reader) = LiveInput::new(cfg.replay_speed, cfg.idle);
-            let source = LineSource::from_reader("live".into(), Box::new(reader), workers);
+            let source =
+                LineSource::from_reader("live".into(), Box::new(reader), workers, Deal::RoundRobin);
             let run_cfg = RunConfig {
                 inputs: vec!["live".into()],
                 out: cfg.out.clone(),
