@@ -89,16 +89,17 @@ pub enum Deal {
 
 /// One hand of an input's blocks.
 pub struct Hand {
-    queue: Arc<Queue>,
+    rx: Arc<Mutex<Receiver<Block>>>,
     done: bool,
-    /// Round robin: the next block this hand gets, and the number of hands.
-    own: Option<(u64, u64)>,
+    low: Low,
 }
 
-struct Queue {
-    rx: Mutex<Receiver<Block>>,
-    /// Shared: one past the index of the last block taken; no hand can take a block below it.
-    next: AtomicU64,
+/// Where the lowest block a hand may still take is known.
+enum Low {
+    /// Round robin: the next block this hand gets, and the number of hands.
+    Own { next: u64, hands: u64 },
+    /// Shared: one past the index of the last block any hand took.
+    Shared(Arc<AtomicU64>),
 }
 
 impl Hand {
@@ -106,17 +107,17 @@ impl Hand {
         if self.done {
             return Poll::Done;
         }
-        let Ok(rx) = self.queue.rx.lock() else {
+        let Ok(rx) = self.rx.lock() else {
             // Another hand panicked while taking a block: nothing more can be read.
             self.done = true;
             return Poll::Done;
         };
         match rx.try_recv() {
             Ok(b) => {
-                match &mut self.own {
-                    Some((next, hands)) => *next = b.index + *hands,
+                match &mut self.low {
+                    Low::Own { next, hands } => *next = b.index + *hands,
                     // Set while the queue is held, so `low` never passes a block being taken.
-                    None => self.queue.next.store(b.index + 1, Ordering::Release),
+                    Low::Shared(next) => next.store(b.index + 1, Ordering::Release),
                 }
                 Poll::Block(b)
             }
@@ -130,9 +131,9 @@ impl Hand {
 
     /// The lowest block index this hand may still take.
     pub fn low(&self) -> u64 {
-        match self.own {
-            Some((next, _)) => next,
-            None => self.queue.next.load(Ordering::Acquire),
+        match &self.low {
+            Low::Own { next, .. } => *next,
+            Low::Shared(next) => next.load(Ordering::Acquire),
         }
     }
 }
@@ -198,20 +199,19 @@ impl LineSource {
             .name(format!("read {name}"))
             .spawn(move || read_blocks(reader, txs))
             .expect("spawn reader thread");
-        let queues: Vec<Arc<Queue>> = rxs
-            .into_iter()
-            .map(|rx| {
-                Arc::new(Queue {
-                    rx: Mutex::new(rx),
-                    next: AtomicU64::new(0),
-                })
-            })
-            .collect();
+        let rxs: Vec<_> = rxs.into_iter().map(|rx| Arc::new(Mutex::new(rx))).collect();
+        let taken = Arc::new(AtomicU64::new(0));
         let hands = (0..hands)
             .map(|h| Hand {
-                queue: queues[h % queues.len()].clone(),
+                rx: rxs[h % rxs.len()].clone(),
                 done: false,
-                own: (deal == Deal::RoundRobin).then_some((h as u64, hands as u64)),
+                low: match deal {
+                    Deal::RoundRobin => Low::Own {
+                        next: h as u64,
+                        hands: hands as u64,
+                    },
+                    Deal::Shared => Low::Shared(taken.clone()),
+                },
             })
             .collect();
         LineSource { name, hands }
