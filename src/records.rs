@@ -126,7 +126,7 @@ pub enum Out {
     Snapshot {
         table: String,
         session_id: String,
-        batches: Batches,
+        parts: RowGroups,
         delta: bool,
     },
     /// A session as the live surfaces show it, sent when it changed (at most every
@@ -160,40 +160,31 @@ impl Out {
     }
 }
 
-/// Arrow record batches that move between workers as they are (timely moves data between the
-/// threads of one process without serialising it) and as Arrow IPC stream bytes between
+/// Snapshot rows encoded as Parquet row groups (`io::snapshot::encode_row_group`), each a
+/// small Parquet file: shared buffers between the threads of a process, their bytes between
 /// processes.
 #[derive(Debug, Clone, Default)]
-pub struct Batches(pub Vec<datafusion::arrow::record_batch::RecordBatch>);
+pub struct RowGroups(pub Vec<bytes::Bytes>);
 
-impl Serialize for Batches {
+impl Serialize for RowGroups {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut bytes = Vec::new();
-        if let Some(first) = self.0.first() {
-            use datafusion::arrow::ipc::writer::StreamWriter;
-            let mut w = StreamWriter::try_new(&mut bytes, &first.schema())
-                .map_err(serde::ser::Error::custom)?;
-            for b in &self.0 {
-                w.write(b).map_err(serde::ser::Error::custom)?;
-            }
-            w.finish().map_err(serde::ser::Error::custom)?;
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for part in &self.0 {
+            seq.serialize_element(serde_bytes::Bytes::new(part))?;
         }
-        s.serialize_bytes(&bytes)
+        seq.end()
     }
 }
 
-impl<'de> Deserialize<'de> for Batches {
+impl<'de> Deserialize<'de> for RowGroups {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use datafusion::arrow::ipc::reader::StreamReader;
-        let bytes: Vec<u8> = serde::de::Deserialize::deserialize(d)?;
-        if bytes.is_empty() {
-            return Ok(Batches::default());
-        }
-        let reader =
-            StreamReader::try_new(bytes.as_slice(), None).map_err(serde::de::Error::custom)?;
-        let batches = reader
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(serde::de::Error::custom)?;
-        Ok(Batches(batches))
+        let parts: Vec<serde_bytes::ByteBuf> = Deserialize::deserialize(d)?;
+        Ok(RowGroups(
+            parts
+                .into_iter()
+                .map(|b| bytes::Bytes::from(b.into_vec()))
+                .collect(),
+        ))
     }
 }

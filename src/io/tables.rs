@@ -1,5 +1,6 @@
 //! The session tables of `DIR/snapshots/` (schemas/snapshots.md): rows gathered per session as
-//! Arrow columns in bounded chunks, handed to the writer, and written as one sorted Parquet file each.
+//! Arrow columns in bounded chunks, each encoded as a Parquet row group where it was gathered,
+//! and spliced by the writer into one sorted Parquet file per table.
 
 use std::sync::Arc;
 
@@ -11,8 +12,11 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
 
+use bytes::Bytes;
+
 use crate::domain::decision::{Body, Decision};
 use crate::domain::time::Micros;
+use crate::io::snapshot::encode_row_group;
 
 /// The tables every run writes besides `gmv_minute` (which differential maintains).
 pub const TABLES: [&str; 6] = [
@@ -164,9 +168,10 @@ pub struct CommentRow<'a> {
     pub late: bool,
 }
 
-/// Rows per sealed batch of an append-only table. Sealing bounds every builder, so a big show
-/// never regrows (and copies) one huge buffer; `comments`, the biggest, sizes each chunk's
-/// builders from the last chunk.
+/// Rows per sealed chunk (a row group) of an append-only table. Sealing bounds every builder,
+/// so a big show never regrows (and copies) one huge buffer, and encoding each chunk at once
+/// spreads the Parquet work over the run and the workers, holding a third of the bytes;
+/// `comments`, the biggest, sizes each chunk's builders from the last chunk.
 const CHUNK_ROWS: usize = 16 * 1024;
 
 /// The append-only tables of one session, column by column, in chunks of `CHUNK_ROWS` rows.
@@ -175,10 +180,10 @@ pub struct TableRows {
     comments: Comments,
     claims: Claims,
     orders: Orders,
-    /// Full chunks, in order, not yet handed over.
-    sealed: Vec<(&'static str, RecordBatch)>,
-    /// A chunk that could not be built (a bug, not bad input): reported by `finish`.
-    error: Option<ArrowError>,
+    /// Full chunks, encoded, in order, not yet handed over.
+    sealed: Vec<(&'static str, Bytes)>,
+    /// A chunk that could not be built or encoded (a bug, not bad input): reported by `finish`.
+    error: Option<TableError>,
 }
 
 #[derive(Default)]
@@ -342,7 +347,7 @@ impl TableRows {
     }
 
     fn seal(&mut self, name: &'static str, batch: Result<RecordBatch, ArrowError>) {
-        match batch {
+        match encode(batch) {
             Ok(b) => self.sealed.push((name, b)),
             Err(e) => {
                 self.error.get_or_insert(e);
@@ -407,26 +412,40 @@ impl TableRows {
         }
     }
 
-    /// The comments, claims and orders gathered since the last call, in order, as chunks
-    /// (no empty ones; a table with nothing new has none).
-    pub fn finish(&mut self) -> Result<Vec<(&'static str, RecordBatch)>, ArrowError> {
+    /// The comments, claims and orders gathered since the last call, in order, as encoded
+    /// chunks (no empty ones; a table with nothing new has none).
+    pub fn finish(&mut self) -> Result<Vec<(&'static str, Bytes)>, TableError> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
         let c = std::mem::take(&mut self.comments);
         if !c.seq.is_empty() {
-            self.sealed.push(("comments", Comments::batch(c)?));
+            self.sealed.push(("comments", encode(Comments::batch(c))?));
         }
         let c = std::mem::take(&mut self.claims);
         if !c.seq.is_empty() {
-            self.sealed.push(("claims", Claims::batch(c)?));
+            self.sealed.push(("claims", encode(Claims::batch(c))?));
         }
         let o = std::mem::take(&mut self.orders);
         if !o.seq.is_empty() {
-            self.sealed.push(("orders", Orders::batch(o)?));
+            self.sealed.push(("orders", encode(Orders::batch(o))?));
         }
         Ok(std::mem::take(&mut self.sealed))
     }
+}
+
+/// Why a table's rows could not be handed over (a bug, not bad input).
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    #[error("cannot build the rows: {0}")]
+    Build(#[from] ArrowError),
+    #[error("cannot encode the rows: {0}")]
+    Encode(#[from] datafusion::parquet::errors::ParquetError),
+}
+
+/// A built chunk as a Parquet row group.
+pub fn encode(batch: Result<RecordBatch, ArrowError>) -> Result<Bytes, TableError> {
+    Ok(encode_row_group(&batch?)?)
 }
 
 fn str_array(mut b: StringBuilder) -> ArrayRef {

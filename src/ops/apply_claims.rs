@@ -18,11 +18,12 @@ use crate::domain::session::Session;
 use crate::domain::text::normalize_code;
 use crate::domain::time::minute_of;
 use crate::io::tables::{
-    CommentRow, ProductRow, ReservationRow, TableRows, products_batch, reservations_batch,
+    CommentRow, ProductRow, ReservationRow, TableRows, encode, products_batch, reservations_batch,
     stock_batch,
 };
 use crate::ops::rank_claimants::MAX_RANKED;
-use crate::records::{Batches, Claimant, Input, Line, Metric, MetricKey, Out, Reject};
+use crate::records::{Claimant, Input, Line, Metric, MetricKey, Out, Reject, RowGroups};
+use bytes::Bytes;
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
 
@@ -387,7 +388,7 @@ impl Engine {
     fn snapshot(&mut self, out: &mut Vec<Out>) {
         for slot in self.sessions.by_id() {
             let id = slot.id.clone();
-            let mut batches = slot.rows.finish().unwrap_or_else(|e| {
+            let mut parts = slot.rows.finish().unwrap_or_else(|e| {
                 eprintln!("livesell: cannot build snapshot tables: {e}");
                 Vec::new()
             });
@@ -396,26 +397,26 @@ impl Engine {
                 ("products", slot.products_batch(&id)),
                 ("stock", slot.stock_batch(&id)),
             ] {
-                match batch {
-                    Ok(b) => batches.push((name, b)),
+                match encode(batch) {
+                    Ok(b) => parts.push((name, b)),
                     Err(e) => eprintln!("livesell: cannot build the {name} table: {e}"),
                 }
             }
-            // One record per table, its chunks in order. The append-only tables go as the rows
-            // since the last snapshot.
-            let mut by_table: Vec<(&'static str, Vec<RecordBatch>)> = Vec::new();
-            for (name, batch) in batches {
+            // One record per table, its row groups in order. The append-only tables go as the
+            // rows since the last snapshot.
+            let mut by_table: Vec<(&'static str, Vec<Bytes>)> = Vec::new();
+            for (name, part) in parts {
                 match by_table.iter_mut().find(|(n, _)| *n == name) {
-                    Some((_, v)) => v.push(batch),
-                    None => by_table.push((name, vec![batch])),
+                    Some((_, v)) => v.push(part),
+                    None => by_table.push((name, vec![part])),
                 }
             }
-            for (name, batches) in by_table {
+            for (name, parts) in by_table {
                 let delta = matches!(name, "comments" | "claims" | "orders");
                 out.push(Out::Snapshot {
                     table: name.to_string(),
                     session_id: id.clone(),
-                    batches: Batches(batches),
+                    parts: RowGroups(parts),
                     delta,
                 });
             }

@@ -21,13 +21,13 @@ use crate::io::kafka::{
     DEAD_LETTER_TOPIC, DECISIONS_TOPIC, GMV_TOPIC, KafkaSink, ORDERS_OUT_TOPIC,
 };
 use crate::io::snapshot::{
-    GmvMinuteRow, claimants_batch, gmv_minute_batch, write_parquet, write_parquet_parts,
+    GmvMinuteRow, claimants_batch, gmv_minute_batch, write_parquet, write_row_groups,
 };
 use crate::io::tables;
 use crate::live::hub::LiveHub;
 use crate::ops::read_kafka::KafkaShared;
 use crate::records::{Claimant, Line, Metric, MetricKey, Out, OutKey};
-use datafusion::arrow::record_batch::RecordBatch;
+use bytes::Bytes;
 
 /// What the writer saw, for the command line to print.
 #[derive(Debug, Default, Clone)]
@@ -206,7 +206,7 @@ struct Writer {
     totals: FxHashMap<(MetricKey, i64), i64>,
     ranked: FxHashMap<(String, u64, Claimant), i64>,
     /// Each session's part of each snapshot table.
-    tables: BTreeMap<String, BTreeMap<String, Vec<RecordBatch>>>,
+    tables: BTreeMap<String, BTreeMap<String, Vec<Bytes>>>,
     /// Tables changed since they were last written, and when that was (live snapshots).
     snapshots_dirty: bool,
     last_snapshot: Instant,
@@ -301,7 +301,7 @@ impl Writer {
             Out::Snapshot {
                 table,
                 session_id,
-                batches,
+                parts: new,
                 delta,
             } => {
                 let parts = self.tables.entry(table).or_default();
@@ -309,7 +309,7 @@ impl Writer {
                 if !delta {
                     part.clear();
                 }
-                part.extend(batches.0);
+                part.extend(new.0);
                 self.snapshots_dirty = true;
             }
             Out::Live(view) => {
@@ -469,19 +469,19 @@ impl Writer {
         ranked.sort_by(|a, b| (&a.0, &a.2.sku, a.1).cmp(&(&b.0, &b.2.sku, b.1)));
         write_parquet(snapshots, "claimants", &claimants_batch(&ranked)?)?;
         // Sessions in id order, each in its own processing order: the same file for any
-        // number of workers, with nothing to sort. Encoding Parquet is the slow part and the
-        // tables are independent, so each gets a thread (the workers are idle by now).
+        // number of workers, with nothing to sort. The row groups come encoded, so this is
+        // copying; the tables are independent, so each gets a thread.
         let gathered = &self.tables;
         std::thread::scope(|scope| {
             let jobs: Vec<_> = tables::TABLES
                 .iter()
                 .map(|name| {
                     scope.spawn(move || {
-                        let batches = gathered
+                        let parts = gathered
                             .get(*name)
                             .into_iter()
-                            .flat_map(|parts| parts.values().flatten().cloned());
-                        write_parquet_parts(snapshots, name, tables::schema(name), batches)
+                            .flat_map(|parts| parts.values().flatten());
+                        write_row_groups(snapshots, name, tables::schema(name), parts)
                     })
                 })
                 .collect();
