@@ -42,7 +42,7 @@ fn reference(lines: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for (eff, _, _, late, ev) in events {
         let (s, seq) = sessions
-            .entry(ev.session_id.clone())
+            .entry(ev.session_id.to_string())
             .or_insert_with(|| (Session::new(), 0));
         let mut ds = Vec::new();
         s.apply(&ev, eff, late, &mut ds);

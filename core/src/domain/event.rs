@@ -14,9 +14,102 @@ const MAX_QTY_FIELD: i128 = 1_000_000_000;
 const MAX_MONEY: i128 = 1_000_000_000_000_000;
 const MAX_UNITS: i128 = 1_000_000_000_000;
 
+/// An id, name or comment text of an event. Nearly all are short enough to be kept inline
+/// (`compact_str`, up to 24 bytes): reading an event then allocates nothing per field.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Text(compact_str::CompactString);
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        self
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text(s.into())
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text(s.into())
+    }
+}
+
+impl From<Text> for String {
+    fn from(t: Text) -> String {
+        t.0.into_string()
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        **self == *other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        **self == **other
+    }
+}
+
+// By hand rather than compact_str's `serde` feature, which turns on serde's `alloc` feature
+// and so rebuilds every crate that uses serde (the whole DataFusion stack).
+impl Serialize for Text {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text::from(v))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text, E> {
+                Ok(Text::from(v))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
-    pub session_id: String,
+    pub session_id: Text,
     pub ts: Micros,
     pub body: Body,
 }
@@ -25,26 +118,26 @@ pub struct Event {
 pub enum Body {
     Director(Director),
     Stock {
-        sku: String,
+        sku: Text,
         change: StockChange,
     },
     Comment {
-        platform: String,
-        comment_id: String,
-        user_id: String,
-        user_name: Option<String>,
-        text: String,
+        platform: Text,
+        comment_id: Text,
+        user_id: Text,
+        user_name: Option<Text>,
+        text: Text,
     },
     Reserve {
-        request_id: String,
-        platform: String,
-        user_id: String,
-        sku: String,
+        request_id: Text,
+        platform: Text,
+        user_id: Text,
+        sku: Text,
         qty: u64,
     },
     Order(Order),
     Moderation {
-        escalation_id: String,
+        escalation_id: Text,
         decision: Moderation,
     },
 }
@@ -204,7 +297,7 @@ fn err(reason: &'static str, detail: impl Into<String>) -> ReadError {
 
 /// An id: a JSON string, or an integer standing for its decimal string.
 #[derive(Debug)]
-struct Id(String);
+struct Id(Text);
 
 impl<'de> Deserialize<'de> for Id {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -215,16 +308,20 @@ impl<'de> Deserialize<'de> for Id {
                 f.write_str("a string or an integer")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Id, E> {
-                Ok(Id(v.to_string()))
+                Ok(Id(Text::from(v)))
             }
             fn visit_string<E: de::Error>(self, v: String) -> Result<Id, E> {
-                Ok(Id(v))
+                Ok(Id(Text::from(v)))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Id, E> {
-                Ok(Id(v.to_string()))
+                Ok(Id(Text(compact_str::ToCompactString::to_compact_string(
+                    &v,
+                ))))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Id, E> {
-                Ok(Id(v.to_string()))
+                Ok(Id(Text(compact_str::ToCompactString::to_compact_string(
+                    &v,
+                ))))
             }
         }
         d.deserialize_any(V)
@@ -329,11 +426,11 @@ struct Raw<'a> {
     sku: Option<Id>,
     set: Option<Num>,
     delta: Option<Num>,
-    platform: Option<String>,
+    platform: Option<Text>,
     comment_id: Option<Id>,
     user_id: Option<Id>,
-    user_name: Option<String>,
-    text: Option<String>,
+    user_name: Option<Text>,
+    text: Option<Text>,
     request_id: Option<Id>,
     qty: Option<Num>,
     order_id: Option<Id>,
@@ -350,7 +447,7 @@ fn need<T>(v: Option<T>, field: &str) -> Result<T, ReadError> {
     v.ok_or_else(|| err("missing_field", format!("`{field}` is required")))
 }
 
-fn id(v: Option<Id>, field: &str) -> Result<String, ReadError> {
+fn id(v: Option<Id>, field: &str) -> Result<Text, ReadError> {
     let s = need(v, field)?.0;
     if s.is_empty() {
         return Err(err("invalid_field", format!("`{field}` is empty")));
@@ -467,10 +564,10 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
                 qty: qty(raw.qty)?,
             },
             "order" => Body::Order(Order {
-                order_id: id(raw.order_id, "order_id")?,
-                platform: id(raw.platform.map(Id), "platform")?,
-                user_id: id(raw.user_id, "user_id")?,
-                sku: id(raw.sku, "sku")?,
+                order_id: id(raw.order_id, "order_id")?.into(),
+                platform: id(raw.platform.map(Id), "platform")?.into(),
+                user_id: id(raw.user_id, "user_id")?.into(),
+                sku: id(raw.sku, "sku")?.into(),
                 qty: qty(raw.qty)?,
                 amount_cents: money(raw.amount_cents, "amount_cents")?,
                 status: match &*need(raw.status, "status")? {
@@ -483,13 +580,13 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
                         ));
                     }
                 },
-                reservation_id: raw.reservation_id.map(|r| r.0),
+                reservation_id: raw.reservation_id.map(|r| r.0.into()),
             }),
             "moderation" => Body::Moderation {
                 escalation_id: id(raw.escalation_id, "escalation_id")?,
                 decision: match &*need(raw.decision, "decision")? {
                     "accept" => Moderation::Accept {
-                        sku: id(raw.sku, "sku")?,
+                        sku: id(raw.sku, "sku")?.into(),
                         qty: qty(raw.qty)?,
                     },
                     "reject" => Moderation::Reject,
@@ -517,7 +614,7 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
         })
     })();
     result.map_err(|mut e| {
-        e.session_id = session;
+        e.session_id = session.map(Into::into);
         e.ts = ts_hint.get();
         e
     })
@@ -590,7 +687,7 @@ fn director(
                         })
                         .collect::<Result<Vec<_>, _>>()?;
                     Ok(VariantDef {
-                        sku: id(v.sku, "variants[].sku")?,
+                        sku: id(v.sku, "variants[].sku")?.into(),
                         options,
                         stock: match v.stock {
                             Some(n) => int(n, "variants[].stock", 0, MAX_UNITS)?,
@@ -600,7 +697,7 @@ fn director(
                 })
                 .collect::<Result<Vec<_>, ReadError>>()?;
             Director::Product(ProductDef {
-                code: id(code, "code")?,
+                code: id(code, "code")?.into(),
                 title,
                 price_cents: money(price_cents, "price_cents")?,
                 currency,
@@ -608,11 +705,11 @@ fn director(
             })
         }
         "activate" => Director::Activate {
-            code: id(code, "code")?,
+            code: id(code, "code")?.into(),
         },
         "deactivate" => Director::Deactivate,
         "price" => Director::Price {
-            code: id(code, "code")?,
+            code: id(code, "code")?.into(),
             price_cents: money(price_cents, "price_cents")?,
         },
         "config" => Director::Config(ConfigChange {

@@ -164,8 +164,8 @@ impl Session {
                 qty,
             } => {
                 let buyer = Buyer {
-                    platform: platform.clone(),
-                    user_id: user_id.clone(),
+                    platform: platform.to_string(),
+                    user_id: user_id.to_string(),
                 };
                 self.stats.claims += 1;
                 note_buyer(&mut self.buyers, &buyer);
