@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::event::Event;
+use crate::domain::event::{Event, Text};
 use crate::domain::time::Micros;
 
 /// What a source hands to the claim engine; `block` is the source's block of lines it came in.
@@ -142,10 +142,10 @@ pub enum Out {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Claimant {
     pub ts: Micros,
-    pub claim_id: String,
-    pub sku: String,
-    pub platform: String,
-    pub user_id: String,
+    pub claim_id: Text,
+    pub sku: Text,
+    pub platform: Text,
+    pub user_id: Text,
     pub qty: u64,
 }
 

@@ -106,7 +106,7 @@ pub fn claimants_batch(
             rows.iter().map(|r| r.0.as_str()),
         )),
         Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| r.2.sku.as_str()),
+            rows.iter().map(|r| &*r.2.sku),
         )),
         Arc::new(Int64Array::from_iter_values(
             rows.iter().map(|r| r.1 as i64),
@@ -116,13 +116,13 @@ pub fn claimants_batch(
                 .with_timezone("UTC"),
         ),
         Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| r.2.claim_id.as_str()),
+            rows.iter().map(|r| &*r.2.claim_id),
         )),
         Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| r.2.platform.as_str()),
+            rows.iter().map(|r| &*r.2.platform),
         )),
         Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| r.2.user_id.as_str()),
+            rows.iter().map(|r| &*r.2.user_id),
         )),
         Arc::new(Int64Array::from_iter_values(
             rows.iter().map(|r| r.2.qty as i64),

@@ -15,6 +15,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use bytes::Bytes;
 
 use crate::domain::decision::{Body, Decision};
+use crate::domain::event::Text;
 use crate::domain::time::Micros;
 use crate::io::snapshot::encode_row_group;
 
@@ -129,10 +130,10 @@ pub fn schema(name: &str) -> SchemaRef {
 #[derive(Debug, Clone)]
 pub struct ReservationRow {
     pub seq: i64,
-    pub claim_id: String,
-    pub platform: String,
-    pub user_id: String,
-    pub sku: String,
+    pub claim_id: Text,
+    pub platform: Text,
+    pub user_id: Text,
+    pub sku: Text,
     pub qty: u64,
     pub unit_price_cents: i64,
     pub created_at: Micros,

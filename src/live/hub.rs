@@ -123,7 +123,7 @@ impl LiveHub {
     pub fn ranked(&self, session_id: &str, rank: u64, claimant: &Claimant, diff: i64) {
         self.with(|s| {
             let live = s.sessions.entry(session_id.to_string()).or_default();
-            let sku = live.ranked.entry(claimant.sku.clone()).or_default();
+            let sku = live.ranked.entry(claimant.sku.to_string()).or_default();
             if diff > 0 {
                 sku.insert(rank, claimant.clone());
             } else if sku.get(&rank) == Some(claimant) {

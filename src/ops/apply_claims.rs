@@ -12,7 +12,7 @@ use timely::dataflow::operators::generic::Operator;
 use crate::domain::decision::ResEvent;
 use crate::domain::decision::{Body as DBody, ClaimOutcome, Decision, OrderOutcome};
 use crate::domain::draft::draft_line;
-use crate::domain::event::{Body, Director, Event, ProductDef, VariantDef};
+use crate::domain::event::{Body, Director, Event, ProductDef, Text, VariantDef};
 use crate::domain::order::{ReplayKey, SourceClock, final_below, order_ties, reject_time};
 use crate::domain::session::Session;
 use crate::domain::text::normalize_code;
@@ -120,13 +120,13 @@ struct SessionSlot {
     /// Hashes of the redelivery keys seen so far (SPEC 2): a second copy is dropped on arrival.
     seen: FxHashSet<u64>,
     /// Claims placed per sku so far, and the time of the last one sent to the ranking.
-    placed: FxHashMap<String, (usize, i64)>,
+    placed: FxHashMap<Text, (usize, i64)>,
     /// Comments applied so far (their `seq` in the comments table).
     comments: i64,
     /// The session's rows of the append-only snapshot tables, in processing order.
     rows: TableRows,
     /// Every reservation made, as it stands now (the reservations table).
-    reservations: FxHashMap<String, ReservationRow>,
+    reservations: FxHashMap<Text, ReservationRow>,
     /// The run sheet's products by normalised code, with the `seq` of their last definition.
     catalog: BTreeMap<String, (i64, ProductDef)>,
     /// Effective time of the last event applied, and whether the live view is out of date.
@@ -429,7 +429,7 @@ impl SessionSlot {
         let mut rows: Vec<(&str, &str, &ReservationRow)> = self
             .reservations
             .iter()
-            .map(|(rid, r)| (id, rid.as_str(), r))
+            .map(|(rid, r)| (id, &**rid, r))
             .collect();
         rows.sort_by_key(|r| r.2.seq);
         reservations_batch(&rows)
@@ -482,7 +482,7 @@ impl SessionSlot {
 }
 
 /// Keeps the reservations table's row of a reservation as its events come.
-fn track_reservation(d: &Decision, seq: i64, rows: &mut FxHashMap<String, ReservationRow>) {
+fn track_reservation(d: &Decision, seq: i64, rows: &mut FxHashMap<Text, ReservationRow>) {
     let DBody::Reservation(r) = &d.body else {
         return;
     };
@@ -620,7 +620,7 @@ fn metrics(session_id: &str, d: &Decision, opens_claim: bool, sums: &mut MetricS
 fn claimant(
     session_id: &str,
     d: &Decision,
-    placed: &mut FxHashMap<String, (usize, i64)>,
+    placed: &mut FxHashMap<Text, (usize, i64)>,
     out: &mut Vec<Out>,
 ) {
     if let DBody::Claim(c) = &d.body {

@@ -3,6 +3,7 @@
 use timely::dataflow::Stream;
 use timely::dataflow::operators::vec::Map;
 
+use crate::domain::event::Text;
 use crate::ops::select_updates::SelectUpdates;
 use crate::records::{Claimant, Out};
 
@@ -40,7 +41,7 @@ impl<'scope> RankClaimants<'scope> for Stream<'scope, u64, Vec<Out>> {
         .inner
         .map(
             |(((session_id, _sku), (rank, claimant)), _time, diff): (
-                ((String, String), (u64, Claimant)),
+                ((String, Text), (u64, Claimant)),
                 u64,
                 isize,
             )| Out::RankedClaimant {

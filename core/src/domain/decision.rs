@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::event::Text;
 use super::grammar::Reason;
 use super::time::{Micros, write_micros};
 
@@ -74,32 +75,32 @@ impl OrderOutcome {
 /// A buyer: the pair (platform, user id).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Buyer {
-    pub platform: String,
-    pub user_id: String,
+    pub platform: Text,
+    pub user_id: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimDecision {
-    pub claim_id: String,
+    pub claim_id: Text,
     pub buyer: Buyer,
-    pub sku: Option<String>,
+    pub sku: Option<Text>,
     pub qty: Option<u64>,
     pub outcome: ClaimOutcome,
     pub reason: Option<Reason>,
-    pub reservation_id: Option<String>,
+    pub reservation_id: Option<Text>,
     pub waitlist_position: Option<u64>,
-    pub escalation_id: Option<String>,
+    pub escalation_id: Option<Text>,
     pub candidates: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReservationDecision {
-    pub reservation_id: String,
+    pub reservation_id: Text,
     pub event: ResEvent,
-    pub sku: String,
+    pub sku: Text,
     pub qty: u64,
     pub buyer: Buyer,
-    pub claim_id: String,
+    pub claim_id: Text,
     pub expires_at: Micros,
     pub unit_price_cents: i64,
     pub reason: Option<&'static str>,
@@ -107,13 +108,13 @@ pub struct ReservationDecision {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderDecision {
-    pub order_id: String,
+    pub order_id: Text,
     pub outcome: OrderOutcome,
-    pub sku: String,
+    pub sku: Text,
     pub qty: u64,
     pub amount_cents: i64,
     pub buyer: Buyer,
-    pub reservation_id: Option<String>,
+    pub reservation_id: Option<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,6 +19,15 @@ const MAX_UNITS: i128 = 1_000_000_000_000;
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Text(compact_str::CompactString);
 
+impl Text {
+    /// `format!` into a `Text`: inline when the result fits, like every short id.
+    pub fn format(args: fmt::Arguments) -> Text {
+        let mut t = compact_str::CompactString::default();
+        fmt::Write::write_fmt(&mut t, args).expect("writing to a string cannot fail");
+        Text(t)
+    }
+}
+
 impl std::ops::Deref for Text {
     type Target = str;
     fn deref(&self) -> &str {
@@ -28,6 +37,12 @@ impl std::ops::Deref for Text {
 
 impl std::borrow::Borrow<str> for Text {
     fn borrow(&self) -> &str {
+        self
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
         self
     }
 }
@@ -186,14 +201,14 @@ pub enum OrderStatus {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
-    pub order_id: String,
-    pub platform: String,
-    pub user_id: String,
-    pub sku: String,
+    pub order_id: Text,
+    pub platform: Text,
+    pub user_id: Text,
+    pub sku: Text,
     pub qty: u64,
     pub amount_cents: i64,
     pub status: OrderStatus,
-    pub reservation_id: Option<String>,
+    pub reservation_id: Option<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -558,10 +573,10 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
                 qty: qty(raw.qty)?,
             },
             "order" => Body::Order(Order {
-                order_id: id(raw.order_id, "order_id")?.into(),
-                platform: id(raw.platform.map(Id), "platform")?.into(),
-                user_id: id(raw.user_id, "user_id")?.into(),
-                sku: id(raw.sku, "sku")?.into(),
+                order_id: id(raw.order_id, "order_id")?,
+                platform: id(raw.platform.map(Id), "platform")?,
+                user_id: id(raw.user_id, "user_id")?,
+                sku: id(raw.sku, "sku")?,
                 qty: qty(raw.qty)?,
                 amount_cents: money(raw.amount_cents, "amount_cents")?,
                 status: match &*need(raw.status, "status")? {
@@ -574,7 +589,7 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
                         ));
                     }
                 },
-                reservation_id: raw.reservation_id.map(|r| r.0.into()),
+                reservation_id: raw.reservation_id.map(|r| r.0),
             }),
             "moderation" => Body::Moderation {
                 escalation_id: id(raw.escalation_id, "escalation_id")?,

@@ -12,7 +12,7 @@ use super::decision::{
     Body as DBody, Buyer, ClaimDecision, ClaimOutcome, Decision, OrderDecision, OrderOutcome,
     ResEvent, ReservationDecision,
 };
-use super::event::{Body, Director, Event, Moderation, Order, OrderStatus, StockChange};
+use super::event::{Body, Director, Event, Moderation, Order, OrderStatus, StockChange, Text};
 use super::grammar::{self, Reading, Reason};
 use super::live::{
     EscalationView, Holder, ProductView, SessionView, SkuView, VIEW_LIMIT, VariantView, Waiter,
@@ -60,7 +60,7 @@ pub struct Summary {
 
 #[derive(Debug, Clone)]
 struct Waiting {
-    claim_id: String,
+    claim_id: Text,
     buyer: Buyer,
     qty: u64,
 }
@@ -71,7 +71,7 @@ struct Sku {
     held: i64,
     sold: i64,
     waitlist: VecDeque<Waiting>,
-    holders: FxHashMap<Buyer, String>,
+    holders: FxHashMap<Buyer, Text>,
     waiting: FxHashSet<Buyer>,
     bought: FxHashSet<Buyer>,
 }
@@ -84,9 +84,9 @@ impl Sku {
 
 #[derive(Debug, Clone)]
 struct Reservation {
-    id: String,
-    claim_id: String,
-    sku: String,
+    id: Text,
+    claim_id: Text,
+    sku: Text,
     qty: u64,
     buyer: Buyer,
     created_at: Micros,
@@ -96,14 +96,14 @@ struct Reservation {
 
 #[derive(Debug, Clone)]
 struct Escalation {
-    claim_id: String,
+    claim_id: Text,
     buyer: Buyer,
     answered: bool,
     /// What the moderator needs to answer it (the live console).
     ts: Micros,
-    text: String,
+    text: Text,
     reason: Reason,
-    sku: Option<String>,
+    sku: Option<Text>,
     qty: Option<u64>,
     candidates: Vec<String>,
 }
@@ -116,11 +116,11 @@ pub struct Session {
     active: Option<String>,
     skus: FxHashMap<String, Sku>,
     /// Live reservations only.
-    reservations: FxHashMap<String, Reservation>,
-    expiry: BTreeSet<(Micros, String)>,
-    escalations: FxHashMap<String, Escalation>,
+    reservations: FxHashMap<Text, Reservation>,
+    expiry: BTreeSet<(Micros, Text)>,
+    escalations: FxHashMap<Text, Escalation>,
     /// Unanswered escalations in the order they were raised, for the moderator queue.
-    open_escalations: BTreeSet<(Micros, String)>,
+    open_escalations: BTreeSet<(Micros, Text)>,
     buyers: FxHashSet<Buyer>,
     stats: Summary,
     /// How the last comment was read (the `reading` column of the comments table).
@@ -164,12 +164,18 @@ impl Session {
                 qty,
             } => {
                 let buyer = Buyer {
-                    platform: platform.to_string(),
-                    user_id: user_id.to_string(),
+                    platform: platform.clone(),
+                    user_id: user_id.clone(),
                 };
                 self.stats.claims += 1;
                 note_buyer(&mut self.buyers, &buyer);
-                self.allocate(format!("req:{request_id}"), buyer, sku, *qty, &mut cx);
+                self.allocate(
+                    Text::format(format_args!("req:{request_id}")),
+                    buyer,
+                    sku,
+                    *qty,
+                    &mut cx,
+                );
             }
             Body::Order(o) => self.order(o, &mut cx),
             Body::Moderation {
@@ -272,9 +278,9 @@ impl Session {
                 .values()
                 .filter_map(|id| self.reservations.get(id))
                 .map(|r| Holder {
-                    reservation_id: r.id.clone(),
-                    platform: r.buyer.platform.clone(),
-                    user_id: r.buyer.user_id.clone(),
+                    reservation_id: r.id.to_string(),
+                    platform: r.buyer.platform.to_string(),
+                    user_id: r.buyer.user_id.to_string(),
                     qty: r.qty,
                     created_at: r.created_at,
                     expires_at: r.expires_at,
@@ -295,9 +301,9 @@ impl Session {
                 .iter()
                 .take(VIEW_LIMIT)
                 .map(|w| Waiter {
-                    claim_id: w.claim_id.clone(),
-                    platform: w.buyer.platform.clone(),
-                    user_id: w.buyer.user_id.clone(),
+                    claim_id: w.claim_id.to_string(),
+                    platform: w.buyer.platform.to_string(),
+                    user_id: w.buyer.user_id.to_string(),
                     qty: w.qty,
                 })
                 .collect();
@@ -317,14 +323,14 @@ impl Session {
             .take(VIEW_LIMIT)
             .filter_map(|(_, id)| self.escalations.get(id).map(|e| (id, e)))
             .map(|(id, e)| EscalationView {
-                escalation_id: id.clone(),
-                claim_id: e.claim_id.clone(),
+                escalation_id: id.to_string(),
+                claim_id: e.claim_id.to_string(),
                 ts: e.ts,
-                platform: e.buyer.platform.clone(),
-                user_id: e.buyer.user_id.clone(),
-                text: e.text.clone(),
+                platform: e.buyer.platform.to_string(),
+                user_id: e.buyer.user_id.to_string(),
+                text: e.text.to_string(),
                 reason: e.reason.as_str().to_string(),
-                sku: e.sku.clone(),
+                sku: e.sku.as_deref().map(str::to_string),
                 qty: e.qty,
                 candidates: e.candidates.clone(),
             })
@@ -417,10 +423,10 @@ impl Session {
             self.stats.ignored += 1;
             return;
         }
-        let claim_id = format!("{platform}:{comment_id}");
+        let claim_id = Text::format(format_args!("{platform}:{comment_id}"));
         let buyer = Buyer {
-            platform: platform.to_string(),
-            user_id: user_id.to_string(),
+            platform: platform.into(),
+            user_id: user_id.into(),
         };
         if reading.is_claim() {
             self.stats.claims += 1;
@@ -447,7 +453,7 @@ impl Session {
                 candidates,
             } => {
                 self.stats.escalations += 1;
-                let escalation_id = format!("esc:{claim_id}");
+                let escalation_id = Text::format(format_args!("esc:{claim_id}"));
                 self.escalations.insert(
                     escalation_id.clone(),
                     Escalation {
@@ -455,9 +461,9 @@ impl Session {
                         buyer: buyer.clone(),
                         answered: false,
                         ts: cx.t,
-                        text: text.to_string(),
+                        text: text.into(),
                         reason,
-                        sku: sku.clone(),
+                        sku: sku.as_deref().map(Text::from),
                         qty,
                         candidates: candidates.clone(),
                     },
@@ -466,7 +472,7 @@ impl Session {
                 cx.push(DBody::Claim(ClaimDecision {
                     claim_id,
                     buyer,
-                    sku,
+                    sku: sku.map(Text::from),
                     qty,
                     outcome: ClaimOutcome::Escalated,
                     reason: Some(reason),
@@ -512,9 +518,9 @@ impl Session {
             return false;
         }
         cx.claim(
-            claim_id.to_string(),
+            claim_id.into(),
             buyer.clone(),
-            Some(sku.to_string()),
+            Some(Text::from(sku)),
             qty,
             ClaimOutcome::Cancelled,
             None,
@@ -524,13 +530,13 @@ impl Session {
     }
 
     /// SPEC 3.2 for one claim of a known buyer, sku and quantity.
-    fn allocate(&mut self, claim_id: String, buyer: Buyer, sku: &str, qty: u64, cx: &mut Cx) {
+    fn allocate(&mut self, claim_id: Text, buyer: Buyer, sku: &str, qty: u64, cx: &mut Cx) {
         if self.sheet.owner_of(sku).is_none() {
             self.stats.rejected += 1;
             cx.claim(
                 claim_id,
                 buyer,
-                Some(sku.to_string()),
+                Some(Text::from(sku)),
                 Some(qty),
                 ClaimOutcome::Rejected,
                 Some(Reason::UnknownProduct),
@@ -544,7 +550,7 @@ impl Session {
             cx.claim(
                 claim_id,
                 buyer,
-                Some(sku.to_string()),
+                Some(Text::from(sku)),
                 Some(qty),
                 ClaimOutcome::Rejected,
                 Some(Reason::DuplicateClaim),
@@ -565,7 +571,7 @@ impl Session {
             cx.push(DBody::Claim(ClaimDecision {
                 claim_id,
                 buyer,
-                sku: Some(sku.to_string()),
+                sku: Some(Text::from(sku)),
                 qty: Some(qty),
                 outcome: ClaimOutcome::Waitlisted,
                 reason: None,
@@ -579,7 +585,7 @@ impl Session {
 
     fn reserve(
         &mut self,
-        claim_id: String,
+        claim_id: Text,
         buyer: Buyer,
         sku: &str,
         qty: u64,
@@ -587,9 +593,9 @@ impl Session {
         cx: &mut Cx,
     ) {
         let r = Reservation {
-            id: format!("res:{claim_id}"),
+            id: Text::format(format_args!("res:{claim_id}")),
             claim_id,
-            sku: sku.to_string(),
+            sku: sku.into(),
             qty,
             buyer,
             created_at: cx.t,
@@ -735,7 +741,7 @@ impl Session {
         };
         e.answered = true;
         self.open_escalations
-            .remove(&(e.ts, escalation_id.to_string()));
+            .remove(&(e.ts, Text::from(escalation_id)));
         let (claim_id, buyer) = (e.claim_id.clone(), e.buyer.clone());
         match decision {
             Moderation::Reject => {
@@ -749,7 +755,7 @@ impl Session {
                     reason: Some(Reason::Moderator),
                     reservation_id: None,
                     waitlist_position: None,
-                    escalation_id: Some(escalation_id.to_string()),
+                    escalation_id: Some(escalation_id.into()),
                     candidates: vec![],
                 }));
             }
@@ -794,9 +800,9 @@ impl Cx<'_> {
 
     fn claim(
         &mut self,
-        claim_id: String,
+        claim_id: Text,
         buyer: Buyer,
-        sku: Option<String>,
+        sku: Option<Text>,
         qty: Option<u64>,
         outcome: ClaimOutcome,
         reason: Option<Reason>,
@@ -834,7 +840,7 @@ impl Cx<'_> {
         o: &Order,
         buyer: Buyer,
         outcome: OrderOutcome,
-        reservation_id: Option<String>,
+        reservation_id: Option<Text>,
     ) {
         self.push(DBody::Order(OrderDecision {
             order_id: o.order_id.clone(),
