@@ -2,7 +2,10 @@
 
 use std::cell::RefCell;
 
+use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
+
+use super::event::Text;
 
 use super::runsheet::{Config, Product, RunSheet};
 use super::text::{
@@ -263,6 +266,48 @@ pub fn read(text: &str, sheet: &RunSheet, active: Option<&str>, cfg: &Config) ->
         normalize_into(text, norm);
         read_normalized(norm, sheet, active, cfg)
     })
+}
+
+/// The readings of a session's recent comment texts. A reading depends only on the text, the
+/// run sheet, the active product and the config, and live chat repeats itself ("sold", "🔥🔥🔥",
+/// "how much?"): a text seen since the last director event is read once. The owner calls
+/// `forget` whenever the sheet, the active product or the config may have changed.
+#[derive(Debug, Default)]
+pub struct Memo {
+    readings: FxHashMap<Text, Reading>,
+}
+
+impl Memo {
+    /// Entries kept before the memo starts over; bounds its memory per session.
+    const MAX_ENTRIES: usize = 4096;
+    /// Longer texts are rarely repeated word for word and are read every time.
+    const MAX_TEXT_BYTES: usize = 64;
+
+    /// `read(text, sheet, active, cfg)`, remembered for the next comment with the same text.
+    pub fn read(
+        &mut self,
+        text: &str,
+        sheet: &RunSheet,
+        active: Option<&str>,
+        cfg: &Config,
+    ) -> Reading {
+        if text.len() > Self::MAX_TEXT_BYTES {
+            return read(text, sheet, active, cfg);
+        }
+        if let Some(r) = self.readings.get(text) {
+            return r.clone();
+        }
+        let r = read(text, sheet, active, cfg);
+        if self.readings.len() >= Self::MAX_ENTRIES {
+            self.readings.clear();
+        }
+        self.readings.insert(Text::from(text), r.clone());
+        r
+    }
+
+    pub fn forget(&mut self) {
+        self.readings.clear();
+    }
 }
 
 fn read_normalized(norm: &str, sheet: &RunSheet, active: Option<&str>, cfg: &Config) -> Reading {

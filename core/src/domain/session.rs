@@ -125,6 +125,8 @@ pub struct Session {
     stats: Summary,
     /// How the last comment was read (the `reading` column of the comments table).
     last_reading: &'static str,
+    /// Readings of texts seen since the last director event.
+    readings: grammar::Memo,
 }
 
 impl Session {
@@ -363,6 +365,8 @@ impl Session {
     }
 
     fn director(&mut self, d: &Director, cx: &mut Cx) {
+        // Every director event may change how a text reads (products, the active one, keywords).
+        self.readings.forget();
         match d {
             Director::Product(p) => {
                 let variants = p
@@ -416,7 +420,9 @@ impl Session {
         cx: &mut Cx,
     ) {
         self.stats.comments += 1;
-        let reading = grammar::read(text, &self.sheet, self.active.as_deref(), &self.cfg);
+        let reading = self
+            .readings
+            .read(text, &self.sheet, self.active.as_deref(), &self.cfg);
         self.last_reading = reading.label();
         if let Reading::Ignored(_) = reading {
             // Half of a show is chatter: it costs no ids and no buyer.
@@ -922,6 +928,44 @@ mod tests {
         format!(
             r#""type":"order","order_id":"{id}","platform":"{platform}","user_id":"{user}","sku":"K1","qty":1,"amount_cents":2500,"status":"{status}""#
         )
+    }
+
+    #[test]
+    fn a_repeated_text_is_read_again_after_a_director_event() {
+        // The memo of readings must not outlive the sheet, the active product or the keywords.
+        let mut s = Session::new();
+        let setup = &K1[..2];
+        run(&mut s, setup);
+        let k2 = r#""type":"director","action":"product","code":"K2","price_cents":900,"variants":[{"sku":"K2","stock":5}]"#;
+        let yes = r#""type":"director","action":"config","claim_keywords":["yes"]"#;
+        let events: Vec<(i64, String)> = vec![
+            (1, comment("tiktok", "c1", "u1", "sold")),
+            (2, K1[2].1.to_string()),
+            (3, comment("tiktok", "c2", "u2", "sold")),
+            (4, comment("tiktok", "c3", "u3", "sold K2")),
+            (5, k2.to_string()),
+            (6, comment("tiktok", "c4", "u4", "sold K2")),
+            (7, comment("tiktok", "c5", "u5", "yes K2")),
+            (8, yes.to_string()),
+            (9, comment("tiktok", "c6", "u6", "yes K2")),
+            (10, r#""type":"director","action":"deactivate""#.to_string()),
+            (11, comment("tiktok", "c7", "u7", "sold")),
+        ];
+        let events: Vec<(i64, &str)> = events.iter().map(|(t, e)| (*t, e.as_str())).collect();
+        let got: Vec<String> = run(&mut s, &events)
+            .iter()
+            .filter(|d| matches!(d.body, DBody::Claim(_)))
+            .map(brief)
+            .collect();
+        let want = vec![
+            "1 claim tiktok:c1 escalated - no_product",
+            "3 claim tiktok:c2 reserved K1",
+            "4 claim tiktok:c3 escalated - fuzzy_code",
+            "6 claim tiktok:c4 reserved K2",
+            "9 claim tiktok:c6 reserved K2",
+            "11 claim tiktok:c7 escalated - no_product",
+        ];
+        assert_eq!(got, want);
     }
 
     #[test]
