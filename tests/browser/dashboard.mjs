@@ -35,8 +35,15 @@ try {
   const before = await page.getByTestId("escalation").count();
   const id = await page.getByTestId("escalation").first().getAttribute("data-id");
   const heldBefore = Number(await page.getByTestId("held").textContent());
-  await page.getByTestId("escalation").first().getByTestId("accept").click();
-  await page.waitForFunction((id) => ![...document.querySelectorAll('[data-testid="escalation"]')].some((li) => li.dataset.id === id), id, { timeout: 15000 });
+  // Accept exactly the escalation read above, wherever the queue has it by now.
+  await page.locator(`[data-testid="escalation"][data-id="${id}"]`).getByTestId("accept").click();
+  try {
+    await page.waitForFunction((id) => ![...document.querySelectorAll('[data-testid="escalation"]')].some((li) => li.dataset.id === id), id, { timeout: 15000 });
+  } catch (e) {
+    const queue = await page.locator("#queue").innerText();
+    const status = await page.locator("#status").innerText().catch(() => "?");
+    throw new Error(`${e.message}\n${id} still open; status: ${status}; queue:\n${queue}`);
+  }
   console.log(`escalation ${id} resolved (${before} were open, held was ${heldBefore})`);
 
   step("the ticker's GMV changes while we watch");
