@@ -277,6 +277,36 @@ impl Comments {
 }
 
 impl Claims {
+    /// Builders for a full chunk, each string column with room for what the last chunk held:
+    /// grown by doubling, they would copy every chunk's values several times.
+    fn sized_like(last: &Claims) -> Claims {
+        let n = CHUNK_ROWS;
+        let str_like = |b: &StringBuilder| StringBuilder::with_capacity(n, b.values_slice().len());
+        Claims {
+            session_id: str_like(&last.session_id),
+            seq: Int64Builder::with_capacity(n),
+            ts: TimestampMicrosecondBuilder::with_capacity(n),
+            claim_id: str_like(&last.claim_id),
+            platform: str_like(&last.platform),
+            user_id: str_like(&last.user_id),
+            sku: str_like(&last.sku),
+            qty: Int64Builder::with_capacity(n),
+            outcome: str_like(&last.outcome),
+            reason: str_like(&last.reason),
+            reservation_id: str_like(&last.reservation_id),
+            waitlist_position: Int64Builder::with_capacity(n),
+            escalation_id: str_like(&last.escalation_id),
+            candidates: ListBuilder::with_capacity(
+                StringBuilder::with_capacity(
+                    last.candidates.values_ref().len(),
+                    last.candidates.values_ref().values_slice().len(),
+                ),
+                n,
+            ),
+            late: BooleanBuilder::with_capacity(n),
+        }
+    }
+
     fn batch(mut c: Claims) -> Result<RecordBatch, ArrowError> {
         RecordBatch::try_new(
             schema("claims"),
@@ -381,7 +411,8 @@ impl TableRows {
                 c.candidates.append(true);
                 c.late.append_value(d.late);
                 if c.seq.len() >= CHUNK_ROWS {
-                    let full = std::mem::take(c);
+                    let next = Claims::sized_like(c);
+                    let full = std::mem::replace(c, next);
                     self.seal("claims", Claims::batch(full));
                 }
             }
