@@ -20,10 +20,13 @@ const MAX_UNITS: i128 = 1_000_000_000_000;
 pub struct Text(compact_str::CompactString);
 
 impl Text {
-    /// `format!` into a `Text`: inline when the result fits, like every short id.
-    pub fn format(args: fmt::Arguments) -> Text {
-        let mut t = compact_str::CompactString::default();
-        fmt::Write::write_fmt(&mut t, args).expect("writing to a string cannot fail");
+    /// `parts` joined: an id such as `res:` + a claim id, sized once, and inline when it fits.
+    pub fn concat(parts: &[&str]) -> Text {
+        let len = parts.iter().map(|p| p.len()).sum();
+        let mut t = compact_str::CompactString::with_capacity(len);
+        for p in parts {
+            t.push_str(p);
+        }
         Text(t)
     }
 }
@@ -750,6 +753,16 @@ mod tests {
 
     fn reason(line: &str) -> &'static str {
         parse_line(line.as_bytes()).unwrap_err().reason
+    }
+
+    #[test]
+    fn concat_joins_inline_and_beyond() {
+        let short = Text::concat(&["res:", "tiktok", ":", "c1"]);
+        assert_eq!(short, "res:tiktok:c1");
+        let long = "y".repeat(40);
+        let joined = Text::concat(&["esc:", "youtube:", &long]);
+        assert_eq!(joined, format!("esc:youtube:{long}").as_str());
+        assert_eq!(Text::concat(&[]), "");
     }
 
     #[test]

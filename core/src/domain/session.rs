@@ -172,7 +172,7 @@ impl Session {
                 self.stats.claims += 1;
                 note_buyer(&mut self.buyers, &buyer);
                 self.allocate(
-                    Text::format(format_args!("req:{request_id}")),
+                    Text::concat(&["req:", request_id]),
                     buyer,
                     sku,
                     *qty,
@@ -429,7 +429,7 @@ impl Session {
             self.stats.ignored += 1;
             return;
         }
-        let claim_id = Text::format(format_args!("{platform}:{comment_id}"));
+        let claim_id = Text::concat(&[platform, ":", comment_id]);
         let buyer = Buyer {
             platform: platform.into(),
             user_id: user_id.into(),
@@ -459,7 +459,7 @@ impl Session {
                 candidates,
             } => {
                 self.stats.escalations += 1;
-                let escalation_id = Text::format(format_args!("esc:{claim_id}"));
+                let escalation_id = Text::concat(&["esc:", &claim_id]);
                 self.escalations.insert(
                     escalation_id.clone(),
                     Escalation {
@@ -599,7 +599,7 @@ impl Session {
         cx: &mut Cx,
     ) {
         let r = Reservation {
-            id: Text::format(format_args!("res:{claim_id}")),
+            id: Text::concat(&["res:", &claim_id]),
             claim_id,
             sku: sku.into(),
             qty,
