@@ -25,6 +25,7 @@ use crate::ops::apply_claims::{ApplyClaims, EngineSettings};
 use crate::ops::maintain_metrics::MaintainMetrics;
 use crate::ops::rank_claimants::RankClaimants;
 use crate::ops::read_events::{ReadEvents, SourceHand};
+use crate::ops::select_updates::ViewTimes;
 use crate::ops::write_outputs::{RunReport, Targets, WriteOutputs};
 
 #[derive(Debug, Clone)]
@@ -124,7 +125,12 @@ pub fn run_live(
                 live_every: targets.live.as_ref().map(|_| LIVE_EVERY),
                 ..Default::default()
             };
-            decide_and_write(inputs, engine, &targets, &report, index);
+            // Only a run that writes its views at the end may let them change in steps.
+            let views = match (&targets.live, targets.snapshot_every) {
+                (None, None) => ViewTimes::FILE_RUN,
+                _ => ViewTimes::EXACT,
+            };
+            decide_and_write(inputs, engine, views, &targets, &report, index);
         });
 
         while worker.step_or_park(None) {}
@@ -138,6 +144,7 @@ pub fn run_live(
 fn decide_and_write<'scope>(
     inputs: Stream<'scope, u64, Vec<Input>>,
     engine: EngineSettings,
+    views: ViewTimes,
     targets: &Targets,
     report: &Rc<RefCell<RunReport>>,
     worker: usize,
@@ -153,9 +160,9 @@ fn decide_and_write<'scope>(
         placements.expect("3 parts"),
     );
     // gmv_minute totals, maintained incrementally by differential
-    let totals = metrics.maintain_metrics();
+    let totals = metrics.maintain_metrics(views);
     // each sku's claimants ranked by platform time, maintained by differential
-    let ranked = placements.rank_claimants();
+    let ranked = placements.rank_claimants(views);
     // decisions, dead letters, order drafts, GMV ticker, summary, snapshots
     files
         .concat(totals)
@@ -292,7 +299,8 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
                 resume: resume.clone(),
                 live_every: targets.live.as_ref().map(|_| LIVE_EVERY),
             };
-            decide_and_write(inputs, engine, &targets, &report, index);
+            // The ticker and live surfaces show the views as they change.
+            decide_and_write(inputs, engine, ViewTimes::EXACT, &targets, &report, index);
         });
         while worker.step_or_park(None) {}
         report.take()

@@ -4,7 +4,7 @@ use timely::dataflow::Stream;
 use timely::dataflow::operators::vec::Map;
 
 use crate::domain::event::Text;
-use crate::ops::select_updates::SelectUpdates;
+use crate::ops::select_updates::{SelectUpdates, ViewTimes};
 use crate::records::{Claimant, Out};
 
 /// How many claimants per sku the ranking keeps: the holders and the head of the waitlist, which
@@ -14,12 +14,12 @@ pub const MAX_RANKED: usize = 100;
 pub trait RankClaimants<'scope> {
     /// Claimants of each `(session, sku)` in `(ts, claim_id)` order, numbered from 1, as
     /// `RankedClaimant` updates.
-    fn rank_claimants(self) -> Stream<'scope, u64, Vec<Out>>;
+    fn rank_claimants(self, times: ViewTimes) -> Stream<'scope, u64, Vec<Out>>;
 }
 
 impl<'scope> RankClaimants<'scope> for Stream<'scope, u64, Vec<Out>> {
-    fn rank_claimants(self) -> Stream<'scope, u64, Vec<Out>> {
-        self.select_updates("Claimants", |o| match o {
+    fn rank_claimants(self, times: ViewTimes) -> Stream<'scope, u64, Vec<Out>> {
+        self.select_updates("Claimants", times, |o| match o {
             Out::Claimant {
                 session_id,
                 claimant,
