@@ -214,7 +214,10 @@ fn writer_properties() -> WriterProperties {
             .set_column_dictionary_enabled(ColumnPath::from(unique), false)
             .set_column_encoding(ColumnPath::from(unique), Encoding::DELTA_BINARY_PACKED);
     }
-    b = b.set_column_statistics_enabled(ColumnPath::from("text"), EnabledStatistics::None);
+    // Free text, and labels every row group holds all of (no row group is skipped by them).
+    for label in ["text", "platform", "reading", "outcome", "reason"] {
+        b = b.set_column_statistics_enabled(ColumnPath::from(label), EnabledStatistics::None);
+    }
     for unique in [
         "user_id",
         "user_name",
