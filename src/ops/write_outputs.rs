@@ -498,10 +498,11 @@ fn take_ready(pending: &mut Vec<Line>, below: impl Fn(&OutKey) -> bool) -> Vec<L
     if pending.is_empty() {
         return Vec::new();
     }
-    let (mut ready, rest): (Vec<_>, Vec<_>) = std::mem::take(pending)
-        .into_iter()
-        .partition(|l| below(&l.key));
-    *pending = rest;
+    // The waiting ones keep their buffer, and the ready ones get one of the right size: no
+    // vector grows (and copies its lines) at every flush.
+    let n = pending.iter().filter(|l| below(&l.key)).count();
+    let mut ready = Vec::with_capacity(n);
+    ready.extend(pending.extract_if(.., |l| below(&l.key)));
     ready.sort_unstable_by(|a, b| a.key.cmp(&b.key));
     ready
 }
