@@ -11,8 +11,8 @@ use crate::records::Out;
 /// Which times a view's updates carry. A time is a block index; differential recomputes a view
 /// once per time in which its input changed, so a run that only reads the views at its end
 /// (a file run without `--snapshot-interval`) stamps each update with the last time of its span
-/// of `2^k` blocks: the views still follow the input, in steps of `2^k` blocks, at a fraction of
-/// the cost. Live and Kafka runs, whose tickers show the views as they change, keep exact times.
+/// of `2^k` blocks: the views still follow the input, in steps of `2^k` blocks, recomputed less
+/// often. Live and Kafka runs, whose tickers show the views as they change, keep exact times.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ViewTimes {
     /// `2^k - 1`: a time `t` becomes `t | mask`, which is never earlier than `t`.
