@@ -437,43 +437,17 @@ impl Writer {
         self.write_snapshots(&out_dir.join("snapshots"))
     }
 
-    /// Every snapshot table as it stands, each file replaced atomically.
+    /// Every snapshot table as it stands, each file replaced atomically. The tables are
+    /// independent, so each gets a thread: the run's last step is as long as its longest table.
     fn write_snapshots(&mut self, snapshots: &std::path::Path) -> anyhow::Result<()> {
         self.snapshots_dirty = false;
         self.last_snapshot = Instant::now();
-        let mut cells: BTreeMap<(String, i64, String, String), GmvMinuteRow> = BTreeMap::new();
-        for (key, total) in self.totals.keys() {
-            let row = cells
-                .entry((
-                    key.session_id.clone(),
-                    key.minute,
-                    key.sku.clone(),
-                    key.platform.clone(),
-                ))
-                .or_insert_with(|| GmvMinuteRow {
-                    session_id: key.session_id.clone(),
-                    minute: key.minute,
-                    sku: key.sku.clone(),
-                    platform: key.platform.clone(),
-                    ..Default::default()
-                });
-            match key.metric {
-                Metric::GmvCents => row.gmv_cents = *total,
-                Metric::Units => row.units = *total,
-                Metric::Claims => row.claims = *total,
-            }
-        }
-        let rows: Vec<GmvMinuteRow> = cells.into_values().collect();
-        write_parquet(snapshots, "gmv_minute", &gmv_minute_batch(&rows)?)?;
-        let mut ranked: Vec<(String, u64, Claimant)> = self.ranked.keys().cloned().collect();
-        ranked.sort_by(|a, b| (&a.0, &a.2.sku, a.1).cmp(&(&b.0, &b.2.sku, b.1)));
-        write_parquet(snapshots, "claimants", &claimants_batch(&ranked)?)?;
-        // Sessions in id order, each in its own processing order: the same file for any
-        // number of workers, with nothing to sort. The row groups come encoded, so this is
-        // copying; the tables are independent, so each gets a thread.
-        let gathered = &self.tables;
+        let (totals, ranked, gathered) = (&self.totals, &self.ranked, &self.tables);
         std::thread::scope(|scope| {
-            let jobs: Vec<_> = tables::TABLES
+            // Sessions in id order, each in its own processing order: the same file for any
+            // number of workers, with nothing to sort. The row groups come encoded, so this is
+            // copying.
+            let mut jobs: Vec<_> = tables::TABLES
                 .iter()
                 .map(|name| {
                     scope.spawn(move || {
@@ -485,12 +459,50 @@ impl Writer {
                     })
                 })
                 .collect();
+            jobs.push(scope.spawn(move || write_gmv_minute(snapshots, totals)));
+            jobs.push(scope.spawn(move || write_claimants(snapshots, ranked)));
             jobs.into_iter().try_for_each(|j| {
                 j.join()
                     .map_err(|_| anyhow::anyhow!("a snapshot writer panicked"))?
             })
         })
     }
+}
+
+/// `gmv_minute`: one row per session, minute, sku and platform, from the maintained totals.
+fn write_gmv_minute(
+    snapshots: &std::path::Path,
+    totals: &FxHashMap<(MetricKey, i64), i64>,
+) -> anyhow::Result<()> {
+    let mut cells: BTreeMap<(&str, i64, &str, &str), GmvMinuteRow> = BTreeMap::new();
+    for (key, total) in totals.keys() {
+        let row = cells
+            .entry((&key.session_id, key.minute, &key.sku, &key.platform))
+            .or_insert_with(|| GmvMinuteRow {
+                session_id: key.session_id.clone(),
+                minute: key.minute,
+                sku: key.sku.clone(),
+                platform: key.platform.clone(),
+                ..Default::default()
+            });
+        match key.metric {
+            Metric::GmvCents => row.gmv_cents = *total,
+            Metric::Units => row.units = *total,
+            Metric::Claims => row.claims = *total,
+        }
+    }
+    let rows: Vec<GmvMinuteRow> = cells.into_values().collect();
+    write_parquet(snapshots, "gmv_minute", &gmv_minute_batch(&rows)?)
+}
+
+/// `claimants`: each sku's ranked claimants, by session, sku and rank.
+fn write_claimants(
+    snapshots: &std::path::Path,
+    ranked: &FxHashMap<(String, u64, Claimant), i64>,
+) -> anyhow::Result<()> {
+    let mut rows: Vec<(String, u64, Claimant)> = ranked.keys().cloned().collect();
+    rows.sort_unstable_by(|a, b| (&a.0, &a.2.sku, a.1).cmp(&(&b.0, &b.2.sku, b.1)));
+    write_parquet(snapshots, "claimants", &claimants_batch(&rows)?)
 }
 
 /// The buffered records whose keys `below` accepts, in key order; the rest stay, unsorted.
