@@ -6,7 +6,6 @@ use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 use super::event::Text;
-
 use super::runsheet::{Config, Product, RunSheet};
 use super::text::{
     code_form, digits_value, is_ascii_digits, is_cjk, is_code_shaped, normalize_into,
