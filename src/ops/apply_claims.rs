@@ -796,6 +796,9 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
                         }
                     }
                     for batch in data {
+                        // A batch is mostly one block's events: its stash starts with room for
+                        // them instead of growing (and copying them) a dozen times.
+                        let room = batch.len();
                         for item in batch.drain(..) {
                             match item {
                                 Input::Event {
@@ -807,7 +810,7 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
                                 } => engine
                                     .stash
                                     .entry((source, block))
-                                    .or_default()
+                                    .or_insert_with(|| Vec::with_capacity(room))
                                     .push(Stashed::Event { line, local, event }),
                                 Input::Reject {
                                     block,
