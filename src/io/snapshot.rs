@@ -131,19 +131,10 @@ pub fn claimants_batch(
     RecordBatch::try_new(claimants_schema(), cols)
 }
 
-/// Writes `batch` to `dir/name.parquet` through a temporary file and a rename.
+/// Writes `batch` to `dir/name.parquet` through a temporary file and a rename: one row group,
+/// by the same path as the session tables.
 pub fn write_parquet(dir: &Path, name: &str, batch: &RecordBatch) -> anyhow::Result<()> {
-    fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{name}.parquet.tmp"));
-    let mut w = ArrowWriter::try_new(
-        File::create(&tmp)?,
-        batch.schema(),
-        Some(writer_properties()),
-    )?;
-    w.write(batch)?;
-    w.close()?;
-    fs::rename(&tmp, dir.join(format!("{name}.parquet")))?;
-    Ok(())
+    write_row_groups(dir, name, batch.schema(), [&encode_row_group(batch)?])
 }
 
 /// `batch` as one Parquet row group: a small Parquet file of its own, without the embedded

@@ -236,23 +236,29 @@ struct Orders {
     gmv_cents: Int64Builder,
 }
 
+/// A string builder for a full chunk with room for the values the last chunk's held: grown by
+/// doubling, builders would copy every chunk's values several times.
+fn str_like(last: &StringBuilder) -> StringBuilder {
+    StringBuilder::with_capacity(CHUNK_ROWS, last.values_slice().len())
+}
+
 impl Comments {
     /// Builders for a full chunk, each string column with room for what the last chunk held.
     fn sized_like(last: &Comments) -> Comments {
         let n = CHUNK_ROWS;
         Comments {
-            session_id: StringBuilder::with_capacity(n, last.session_id.values_slice().len()),
+            session_id: str_like(&last.session_id),
             seq: Int64Builder::with_capacity(n),
             ts: TimestampMicrosecondBuilder::with_capacity(n),
-            platform: StringBuilder::with_capacity(n, last.platform.values_slice().len()),
-            comment_id: StringBuilder::with_capacity(n, last.comment_id.values_slice().len()),
-            user_id: StringBuilder::with_capacity(n, last.user_id.values_slice().len()),
-            user_name: StringBuilder::with_capacity(n, last.user_name.values_slice().len()),
+            platform: str_like(&last.platform),
+            comment_id: str_like(&last.comment_id),
+            user_id: str_like(&last.user_id),
+            user_name: str_like(&last.user_name),
             text: StringBuilder::with_capacity(
                 n,
                 last.text.values_slice().len() + last.text.values_slice().len() / 4,
             ),
-            reading: StringBuilder::with_capacity(n, last.reading.values_slice().len()),
+            reading: str_like(&last.reading),
             late: BooleanBuilder::with_capacity(n),
         }
     }
@@ -277,11 +283,9 @@ impl Comments {
 }
 
 impl Claims {
-    /// Builders for a full chunk, each string column with room for what the last chunk held:
-    /// grown by doubling, they would copy every chunk's values several times.
+    /// Builders for a full chunk, each string column with room for what the last chunk held.
     fn sized_like(last: &Claims) -> Claims {
         let n = CHUNK_ROWS;
-        let str_like = |b: &StringBuilder| StringBuilder::with_capacity(n, b.values_slice().len());
         Claims {
             session_id: str_like(&last.session_id),
             seq: Int64Builder::with_capacity(n),
