@@ -15,26 +15,100 @@ const MAX_MONEY: i128 = 1_000_000_000_000_000;
 const MAX_UNITS: i128 = 1_000_000_000_000;
 
 /// An id, name or comment text of an event. Nearly all are short enough to be kept inline
-/// (`compact_str`, up to 24 bytes): reading an event then allocates nothing per field.
-#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Text(compact_str::CompactString);
+/// (`compact_str`, up to 24 bytes): reading an event then allocates nothing per field. Longer
+/// ones (most claim and reservation ids) are shared: a session copies a claim's id into its
+/// waitlist, escalations, reservations and decisions, and each copy is then a count, not an
+/// allocation.
+#[derive(Clone)]
+pub struct Text(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    /// Never longer than `INLINE`, so never on the heap.
+    Inline(compact_str::CompactString),
+    Shared(std::sync::Arc<str>),
+}
+
+/// The longest text `CompactString` keeps inline.
+const INLINE: usize = std::mem::size_of::<compact_str::CompactString>();
+
+// The two representations share one word-triple (the `Arc` fits beside compact_str's niche).
+const _: () = assert!(std::mem::size_of::<Text>() == 24);
 
 impl Text {
     /// `parts` joined: an id such as `res:` + a claim id, sized once, and inline when it fits.
     pub fn concat(parts: &[&str]) -> Text {
-        let len = parts.iter().map(|p| p.len()).sum();
-        let mut t = compact_str::CompactString::with_capacity(len);
-        for p in parts {
-            t.push_str(p);
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        if len <= INLINE {
+            let mut t = compact_str::CompactString::const_new("");
+            for p in parts {
+                t.push_str(p);
+            }
+            return Text(Repr::Inline(t));
         }
-        Text(t)
+        let mut buf = [0u8; 128];
+        if len <= buf.len() {
+            let mut at = 0;
+            for p in parts {
+                buf[at..at + p.len()].copy_from_slice(p.as_bytes());
+                at += p.len();
+            }
+            // The parts are whole `str`s, so their concatenation is UTF-8.
+            let joined = std::str::from_utf8(&buf[..len]).unwrap_or_default();
+            return Text(Repr::Shared(joined.into()));
+        }
+        Text(Repr::Shared(parts.concat().into()))
+    }
+
+    fn new(s: &str) -> Text {
+        if s.len() <= INLINE {
+            Text(Repr::Inline(compact_str::CompactString::new(s)))
+        } else {
+            Text(Repr::Shared(s.into()))
+        }
+    }
+}
+
+impl Default for Text {
+    fn default() -> Text {
+        Text(Repr::Inline(compact_str::CompactString::const_new("")))
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Text) -> std::cmp::Ordering {
+        (**self).cmp(&**other)
+    }
+}
+
+// As `str` hashes, so that maps keyed by `Text` can be looked up with a `&str` (`Borrow`).
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        (**self).hash(h)
     }
 }
 
 impl std::ops::Deref for Text {
     type Target = str;
     fn deref(&self) -> &str {
-        self.0.as_str()
+        match &self.0 {
+            Repr::Inline(s) => s.as_str(),
+            Repr::Shared(s) => s,
+        }
     }
 }
 
@@ -64,19 +138,19 @@ impl fmt::Display for Text {
 
 impl From<&str> for Text {
     fn from(s: &str) -> Text {
-        Text(s.into())
+        Text::new(s)
     }
 }
 
 impl From<String> for Text {
     fn from(s: String) -> Text {
-        Text(s.into())
+        Text::new(&s)
     }
 }
 
 impl From<Text> for String {
     fn from(t: Text) -> String {
-        t.0.into_string()
+        t.to_string()
     }
 }
 
@@ -326,14 +400,10 @@ impl<'de> Deserialize<'de> for Id {
                 Ok(Id(Text::from(v)))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Id, E> {
-                Ok(Id(Text(compact_str::ToCompactString::to_compact_string(
-                    &v,
-                ))))
+                Ok(Id(Text::from(itoa::Buffer::new().format(v))))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Id, E> {
-                Ok(Id(Text(compact_str::ToCompactString::to_compact_string(
-                    &v,
-                ))))
+                Ok(Id(Text::from(itoa::Buffer::new().format(v))))
             }
         }
         d.deserialize_any(V)
