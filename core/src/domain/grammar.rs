@@ -141,7 +141,9 @@ fn quantities(toks: &[&str]) -> Quantities {
         if let Some(d) = single {
             push(digits_value(d), &mut values);
             used[i] = true;
-        } else if *t == "qty" && next.is_some_and(is_ascii_digits) {
+        } else if (*t == "qty" || *t == "x") && next.is_some_and(is_ascii_digits) {
+            // `x 2` is the pair `x2` stands for (as `A 12` stands for `A12`), and `x2` is a
+            // quantity, which is never code-shaped (SPEC 3.1.6).
             push(digits_value(next.unwrap_or_default()), &mut values);
             used[i] = true;
             used[i + 1] = true;
@@ -802,6 +804,9 @@ mod tests {
             ("sold 3x", Some("b7"), claim("B7", 3)),
             ("sold qty3", Some("b7"), claim("B7", 3)),
             ("sold qty 3", Some("b7"), claim("B7", 3)),
+            // `x 2` is `x2`: a quantity, so no code-shaped word keeps the active product away.
+            ("sold x 2", Some("b7"), claim("B7", 2)),
+            ("sold A12 red m x 3", None, claim("A12-RED-M", 3)),
             ("sold 3pcs", Some("b7"), claim("B7", 3)),
             ("sold x2 2x", Some("b7"), claim("B7", 2)),
             (

@@ -649,12 +649,12 @@ impl Session {
                 }
             }
         }
-        // Each promotion is decided in turn, so `available` is re-read by `reserve`.
-        let late = std::mem::replace(&mut cx.late, false);
+        // Each promotion is decided in turn, so `available` is re-read by `reserve`. A late
+        // event's promotions are its decisions too and carry its `late` (SPEC 2); an expiry's
+        // carry none, as its context is never late.
         for w in promoted {
             self.reserve(w.claim_id, w.buyer, sku, w.qty, ClaimOutcome::Promoted, cx);
         }
-        cx.late = late;
     }
 
     /// SPEC 3.4: revoke newest holds while the pool is short, then hand free units to the waitlist.
@@ -752,11 +752,12 @@ impl Session {
         match decision {
             Moderation::Reject => {
                 self.stats.rejected += 1;
+                // SPEC 4: `sku` when known; the rejection names what the escalation read.
                 cx.push(DBody::Claim(ClaimDecision {
                     claim_id,
                     buyer,
-                    sku: None,
-                    qty: None,
+                    sku: e.sku.clone(),
+                    qty: e.qty,
                     outcome: ClaimOutcome::Rejected,
                     reason: Some(Reason::Moderator),
                     reservation_id: None,
@@ -1102,6 +1103,71 @@ mod tests {
             ]
         );
         assert_eq!(s.summary().moderation_ignored, 2);
+    }
+
+    #[test]
+    fn a_moderator_rejection_names_the_sku_the_escalation_read() {
+        let mut s = Session::new();
+        run(&mut s, K1);
+        let evs = [
+            comment("tiktok", "a", "u1", "sold x9"),
+            r#""type":"moderation","escalation_id":"esc:tiktok:a","decision":"reject""#.to_string(),
+        ];
+        let got = run(&mut s, &[(1, &evs[0]), (2, &evs[1])]);
+        let DBody::Claim(c) = &got[1].body else {
+            panic!("a claim decision: {:?}", got[1]);
+        };
+        assert_eq!(
+            (brief(&got[1]).as_str(), c.qty),
+            ("2 claim tiktok:a rejected K1 moderator", Some(9))
+        );
+        assert_eq!(s.summary().rejected, 1);
+    }
+
+    #[test]
+    fn a_late_event_marks_the_promotions_it_causes_but_an_expiry_does_not() {
+        let mut s = Session::new();
+        run(&mut s, K1);
+        let evs = [
+            comment("tiktok", "a", "u1", "sold"),
+            comment("tiktok", "b", "u2", "sold"),
+            comment("tiktok", "c", "u3", "sold"),
+            comment("tiktok", "d", "u4", "sold"),
+            comment("tiktok", "x", "u1", "cancel"),
+        ];
+        run(
+            &mut s,
+            &[(1, &evs[0]), (2, &evs[1]), (3, &evs[2]), (4, &evs[3])],
+        );
+        let line = format!(
+            r#"{{"session_id":"s","ts":{},{}}}"#,
+            T0 / 1000 + 5_000,
+            evs[4]
+        );
+        let cancel = parse_line(line.as_bytes()).expect("a cancel");
+        let mut out = Vec::new();
+        s.apply(&cancel, T0 + 10_000_000, true, &mut out);
+        // u1's cancel frees a unit for u3 (late), then u2's hold expires at 62 and promotes u4.
+        let line = format!(
+            r#"{{"session_id":"s","ts":{},{}}}"#,
+            T0 / 1000 + 65_000,
+            comment("tiktok", "e", "u5", "love it")
+        );
+        let chatter = parse_line(line.as_bytes()).expect("a comment");
+        s.apply(&chatter, T0 + 65_000_000, false, &mut out);
+        let got: Vec<(String, bool)> = out.iter().map(|d| (brief(d), d.late)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("10 res res:tiktok:a cancelled until 61".to_string(), true),
+                ("10 claim tiktok:x cancelled K1".to_string(), true),
+                ("10 claim tiktok:c promoted K1".to_string(), true),
+                ("10 res res:tiktok:c created until 70".to_string(), true),
+                ("62 res res:tiktok:b expired until 62".to_string(), false),
+                ("62 claim tiktok:d promoted K1".to_string(), false),
+                ("62 res res:tiktok:d created until 122".to_string(), false),
+            ]
+        );
     }
 
     #[test]
