@@ -136,6 +136,54 @@ fn gzip_and_stdin_inputs_are_read() {
 }
 
 #[test]
+fn a_truncated_gzip_leaves_a_read_error_and_a_byte_order_mark_is_skipped() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let example = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/datasets/worked-example.jsonl"
+    ))
+    .unwrap();
+    // The whole show, saved with a byte-order mark, then compressed and cut short.
+    let mut show = b"\xEF\xBB\xBF".to_vec();
+    for _ in 0..200 {
+        show.extend_from_slice(&example);
+    }
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(&show).unwrap();
+    let gz = enc.finish().unwrap();
+    let path = dir.path().join("cut.jsonl.gz");
+    std::fs::write(&path, &gz[..gz.len() / 2]).unwrap();
+    let out = dir.path().join("out");
+    let st = livesell()
+        .args(["run", "--quiet", "--input"])
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let dead: Vec<serde_json::Value> = std::fs::read_to_string(out.join("dead_letter.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Line 1 (with the mark) was read; the cut loses the rest, which one reject says.
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0]["reason"], "read_error");
+    let decisions = std::fs::read_to_string(out.join("decisions.jsonl")).unwrap();
+    let reject: serde_json::Value = decisions
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|d| d["kind"] == "reject")
+        .expect("a reject decision");
+    assert_eq!(reject["reason"], "read_error");
+    assert_eq!(reject["line"], dead[0]["line"]);
+    assert!(reject["ts"].as_str().is_some_and(|t| t.ends_with('Z')));
+    assert!(decisions.contains(r#""id":"tiktok:c1/reserved/K1""#));
+}
+
+#[test]
 fn a_missing_input_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = livesell()

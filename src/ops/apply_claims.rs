@@ -657,10 +657,9 @@ fn reject_outputs(r: Box<Reject>, at: i64, sent: bool, out: &mut Vec<Out>) {
         Some(s) => d.str("session_id", s),
         None => d.raw("session_id", "null"),
     }
-    match r.ts {
-        Some(ts) => d.ts("ts", ts),
-        None => d.raw("ts", "null"),
-    }
+    // A line read no further than its bytes has no time of its own: it stands where it was
+    // placed, at its source's watermark (SPEC 4 gives every decision a `ts`).
+    d.ts("ts", r.ts.unwrap_or(at));
     d.str("kind", "reject");
     d.str("reason", &r.reason);
     d.str("detail", &r.detail);

@@ -55,11 +55,28 @@ impl SourceHand {
             );
         });
         if let Some(e) = &b.error {
+            // The rest of the input is lost (a truncated `.gz`, a failing disk): said on stderr
+            // and, so that nothing is dropped silently, as a reject at the line it stopped at.
             eprintln!(
                 "livesell: {}: read error after line {}: {e}",
                 self.name,
                 b.first_line.saturating_sub(1)
             );
+            out.push(Input::Reject {
+                block: b.index,
+                local,
+                reject: Box::new(Reject {
+                    source: self.name.clone(),
+                    source_index: self.index,
+                    line: b.first_line,
+                    offset: b.first_offset,
+                    reason: "read_error".to_string(),
+                    detail: format!("the input could not be read from here on: {e}"),
+                    session_id: None,
+                    ts: None,
+                    raw: Vec::new(),
+                }),
+            });
         }
         for target in 0..self.peers {
             out.push(Input::BlockDone {
@@ -87,6 +104,8 @@ pub fn read_record(
     local: &mut Option<i64>,
     out: &mut Vec<Input>,
 ) -> Option<i64> {
+    // A byte-order mark (files saved by Windows tools) is no part of the JSON.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match parse_line(bytes) {
         Ok(event) => {
             let ts = event.ts;
