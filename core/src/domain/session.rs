@@ -868,15 +868,20 @@ mod tests {
 
     const T0: Micros = 1_800_000_000_000_000;
 
+    /// The event `body` stamped `sec` seconds after `T0`.
+    fn event(sec: i64, body: &str) -> Event {
+        let line = format!(
+            r#"{{"session_id":"s","ts":{},{body}}}"#,
+            (T0 / 1000) + sec * 1000
+        );
+        parse_line(line.as_bytes()).unwrap_or_else(|e| panic!("{line}: {e}"))
+    }
+
     /// Applies `(second, json-without-type-prefix)` events in order and returns every decision.
     fn run(s: &mut Session, events: &[(i64, &str)]) -> Vec<Decision> {
         let mut out = Vec::new();
         for (sec, body) in events {
-            let line = format!(
-                r#"{{"session_id":"s","ts":{},{body}}}"#,
-                (T0 / 1000) + sec * 1000
-            );
-            let ev = parse_line(line.as_bytes()).unwrap_or_else(|e| panic!("{line}: {e}"));
+            let ev = event(*sec, body);
             s.apply(&ev, ev.ts, false, &mut out);
         }
         out
@@ -1139,22 +1144,11 @@ mod tests {
             &mut s,
             &[(1, &evs[0]), (2, &evs[1]), (3, &evs[2]), (4, &evs[3])],
         );
-        let line = format!(
-            r#"{{"session_id":"s","ts":{},{}}}"#,
-            T0 / 1000 + 5_000,
-            evs[4]
-        );
-        let cancel = parse_line(line.as_bytes()).expect("a cancel");
         let mut out = Vec::new();
-        s.apply(&cancel, T0 + 10_000_000, true, &mut out);
+        s.apply(&event(5, &evs[4]), T0 + 10_000_000, true, &mut out);
         // u1's cancel frees a unit for u3 (late), then u2's hold expires at 62 and promotes u4.
-        let line = format!(
-            r#"{{"session_id":"s","ts":{},{}}}"#,
-            T0 / 1000 + 65_000,
-            comment("tiktok", "e", "u5", "love it")
-        );
-        let chatter = parse_line(line.as_bytes()).expect("a comment");
-        s.apply(&chatter, T0 + 65_000_000, false, &mut out);
+        let chatter = event(65, &comment("tiktok", "e", "u5", "love it"));
+        s.apply(&chatter, chatter.ts, false, &mut out);
         let got: Vec<(String, bool)> = out.iter().map(|d| (brief(d), d.late)).collect();
         assert_eq!(
             got,
