@@ -116,7 +116,7 @@ struct Quantities {
     used: SmallVec<[bool; 16]>,
 }
 
-fn quantities(toks: &[&str]) -> Quantities {
+fn quantities(toks: &[&str], sheet: &RunSheet) -> Quantities {
     let mut values = SmallVec::new();
     let mut used: SmallVec<[bool; 16]> = SmallVec::from_elem(false, toks.len());
     let push = |v: u64, values: &mut SmallVec<[u64; 2]>| {
@@ -141,9 +141,11 @@ fn quantities(toks: &[&str]) -> Quantities {
         if let Some(d) = single {
             push(digits_value(d), &mut values);
             used[i] = true;
-        } else if (*t == "qty" || *t == "x") && next.is_some_and(is_ascii_digits) {
-            // `x 2` is the pair `x2` stands for (as `A 12` stands for `A12`), and `x2` is a
-            // quantity, which is never code-shaped (SPEC 3.1.6).
+        } else if next.is_some_and(is_ascii_digits)
+            && (*t == "qty" || (*t == "x" && !x_pair_is_a_code(next.unwrap_or_default(), sheet)))
+        {
+            // `x 2` stands for `x2` (as `A 12` for `A12`): a quantity, which is never
+            // code-shaped (SPEC 3.1.6), unless the run sheet has the code `X2`.
             push(digits_value(next.unwrap_or_default()), &mut values);
             used[i] = true;
             used[i + 1] = true;
@@ -154,6 +156,11 @@ fn quantities(toks: &[&str]) -> Quantities {
         }
     }
     Quantities { values, used }
+}
+
+/// Whether `x` + `digits` is a run-sheet code (`X2`), which the pair `x 2` then names.
+fn x_pair_is_a_code(digits: &str, sheet: &RunSheet) -> bool {
+    sheet.by_code(&format!("x{digits}")).is_some()
 }
 
 /// Products named in the comment: exact codes (deduplicated, in order), and whether any other
@@ -332,7 +339,7 @@ fn read_normalized(norm: &str, sheet: &RunSheet, active: Option<&str>, cfg: &Con
     let cancel = has(&cfg.cancel_keywords);
     // In the plus form `+N` is a claim keyword as well as the quantity.
     let claim = has(&cfg.claim_keywords) || (plus && toks.iter().any(|t| t.starts_with('+')));
-    let qty = quantities(&toks);
+    let qty = quantities(&toks, sheet);
     let named = named(&toks, &qty.used, sheet);
     let active_product = || active.and_then(|c| sheet.by_code(c));
 
@@ -693,6 +700,18 @@ mod tests {
             read("粉M+1", &s, active, &spec),
             Reading::Ignored(Ignore::NoKeyword)
         );
+    }
+
+    #[test]
+    fn x_and_digits_name_a_code_of_the_run_sheet_before_a_quantity() {
+        let mut s = sheet();
+        s.define(
+            Product::new("X5".into(), None, 500, None, vec![variant("X5", &[])]),
+            &mut FxHashSet::default(),
+        );
+        let cfg = Config::default();
+        assert_eq!(read("x 5 sold", &s, Some("b7"), &cfg), claim("X5", 1));
+        assert_eq!(read("sold x 4", &s, Some("b7"), &cfg), claim("B7", 4));
     }
 
     #[test]
