@@ -69,13 +69,15 @@ pub enum Ignore {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reading {
     Ignored(Ignore),
+    // Skus as `Text`: a remembered reading is handed out again as a copy (`Memo`), and a
+    // sku fits inline, so the copy allocates nothing.
     Claim {
-        sku: String,
+        sku: Text,
         qty: u64,
     },
     Escalated {
         reason: Reason,
-        sku: Option<String>,
+        sku: Option<Text>,
         qty: Option<u64>,
         candidates: Vec<String>,
     },
@@ -405,7 +407,7 @@ fn read_normalized(norm: &str, sheet: &RunSheet, active: Option<&str>, cfg: &Con
     };
     let cands = candidates(&toks, product, plus);
     let sku = match cands.as_slice() {
-        [one] => one.to_string(),
+        [one] => Text::from(&one[..]),
         [] => return escalate(Reason::UnknownVariant, None, single_qty, vec![]),
         many => {
             let skus = many.iter().map(|s| s.to_string()).collect();
@@ -423,7 +425,7 @@ fn read_normalized(norm: &str, sheet: &RunSheet, active: Option<&str>, cfg: &Con
 
 fn escalate(
     reason: Reason,
-    sku: Option<String>,
+    sku: Option<Text>,
     qty: Option<u64>,
     candidates: Vec<String>,
 ) -> Reading {
@@ -457,7 +459,7 @@ fn fuzzy_keyword(toks: &[&str], named: &Named, cfg: &Config) -> Option<Reading> 
     // The moderator gets the most precise suggestion the comment allows: a sku, skus, or codes.
     let (sku, candidates) = match named.products.as_slice() {
         [p] => match candidates(toks, p, cfg.plus_form).as_slice() {
-            [one] => (Some(one.to_string()), vec![]),
+            [one] => (Some(Text::from(&one[..])), vec![]),
             many => (None, many.iter().map(|s| s.to_string()).collect()),
         },
         ps => (None, ps.iter().map(|p| p.code.clone()).collect()),

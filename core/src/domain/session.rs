@@ -469,7 +469,7 @@ impl Session {
                         ts: cx.t,
                         text: text.into(),
                         reason,
-                        sku: sku.as_deref().map(Text::from),
+                        sku: sku.clone(),
                         qty,
                         candidates: candidates.clone(),
                     },
@@ -478,7 +478,7 @@ impl Session {
                 cx.push(DBody::Claim(ClaimDecision {
                     claim_id,
                     buyer,
-                    sku: sku.map(Text::from),
+                    sku,
                     qty,
                     outcome: ClaimOutcome::Escalated,
                     reason: Some(reason),
