@@ -529,7 +529,7 @@ mod tests {
     fn esc(reason: Reason, sku: Option<&str>, qty: Option<u64>, cands: &[&str]) -> Reading {
         Reading::Escalated {
             reason,
-            sku: sku.map(String::from),
+            sku: sku.map(Text::from),
             qty,
             candidates: cands.iter().map(|s| s.to_string()).collect(),
         }
