@@ -27,6 +27,15 @@ fn run_ok(input: &std::path::Path, out: &std::path::Path) {
     assert!(st.success());
 }
 
+/// The SPEC's worked example as committed in `datasets/`.
+fn worked_example() -> Vec<u8> {
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/datasets/worked-example.jsonl"
+    ))
+    .unwrap()
+}
+
 fn summary(dir: &std::path::Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
 }
@@ -111,11 +120,7 @@ fn bad_lines_go_to_the_dead_letter_file_and_the_run_succeeds() {
 fn gzip_and_stdin_inputs_are_read() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
-    let example = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/datasets/worked-example.jsonl"
-    ))
-    .unwrap();
+    let example = worked_example();
     let gz = dir.path().join("show.jsonl.gz");
     let mut enc = flate2::write::GzEncoder::new(
         std::fs::File::create(&gz).unwrap(),
@@ -123,14 +128,7 @@ fn gzip_and_stdin_inputs_are_read() {
     );
     enc.write_all(&example).unwrap();
     enc.finish().unwrap();
-    let st = livesell()
-        .args(["run", "--quiet", "--input"])
-        .arg(&gz)
-        .arg("--out")
-        .arg(dir.path().join("gz"))
-        .status()
-        .unwrap();
-    assert!(st.success());
+    run_ok(&gz, &dir.path().join("gz"));
     let mut child = livesell()
         .args(["run", "--quiet", "--input", "-", "--out"])
         .arg(dir.path().join("stdin"))
@@ -149,11 +147,7 @@ fn gzip_and_stdin_inputs_are_read() {
 fn a_truncated_gzip_leaves_a_read_error_and_a_byte_order_mark_is_skipped() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
-    let example = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/datasets/worked-example.jsonl"
-    ))
-    .unwrap();
+    let example = worked_example();
     // The whole show, saved with a byte-order mark, then compressed and cut short.
     let mut show = b"\xEF\xBB\xBF".to_vec();
     for _ in 0..200 {

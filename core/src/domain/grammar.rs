@@ -143,8 +143,9 @@ fn quantities(toks: &[&str], sheet: &RunSheet) -> Quantities {
         if let Some(d) = single {
             push(digits_value(d), &mut values);
             used[i] = true;
-        } else if next.is_some_and(is_ascii_digits)
-            && (*t == "qty" || (*t == "x" && !x_pair_is_a_code(next.unwrap_or_default(), sheet)))
+        } else if (*t == "qty" || *t == "x")
+            && next.is_some_and(is_ascii_digits)
+            && (*t == "qty" || !x_pair_is_a_code(next.unwrap_or_default(), sheet))
         {
             // `x 2` stands for `x2` (as `A 12` for `A12`): a quantity, which is never
             // code-shaped (SPEC 3.1.6), unless the run sheet has the code `X2`.
