@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 use livesell_core::adapters::{self, Format, Shows};
 use livesell_core::domain::event::parse_line;
 use livesell_core::domain::grammar::{Reading, read};
+use livesell_core::domain::packs;
 use livesell_core::domain::runsheet::{Config, Product, RunSheet, Variant};
 use livesell_core::domain::session::Session;
 
@@ -104,14 +105,18 @@ pub fn grammar(data: &[u8]) {
         .copied();
     let active = if mode & 4 == 0 { active } else { None };
     let mut cfg = Config::default();
-    if mode & 8 != 0 {
-        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        Config::add_keywords(
-            &mut cfg.claim_keywords,
-            &words(&["chốt", "เอา", "下標", "mío"]),
-        );
-        Config::add_keywords(&mut cfg.cancel_keywords, &words(&["hủy", "取消", "不要"]));
-        cfg.plus_form = mode & 16 != 0;
+    // The shipped packs: spaced scripts, or the unspaced ones (Thai, and Chinese with the
+    // plus form), whose tokens differ.
+    let packs: &[&str] = match (mode & 8 != 0, mode & 16 != 0) {
+        (true, false) => &["vi", "es", "ph", "it"],
+        (true, true) => &["th", "tw"],
+        (false, true) => &["th"],
+        (false, false) => &[],
+    };
+    for name in packs {
+        packs::pack(name)
+            .expect("a shipped pack")
+            .apply_to(&mut cfg);
     }
     cfg.max_qty = u64::from(mode >> 5) + 1;
     match read(&text, &SHEET, active, &cfg) {

@@ -260,8 +260,14 @@ pub struct ConfigChange {
     pub max_qty: Option<u64>,
     pub claim_keywords: Vec<String>,
     pub cancel_keywords: Vec<String>,
-    /// A keyword pack with the plus form was turned on (`domain::packs`).
+    pub filler_words: Vec<String>,
+    /// Words of keyword packs only (`domain::packs`): SPEC 3.1.1's lists are not configured.
+    pub negations: Vec<String>,
+    pub question_words: Vec<String>,
+    /// A keyword pack of an unspaced script, or with the plus form, was turned on.
+    pub unspaced: bool,
     pub plus_form: bool,
+    pub option_claims: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -503,6 +509,7 @@ struct Raw<'a> {
     max_qty: Option<Num>,
     claim_keywords: Option<Vec<String>>,
     cancel_keywords: Option<Vec<String>>,
+    filler_words: Option<Vec<String>>,
     /// Keyword packs (`domain::packs`) whose words join the claim and cancel keywords.
     keyword_packs: Option<Vec<String>>,
     sku: Option<Id>,
@@ -599,8 +606,12 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
         let session_id = id(raw.session_id, "session_id")?;
         let ts = timestamp(need(raw.ts, "ts")?)?;
         ts_hint.set(Some(ts));
-        let (claim_keywords, cancel_keywords, plus_form) =
-            with_packs(raw.claim_keywords, raw.cancel_keywords, raw.keyword_packs)?;
+        let words = with_packs(
+            raw.claim_keywords,
+            raw.cancel_keywords,
+            raw.filler_words,
+            raw.keyword_packs,
+        )?;
         let body = match &*ty {
             "director" => Body::Director(director(
                 need(raw.action, "action")?,
@@ -611,9 +622,7 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
                 raw.variants,
                 raw.reservation_window_s,
                 raw.max_qty,
-                claim_keywords,
-                cancel_keywords,
-                plus_form,
+                words,
             )?),
             "stock" => {
                 let change = match (raw.set, raw.delta) {
@@ -702,19 +711,21 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
     })
 }
 
-/// The keywords of a `config` with the words of its `keyword_packs` added; an unknown pack is
+/// The word lists of a `config`, with the words of its `keyword_packs` added; an unknown pack is
 /// an error (a typo would otherwise silently leave a market's buyers unheard).
 fn with_packs(
     claim: Option<Vec<String>>,
     cancel: Option<Vec<String>>,
+    filler: Option<Vec<String>>,
     packs: Option<Vec<String>>,
-) -> Result<(Option<Vec<String>>, Option<Vec<String>>, bool), ReadError> {
-    let Some(packs) = packs else {
-        return Ok((claim, cancel, false));
+) -> Result<ConfigChange, ReadError> {
+    let mut w = ConfigChange {
+        claim_keywords: claim.unwrap_or_default(),
+        cancel_keywords: cancel.unwrap_or_default(),
+        filler_words: filler.unwrap_or_default(),
+        ..ConfigChange::default()
     };
-    let mut plus_form = false;
-    let (mut claim, mut cancel) = (claim.unwrap_or_default(), cancel.unwrap_or_default());
-    for name in packs {
+    for name in packs.unwrap_or_default() {
         let p = super::packs::pack(&name).ok_or_else(|| {
             let known: Vec<&str> = super::packs::PACKS.iter().map(|p| p.name).collect();
             err(
@@ -725,11 +736,18 @@ fn with_packs(
                 ),
             )
         })?;
-        claim.extend(p.claim.iter().map(|w| w.to_string()));
-        cancel.extend(p.cancel.iter().map(|w| w.to_string()));
-        plus_form |= p.plus_form;
+        let add =
+            |to: &mut Vec<String>, words: &[&str]| to.extend(words.iter().map(|w| w.to_string()));
+        add(&mut w.claim_keywords, p.claim);
+        add(&mut w.cancel_keywords, p.cancel);
+        add(&mut w.filler_words, p.filler);
+        add(&mut w.negations, p.negations);
+        add(&mut w.question_words, p.questions);
+        w.unspaced |= p.unspaced;
+        w.plus_form |= p.plus_form;
+        w.option_claims |= p.option_claims;
     }
-    Ok((Some(claim), Some(cancel), plus_form))
+    Ok(w)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -742,9 +760,7 @@ fn director(
     variants: Option<Vec<RawVariant>>,
     window: Option<Num>,
     max_qty: Option<Num>,
-    claim_keywords: Option<Vec<String>>,
-    cancel_keywords: Option<Vec<String>>,
-    plus_form: bool,
+    words: ConfigChange,
 ) -> Result<Director, ReadError> {
     Ok(match &*action {
         "product" => {
@@ -802,9 +818,7 @@ fn director(
                 .map(|n| int(n, "max_qty", 1, MAX_QTY_FIELD))
                 .transpose()?
                 .map(|n| n as u64),
-            claim_keywords: claim_keywords.unwrap_or_default(),
-            cancel_keywords: cancel_keywords.unwrap_or_default(),
-            plus_form,
+            ..words
         }),
         other => {
             return Err(err(

@@ -1,55 +1,203 @@
-//! Keyword packs: claim and cancel words of other markets that a session turns on with `config` (`keyword_packs`); a pack only adds to the SPEC's defaults.
+//! Keyword packs: the claim, cancel and filler words of other markets that a session turns on with `config` (`keyword_packs`); a pack only adds to the SPEC's defaults.
 
-/// A market's words, as sellers' buyers type them in live comments.
+use super::runsheet::Config;
+
+/// A market's words, as its buyers type them in live comments (schemas/README.md lists them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pack {
     pub name: &'static str,
     pub market: &'static str,
     pub claim: &'static [&'static str],
     pub cancel: &'static [&'static str],
+    /// SPEC 3.1.3a's filler words of the language: particles, politeness words, pronouns.
+    pub filler: &'static [&'static str],
+    /// Beside SPEC 3.1.1's English lists: negations anywhere, question words as the first token
+    /// (in an unspaced script, anywhere inside a run).
+    pub negations: &'static [&'static str],
+    pub questions: &'static [&'static str],
+    /// A script written without spaces between words (Chinese, Thai): its runs are split from
+    /// other scripts, words count inside them, and a run is no extra word (schemas/README.md).
+    pub unspaced: bool,
     /// Turns on the plus form: `A1+1`, `粉+1` (schemas/README.md, "The plus form").
     pub plus_form: bool,
+    /// Option claims: a comment of the active product's option values alone (`rojo M porfa`)
+    /// claims it, as SPEC 3.1.2a reads a code with its options (schemas/README.md).
+    pub option_claims: bool,
 }
 
 pub const PACKS: &[Pack] = &[
     Pack {
         name: "vi",
         market: "Vietnam",
-        // "chốt đơn" (close the order), "lấy" (take), "mua" (buy); "hủy"/"huỷ" (cancel) in
-        // both spellings buyers type.
-        claim: &["chốt", "lấy", "mua"],
-        cancel: &["hủy", "huỷ"],
+        // "chốt (đơn)" (close the order), "lấy" (take), "mua" (buy), "đặt" (order), "giữ" (hold),
+        // as typed with and without diacritics; "hủy"/"huỷ" (cancel) in both spellings buyers type.
+        claim: &["chốt", "chot", "lấy", "mua", "đặt", "giữ", "order"],
+        cancel: &["hủy", "huỷ", "huy"],
+        filler: &[
+            "ạ", "a", "nha", "nhé", "nhe", "nè", "ne", "shop", "ơi", "oi", "em", "e", "mình", "mk",
+            "chị", "c", "với", "giúp", "size", "sz", "màu", "đơn", "cái", "cây", "luôn", "thêm",
+        ],
+        negations: &["không", "ko", "hông", "đừng", "chưa"],
+        questions: &["bao", "sao", "ở", "đâu", "gì", "nào", "giá", "còn"],
+        unspaced: false,
         plus_form: false,
+        option_claims: true,
     },
     Pack {
         name: "th",
         market: "Thailand",
-        // "เอา" (want/take), "รับ" (take); "CF" is already a default; "ยกเลิก" (cancel).
-        claim: &["เอา", "รับ"],
+        // "เอา" (want/take), "รับ" (take), "จอง" (book), "สั่ง" (order); "CF" is already a
+        // default; "ยกเลิก" (cancel). Thai is written without spaces: the words count inside runs.
+        claim: &["เอา", "รับ", "จอง", "สั่ง"],
         cancel: &["ยกเลิก"],
+        filler: &[
+            "ค่ะ",
+            "คะ",
+            "ครับ",
+            "คับ",
+            "ค่า",
+            "จ้า",
+            "นะ",
+            "แม่ค้า",
+            "พี่",
+            "หนู",
+            "ด้วย",
+            "ไซส์",
+            "สี",
+            "ตัว",
+            "ชิ้น",
+        ],
+        negations: &["ไม่"],
+        questions: &[
+            "ไหม",
+            "มั้ย",
+            "เท่าไหร่",
+            "เท่าไร",
+            "อะไร",
+            "ยังไง",
+            "หรอ",
+            "มีไหม",
+        ],
+        unspaced: true,
         plus_form: false,
+        option_claims: true,
     },
     Pack {
         name: "ph",
         market: "Philippines",
-        // "pa-mine" (one token: `-` joins), "kuha" (take); "mine" is already a default.
-        claim: &["pa-mine", "kuha"],
-        cancel: &["ayaw", "pass"],
+        // "pa-mine" (one token: `-` joins), "kuha" (take), "kukunin" (will take), "sakin" (mine),
+        // "pa-reserve"/"pa-hold"; "mine" is already a default. "ayaw" (don't want), "bawi".
+        claim: &[
+            "pa-mine",
+            "pamine",
+            "kuha",
+            "kukunin",
+            "sakin",
+            "pa-reserve",
+            "reserve",
+            "pa-hold",
+        ],
+        cancel: &["ayaw", "bawi"],
+        filler: &[
+            "po", "opo", "ate", "sis", "mars", "mamsh", "miss", "maam", "ma'am", "na", "lang",
+            "ko", "ng", "sa", "yung", "yan", "pa", "naman", "din", "rin", "muna", "salamat", "ako",
+            "size",
+        ],
+        negations: &["hindi", "wag", "huwag", "di"],
+        questions: &[
+            "magkano", "saan", "ano", "paano", "meron", "pwede", "puwede", "ilan",
+        ],
+        unspaced: false,
         plus_form: false,
+        option_claims: true,
     },
     Pack {
         name: "it",
         market: "Italy",
-        claim: &["mio", "mia", "prendo", "compro"],
-        cancel: &["annulla"],
+        claim: &[
+            "mio",
+            "mia",
+            "prendo",
+            "compro",
+            "voglio",
+            "prenoto",
+            "prenotato",
+        ],
+        cancel: &["annulla", "annullo", "cancella", "cancellami", "rinuncio"],
+        filler: &[
+            "grazie",
+            "per",
+            "favore",
+            "perfavore",
+            "pf",
+            "me",
+            "lo",
+            "la",
+            "il",
+            "tg",
+            "taglia",
+            "colore",
+            "dai",
+            "sì",
+            "si",
+            "allora",
+            "scusa",
+            "cara",
+            "tesoro",
+            "un",
+            "una",
+            "uno",
+            "io",
+            "anche",
+        ],
+        negations: &["non", "mai"],
+        questions: &[
+            "quanto", "quanta", "dove", "come", "cosa", "quale", "qual", "quando", "perché", "c'è",
+            "avete", "posso",
+        ],
+        unspaced: false,
         plus_form: false,
+        option_claims: true,
     },
     Pack {
         name: "es",
         market: "Spain and Latin America",
-        claim: &["mío", "mía", "quiero", "apartado"],
-        cancel: &["cancelo", "cancelar"],
+        claim: &[
+            "mío",
+            "mía",
+            "mio",
+            "mia",
+            "quiero",
+            "apartado",
+            "apartada",
+            "aparto",
+            "apártame",
+            "apartame",
+            "sepárame",
+            "separame",
+            "anótame",
+            "anotame",
+            "apúntame",
+            "llevo",
+        ],
+        cancel: &[
+            "cancelo", "cancelar", "cancela", "bórrame", "borrame", "quítame", "quitame",
+        ],
+        // "me" is a filler word here: Spanish sentences open with it ("me encanta"), so it
+        // claims nothing in a session with this pack.
+        filler: &[
+            "porfa", "porfis", "porfavor", "por", "favor", "xfa", "plis", "gracias", "amiga", "me",
+            "lo", "la", "los", "las", "el", "un", "una", "uno", "en", "de", "para", "mí", "mi",
+            "talla", "color", "sí", "si", "yo", "hermosa", "linda", "bella", "reina",
+        ],
+        negations: &["nunca", "tampoco"],
+        questions: &[
+            "qué", "que", "cuánto", "cuanto", "cuánta", "dónde", "donde", "cómo", "como", "cuál",
+            "cual", "hay", "tienes", "tienen", "puedes",
+        ],
+        unspaced: false,
         plus_form: false,
+        option_claims: true,
     },
     Pack {
         name: "tw",
@@ -57,10 +205,43 @@ pub const PACKS: &[Pack] = &[
         // `+1` after a code or an option is the claim (`A1+1`, `粉+1`); "下標" (place the order),
         // "喊單" (call the order); "取消" (cancel), "不要" (don't want it after all).
         claim: &["下標", "喊單"],
-        cancel: &["取消", "不要"],
+        cancel: &["取消", "不要", "唔要", "棄單"],
+        filler: &[
+            "謝謝",
+            "感謝",
+            "老闆",
+            "老闆娘",
+            "闆娘",
+            "姐",
+            "小姐",
+            "唔該",
+            "啦",
+            "喔",
+            "了",
+            "的",
+        ],
+        negations: &[],
+        questions: &["嗎", "吗", "呢", "多少", "幾", "有沒有", "還有"],
+        unspaced: true,
         plus_form: true,
+        option_claims: true,
     },
 ];
+
+impl Pack {
+    /// Adds the pack's words to a session's config, as a `config` with `keyword_packs` does.
+    pub fn apply_to(&self, cfg: &mut Config) {
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        Config::add_keywords(&mut cfg.claim_keywords, &words(self.claim));
+        Config::add_keywords(&mut cfg.cancel_keywords, &words(self.cancel));
+        Config::add_keywords(&mut cfg.filler_words, &words(self.filler));
+        Config::add_keywords(&mut cfg.negations, &words(self.negations));
+        Config::add_keywords(&mut cfg.question_words, &words(self.questions));
+        cfg.unspaced |= self.unspaced;
+        cfg.plus_form |= self.plus_form;
+        cfg.option_claims |= self.option_claims;
+    }
+}
 
 pub fn pack(name: &str) -> Option<&'static Pack> {
     PACKS.iter().find(|p| p.name.eq_ignore_ascii_case(name))
@@ -70,15 +251,23 @@ pub fn pack(name: &str) -> Option<&'static Pack> {
 mod tests {
     use super::*;
     use crate::domain::grammar::{Reading, read};
-    use crate::domain::runsheet::{Config, Product, RunSheet, Variant};
-    use crate::domain::text::{normalize, tokens};
+    use crate::domain::runsheet::{Product, RunSheet, Variant};
+    use crate::domain::text::{normalize, tokens, unspaced_tokens_into};
 
     #[test]
     fn every_pack_word_is_one_token_after_normalising() {
         for p in PACKS {
-            for w in p.claim.iter().chain(p.cancel) {
+            let words = p.claim.iter().chain(p.cancel).chain(p.filler);
+            for w in words.chain(p.negations).chain(p.questions) {
                 let n = normalize(w);
-                assert_eq!(tokens(&n), [n.as_str()], "{} word {w:?}", p.name);
+                let toks = if p.unspaced {
+                    let mut v = Vec::new();
+                    unspaced_tokens_into(&n, p.plus_form, &mut v);
+                    v
+                } else {
+                    tokens(&n)
+                };
+                assert_eq!(toks, [n.as_str()], "{} word {w:?}", p.name);
             }
         }
     }
@@ -86,10 +275,7 @@ mod tests {
     /// A pack's session config, as `config` with `keyword_packs: [name]` builds it.
     fn config(p: &Pack) -> Config {
         let mut cfg = Config::default();
-        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        Config::add_keywords(&mut cfg.claim_keywords, &words(p.claim));
-        Config::add_keywords(&mut cfg.cancel_keywords, &words(p.cancel));
-        cfg.plus_form = p.plus_form;
+        p.apply_to(&mut cfg);
         cfg
     }
 
@@ -144,6 +330,46 @@ mod tests {
             assert!(
                 !matches!(spec, Reading::Claim { .. } | Reading::Cancel { .. }),
                 "{name}: {text} without the pack: {spec:?}"
+            );
+        }
+    }
+
+    /// The pack's row of the table in schemas/README.md.
+    fn readme_row(p: &Pack) -> String {
+        let list = |w: &[&str]| {
+            if w.is_empty() {
+                "—".to_string()
+            } else {
+                w.join(" ")
+            }
+        };
+        let claim = if p.plus_form {
+            format!("`+N`; {}", list(p.claim))
+        } else {
+            list(p.claim)
+        };
+        format!(
+            "| `{}` | {} | {} | {} | {} | {} | {} |",
+            p.name,
+            p.market,
+            claim,
+            list(p.cancel),
+            list(p.filler),
+            list(p.negations),
+            list(p.questions)
+        )
+    }
+
+    #[test]
+    fn the_readme_lists_every_pack_as_it_is() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas/README.md");
+        let readme = std::fs::read_to_string(path).expect("schemas/README.md");
+        let rows: Vec<String> = PACKS.iter().map(readme_row).collect();
+        for row in &rows {
+            assert!(
+                readme.contains(row.as_str()),
+                "schemas/README.md lacks the row\n{}",
+                rows.join("\n")
             );
         }
     }

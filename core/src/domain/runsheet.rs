@@ -5,8 +5,14 @@ use rustc_hash::FxHashMap;
 use super::text::{normalize, normalize_code, tokens};
 use super::time::Micros;
 
-pub const DEFAULT_CLAIM_KEYWORDS: &[&str] =
-    &["sold", "mine", "claim", "want", "take", "buy", "dibs", "cf"];
+pub const DEFAULT_CLAIM_KEYWORDS: &[&str] = &[
+    "sold", "mine", "me", "claim", "want", "take", "buy", "dibs", "cf",
+];
+/// SPEC 3.1.3a: what buyers type around a claim that names nothing.
+pub const DEFAULT_FILLER_WORDS: &[&str] = &[
+    "a", "an", "the", "i", "i'll", "i'm", "im", "my", "it", "this", "that", "one", "pls", "plz",
+    "please", "thanks", "thx", "ty", "for", "too", "also", "and", "yes", "ok", "okay", "omg",
+];
 pub const DEFAULT_CANCEL_KEYWORDS: &[&str] = &["cancel", "unclaim", "pass"];
 pub const DEFAULT_WINDOW_S: i64 = 90;
 pub const DEFAULT_MAX_QTY: u64 = 5;
@@ -91,8 +97,18 @@ pub struct Config {
     pub max_qty: u64,
     pub claim_keywords: Vec<String>,
     pub cancel_keywords: Vec<String>,
-    /// The `tw` pack's reading of `+N` and of CJK text (schemas/README.md, "The plus form").
+    /// SPEC 3.1.3a's filler words, the configured ones added.
+    pub filler_words: Vec<String>,
+    /// Negations and first-token question words of keyword packs, beside SPEC 3.1.1's (empty
+    /// unless a pack adds them: the SPEC's own lists are fixed).
+    pub negations: Vec<String>,
+    pub question_words: Vec<String>,
+    /// Unspaced packs' reading of CJK and Thai text (schemas/README.md, "Unspaced scripts").
+    pub unspaced: bool,
+    /// The `tw` pack's reading of `+N` (schemas/README.md, "The plus form").
     pub plus_form: bool,
+    /// Packs' option claims: `black M` claims the active product (schemas/README.md).
+    pub option_claims: bool,
 }
 
 impl Default for Config {
@@ -100,17 +116,20 @@ impl Default for Config {
         Config {
             window_us: DEFAULT_WINDOW_S * 1_000_000,
             max_qty: DEFAULT_MAX_QTY,
-            claim_keywords: DEFAULT_CLAIM_KEYWORDS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            cancel_keywords: DEFAULT_CANCEL_KEYWORDS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            claim_keywords: owned(DEFAULT_CLAIM_KEYWORDS),
+            cancel_keywords: owned(DEFAULT_CANCEL_KEYWORDS),
+            filler_words: owned(DEFAULT_FILLER_WORDS),
+            negations: Vec::new(),
+            question_words: Vec::new(),
+            unspaced: false,
             plus_form: false,
+            option_claims: false,
         }
     }
+}
+
+fn owned(words: &[&str]) -> Vec<String> {
+    words.iter().map(|s| s.to_string()).collect()
 }
 
 impl Config {

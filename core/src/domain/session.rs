@@ -193,6 +193,12 @@ impl Session {
         self.sheet.owner_of(sku)?.currency.as_deref()
     }
 
+    /// How this session would read `text` now (its run sheet, active product and config), without
+    /// applying it: the reading benchmark and the moderator's tools ask this.
+    pub fn reading(&self, text: &str) -> Reading {
+        grammar::read(text, &self.sheet, self.active.as_deref(), &self.cfg)
+    }
+
     /// How the last comment applied was read: `claim`, `escalated`, `rejected`, `cancel` or
     /// `ignored`.
     pub fn last_reading(&self) -> &'static str {
@@ -406,7 +412,12 @@ impl Session {
                 }
                 Config::add_keywords(&mut self.cfg.claim_keywords, &c.claim_keywords);
                 Config::add_keywords(&mut self.cfg.cancel_keywords, &c.cancel_keywords);
+                Config::add_keywords(&mut self.cfg.filler_words, &c.filler_words);
+                Config::add_keywords(&mut self.cfg.negations, &c.negations);
+                Config::add_keywords(&mut self.cfg.question_words, &c.question_words);
+                self.cfg.unspaced |= c.unspaced;
                 self.cfg.plus_form |= c.plus_form;
+                self.cfg.option_claims |= c.option_claims;
             }
         }
     }

@@ -2,7 +2,8 @@
 
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
-/// NFKC, then Unicode lowercase (SPEC 3.1). ASCII text skips the NFKC pass: it is already normal.
+/// NFKC, then Unicode lowercase, then the typographic apostrophes `’` and `‘` as `'` (SPEC 3.1:
+/// phone keyboards type them). ASCII text skips the NFKC pass: it is already normal.
 pub fn normalize(text: &str) -> String {
     let mut out = String::new();
     normalize_into(text, &mut out);
@@ -23,18 +24,61 @@ pub fn normalize_into(text: &str, out: &mut String) {
         };
         if nfkc.contains('\u{3a3}') {
             // A final capital sigma lowers by its context, which only `str` knows.
-            out.push_str(&nfkc.to_lowercase());
+            out.extend(nfkc.to_lowercase().chars().map(plain_apostrophe));
         } else {
-            out.extend(nfkc.chars().flat_map(char::to_lowercase));
+            out.extend(
+                nfkc.chars()
+                    .flat_map(char::to_lowercase)
+                    .map(plain_apostrophe),
+            );
         }
     }
+}
+
+fn plain_apostrophe(c: char) -> char {
+    match c {
+        '\u{2019}' | '\u{2018}' => '\'',
+        c => c,
+    }
+}
+
+/// A mention names someone, never a product or a claim (SPEC 3.1): `@` and the longest run of
+/// letters, digits, `_` and `.` after it become one space. Done in place on normalised text.
+pub fn strip_mentions(normalized: &mut String) {
+    if !normalized.contains('@') {
+        return;
+    }
+    let mut out = String::with_capacity(normalized.len());
+    let mut chars = normalized.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '@' {
+            while chars
+                .peek()
+                .is_some_and(|&n| n.is_alphanumeric() || n == '_' || n == '.')
+            {
+                chars.next();
+            }
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    *normalized = out;
+}
+
+/// A token as SPEC 3.1 keeps it: apostrophes at either end removed (`'sold'` is `sold`); `None`
+/// when nothing is left.
+fn trimmed(token: &str) -> Option<&str> {
+    let t = token.trim_matches('\'');
+    (!t.is_empty()).then_some(t)
 }
 
 fn is_token_char(c: char) -> bool {
     c.is_alphanumeric() || c == '#' || c == '-' || c == '\''
 }
 
-/// Maximal runs of alphanumerics, `#`, `-` and `'` in already-normalised text.
+/// Maximal runs of alphanumerics, `#`, `-` and `'` in already-normalised text, apostrophes at
+/// either end removed.
 pub fn tokens(normalized: &str) -> Vec<&str> {
     let mut out = Vec::new();
     tokens_into(normalized, &mut out);
@@ -60,7 +104,7 @@ pub fn tokens_into<'a>(normalized: &'a str, out: &mut impl Extend<&'a str>) {
         match (is_tok, start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
-                out.extend(std::iter::once(&normalized[s..i]));
+                out.extend(trimmed(&normalized[s..i]));
                 start = None;
             }
             _ => {}
@@ -68,7 +112,7 @@ pub fn tokens_into<'a>(normalized: &'a str, out: &mut impl Extend<&'a str>) {
         i += width;
     }
     if let Some(s) = start {
-        out.extend(std::iter::once(&normalized[s..]));
+        out.extend(trimmed(&normalized[s..]));
     }
 }
 
@@ -91,21 +135,31 @@ pub fn is_cjk(c: char) -> bool {
     )
 }
 
-/// Tokens of the plus form (the `tw` keyword pack, schemas/README.md): as `tokens_into`, except
-/// that a run also breaks where CJK script meets any other (`粉a1` is `粉`, `a1`: Chinese is
-/// written without spaces), and `+` followed by one or two ASCII digits, and no third, is a token
-/// of its own (`a1+1` is `a1`, `+1`).
-pub fn plus_tokens_into<'a>(normalized: &'a str, out: &mut impl Extend<&'a str>) {
+/// Thai: written without spaces, and its tone marks are no letters to `char::is_alphanumeric`.
+pub fn is_thai(c: char) -> bool {
+    ('\u{0E00}'..='\u{0E7F}').contains(&c)
+}
+
+/// Scripts written without spaces between words.
+pub fn is_unspaced(c: char) -> bool {
+    is_cjk(c) || is_thai(c)
+}
+
+/// Tokens of the unspaced packs (`tw`, `th`; schemas/README.md): as `tokens_into`, except that a
+/// run also breaks where an unspaced script (CJK, Thai) meets any other (`粉a1` is `粉`, `a1`),
+/// Thai marks belong to their run, and with `plus_n` (the plus form) `+` followed by one or two
+/// ASCII digits, and no third, is a token of its own (`a1+1` is `a1`, `+1`).
+pub fn unspaced_tokens_into<'a>(normalized: &'a str, plus_n: bool, out: &mut impl Extend<&'a str>) {
     let bytes = normalized.as_bytes();
     let mut start: Option<(usize, bool)> = None;
     let mut flush = |start: &mut Option<(usize, bool)>, end: usize| {
         if let Some((s, _)) = start.take() {
-            out.extend(std::iter::once(&normalized[s..end]));
+            out.extend(trimmed(&normalized[s..end]));
         }
     };
     let mut chars = normalized.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
-        if c == '+' {
+        if plus_n && c == '+' {
             let digits = bytes[i + 1..]
                 .iter()
                 .take_while(|b| b.is_ascii_digit())
@@ -121,8 +175,8 @@ pub fn plus_tokens_into<'a>(normalized: &'a str, out: &mut impl Extend<&'a str>)
                 continue;
             }
         }
-        if is_token_char(c) {
-            let cjk = is_cjk(c);
+        if is_token_char(c) || is_thai(c) {
+            let cjk = is_unspaced(c);
             match start {
                 Some((_, run_cjk)) if run_cjk != cjk => {
                     flush(&mut start, i);
@@ -246,6 +300,35 @@ mod tests {
     }
 
     #[test]
+    fn typographic_apostrophes_read_as_ascii() {
+        assert_eq!(normalize("Don’t ‘SOLD’"), "don't 'sold'");
+        assert_eq!(normalize("I’ll ΣΟΦΙΑ’S"), "i'll σοφια's");
+    }
+
+    #[test]
+    fn apostrophes_around_a_token_are_removed() {
+        assert_eq!(tokens("'sold' 'a12 i'll ''"), vec!["sold", "a12", "i'll"]);
+        assert_eq!(tokens("'''"), Vec::<&str>::new());
+        let mut v = Vec::new();
+        unspaced_tokens_into("'a1'+1", true, &mut v);
+        assert_eq!(v, ["a1", "+1"]);
+    }
+
+    #[test]
+    fn mentions_become_spaces() {
+        let strip = |s: &str| {
+            let mut s = s.to_string();
+            strip_mentions(&mut s);
+            s
+        };
+        assert_eq!(strip("@maria_lopez sold"), "  sold");
+        assert_eq!(strip("sold @a12 for @jo.ann.x!"), "sold   for  !");
+        assert_eq!(strip("@ sold"), "  sold");
+        assert_eq!(strip("me@mañana pls"), "me  pls");
+        assert_eq!(strip("no mention"), "no mention");
+    }
+
+    #[test]
     fn tokenizes_with_hash_dash_apostrophe() {
         assert_eq!(tokens("sold #a-12, don't!"), vec!["sold", "#a-12", "don't"]);
         assert_eq!(tokens("is a12 sold?"), vec!["is", "a12", "sold"]);
@@ -257,7 +340,7 @@ mod tests {
     fn plus_form_tokens_split_scripts_and_read_plus_n() {
         fn toks(s: &str) -> Vec<&str> {
             let mut v = Vec::new();
-            plus_tokens_into(s, &mut v);
+            unspaced_tokens_into(s, true, &mut v);
             v
         }
         assert_eq!(toks("a1+1"), ["a1", "+1"]);
@@ -272,6 +355,11 @@ mod tests {
         assert_eq!(toks("chốt a1"), ["chốt", "a1"]);
         // Without the pack, the SPEC's tokens are unchanged.
         assert_eq!(tokens("粉a1+1"), ["粉a1", "1"]);
+        // Thai runs keep their tone marks and split from other scripts; no plus form there.
+        let mut v = Vec::new();
+        unspaced_tokens_into("เอาค่ะk3 +1", false, &mut v);
+        assert_eq!(v, ["เอาค่ะ", "k3", "1"]);
+        assert_eq!(tokens("เอาค่ะ"), ["เอาค", "ะ"]);
     }
 
     #[test]
