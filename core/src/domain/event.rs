@@ -268,6 +268,10 @@ pub struct ConfigChange {
     pub unspaced: bool,
     pub plus_form: bool,
     pub option_claims: bool,
+    pub solo_words: Vec<String>,
+    pub size_words: Vec<(String, String)>,
+    pub qty_words: Vec<(String, u64)>,
+    pub qty_units: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -736,16 +740,7 @@ fn with_packs(
                 ),
             )
         })?;
-        let add =
-            |to: &mut Vec<String>, words: &[&str]| to.extend(words.iter().map(|w| w.to_string()));
-        add(&mut w.claim_keywords, p.claim);
-        add(&mut w.cancel_keywords, p.cancel);
-        add(&mut w.filler_words, p.filler);
-        add(&mut w.negations, p.negations);
-        add(&mut w.question_words, p.questions);
-        w.unspaced |= p.unspaced;
-        w.plus_form |= p.plus_form;
-        w.option_claims |= p.option_claims;
+        p.add_to(&mut w);
     }
     Ok(w)
 }
@@ -969,7 +964,7 @@ mod tests {
         assert_eq!(c.claim_keywords[0], "yes");
         assert!(
             c.claim_keywords.iter().any(|k| k == "chốt")
-                && c.claim_keywords.iter().any(|k| k == "mio")
+                && c.claim_keywords.iter().any(|k| k == "prendo")
         );
         assert!(c.cancel_keywords.iter().any(|k| k == "annulla"));
         let e = parse_line(

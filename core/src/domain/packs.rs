@@ -1,5 +1,6 @@
 //! Keyword packs: the claim, cancel and filler words of other markets that a session turns on with `config` (`keyword_packs`); a pack only adds to the SPEC's defaults.
 
+use super::event::ConfigChange;
 use super::runsheet::Config;
 
 /// A market's words, as its buyers type them in live comments (schemas/README.md lists them).
@@ -23,31 +24,63 @@ pub struct Pack {
     /// Option claims: a comment of the active product's option values alone (`rojo M porfa`)
     /// claims it, as SPEC 3.1.2a reads a code with its options (schemas/README.md).
     pub option_claims: bool,
+    /// Words that claim standing alone among filler words (`yo!!`, `mia!`) and are filler
+    /// words anywhere else (`mia sorella`): a possessive or a pronoun that is also a claim.
+    pub solo: &'static [&'static str],
+    /// The language's size words (`chica` for `S`), number words (`dos`) and units (`cái`).
+    pub sizes: &'static [(&'static str, &'static str)],
+    pub numbers: &'static [(&'static str, u64)],
+    pub units: &'static [&'static str],
 }
 
 pub const PACKS: &[Pack] = &[
+    Pack {
+        name: "en",
+        market: "English-speaking shows that want option claims",
+        // The SPEC's English reading, plus option claims (`black M pls`) and the words buyers
+        // type around them; nothing that SPEC 3.1 reads differently otherwise.
+        claim: &[],
+        cancel: &["nvm"],
+        filler: &[
+            "size", "thank", "you", "just", "then", "instead", "in", "lol",
+        ],
+        negations: &[],
+        questions: &[],
+        unspaced: false,
+        plus_form: false,
+        option_claims: true,
+        solo: &[],
+        sizes: &[],
+        numbers: &[("two", 2), ("three", 3)],
+        units: &["pairs", "pair"],
+    },
     Pack {
         name: "vi",
         market: "Vietnam",
         // "chốt (đơn)" (close the order), "lấy" (take), "mua" (buy), "đặt" (order), "giữ" (hold),
         // as typed with and without diacritics; "hủy"/"huỷ" (cancel) in both spellings buyers type.
-        claim: &["chốt", "chot", "lấy", "mua", "đặt", "giữ", "order"],
+        claim: &["chốt", "chot", "chôt", "lấy", "mua", "đặt", "giữ", "order"],
         cancel: &["hủy", "huỷ", "huy"],
         filler: &[
             "ạ", "a", "nha", "nhé", "nhe", "nè", "ne", "shop", "ơi", "oi", "em", "e", "mình", "mk",
             "chị", "c", "với", "giúp", "size", "sz", "màu", "đơn", "cái", "cây", "luôn", "thêm",
+            "cho", "áo", "quần", "váy", "đầm", "túi",
         ],
         negations: &["không", "ko", "hông", "đừng", "chưa"],
         questions: &["bao", "sao", "ở", "đâu", "gì", "nào", "giá", "còn"],
         unspaced: false,
         plus_form: false,
         option_claims: true,
+        solo: &[],
+        sizes: &[],
+        numbers: &[("một", 1), ("hai", 2)],
+        units: &["cái", "c", "chiếc", "bộ", "đôi", "cây"],
     },
     Pack {
         name: "th",
         market: "Thailand",
         // "เอา" (want/take), "รับ" (take), "จอง" (book), "สั่ง" (order); "CF" is already a
-        // default; "ยกเลิก" (cancel). Thai is written without spaces: the words count inside runs.
+        // default; "ยกเลิก" (cancel). Thai is written without spaces (schemas/README.md).
         claim: &["เอา", "รับ", "จอง", "สั่ง"],
         cancel: &["ยกเลิก"],
         filler: &[
@@ -66,21 +99,20 @@ pub const PACKS: &[Pack] = &[
             "สี",
             "ตัว",
             "ชิ้น",
+            "ใบ",
+            "คู่",
+            "ขวด",
+            "น้อง",
         ],
         negations: &["ไม่"],
-        questions: &[
-            "ไหม",
-            "มั้ย",
-            "เท่าไหร่",
-            "เท่าไร",
-            "อะไร",
-            "ยังไง",
-            "หรอ",
-            "มีไหม",
-        ],
+        questions: &["ไหม", "มั้ย", "เท่าไหร่", "เท่าไร", "อะไร", "ยังไง", "หรอ"],
         unspaced: true,
         plus_form: false,
         option_claims: true,
+        solo: &[],
+        sizes: &[],
+        numbers: &[("หนึ่ง", 1), ("สอง", 2)],
+        units: &["ตัว", "ชิ้น", "ใบ", "คู่", "ขวด"],
     },
     Pack {
         name: "ph",
@@ -92,10 +124,11 @@ pub const PACKS: &[Pack] = &[
             "pamine",
             "kuha",
             "kukunin",
-            "sakin",
             "pa-reserve",
             "reserve",
             "pa-hold",
+            "grab",
+            "steal",
         ],
         cancel: &["ayaw", "bawi"],
         filler: &[
@@ -110,18 +143,23 @@ pub const PACKS: &[Pack] = &[
         unspaced: false,
         plus_form: false,
         option_claims: true,
+        solo: &["akin", "sakin"],
+        sizes: &[],
+        numbers: &[("isa", 1), ("dalawa", 2), ("tatlo", 3)],
+        units: &["piraso", "pares"],
     },
     Pack {
         name: "it",
         market: "Italy",
+        // "per me" (for me) is a claim: `me` stays a keyword at either end, as in English.
         claim: &[
-            "mio",
-            "mia",
             "prendo",
             "compro",
             "voglio",
             "prenoto",
             "prenotato",
+            "presa",
+            "preso",
         ],
         cancel: &["annulla", "annullo", "cancella", "cancellami", "rinuncio"],
         filler: &[
@@ -130,7 +168,6 @@ pub const PACKS: &[Pack] = &[
             "favore",
             "perfavore",
             "pf",
-            "me",
             "lo",
             "la",
             "il",
@@ -147,7 +184,6 @@ pub const PACKS: &[Pack] = &[
             "un",
             "una",
             "uno",
-            "io",
             "anche",
         ],
         negations: &["non", "mai"],
@@ -158,18 +194,25 @@ pub const PACKS: &[Pack] = &[
         unspaced: false,
         plus_form: false,
         option_claims: true,
+        solo: &["mio", "mia", "io"],
+        sizes: &[
+            ("piccola", "s"),
+            ("piccolo", "s"),
+            ("media", "m"),
+            ("medio", "m"),
+            ("grande", "l"),
+        ],
+        numbers: &[("due", 2), ("tre", 3)],
+        units: &["pz", "pezzi"],
     },
     Pack {
         name: "es",
         market: "Spain and Latin America",
         claim: &[
-            "mío",
-            "mía",
-            "mio",
-            "mia",
             "quiero",
             "apartado",
             "apartada",
+            "apartados",
             "aparto",
             "apártame",
             "apartame",
@@ -179,6 +222,8 @@ pub const PACKS: &[Pack] = &[
             "anotame",
             "apúntame",
             "llevo",
+            "vendido",
+            "vendida",
         ],
         cancel: &[
             "cancelo", "cancelar", "cancela", "bórrame", "borrame", "quítame", "quitame",
@@ -188,7 +233,7 @@ pub const PACKS: &[Pack] = &[
         filler: &[
             "porfa", "porfis", "porfavor", "por", "favor", "xfa", "plis", "gracias", "amiga", "me",
             "lo", "la", "los", "las", "el", "un", "una", "uno", "en", "de", "para", "mí", "mi",
-            "talla", "color", "sí", "si", "yo", "hermosa", "linda", "bella", "reina",
+            "talla", "color", "sí", "si", "hermosa", "linda", "bella", "reina", "entonces",
         ],
         negations: &["nunca", "tampoco"],
         questions: &[
@@ -198,13 +243,24 @@ pub const PACKS: &[Pack] = &[
         unspaced: false,
         plus_form: false,
         option_claims: true,
+        solo: &["mío", "mía", "míos", "mías", "mio", "mia", "yo"],
+        sizes: &[
+            ("chica", "s"),
+            ("chico", "s"),
+            ("mediana", "m"),
+            ("mediano", "m"),
+            ("grande", "l"),
+        ],
+        numbers: &[("dos", 2), ("tres", 3)],
+        units: &["piezas", "pzs", "pz", "pares"],
     },
     Pack {
         name: "tw",
         market: "Taiwan and Hong Kong",
         // `+1` after a code or an option is the claim (`A1+1`, `粉+1`); "下標" (place the order),
-        // "喊單" (call the order); "取消" (cancel), "不要" (don't want it after all).
-        claim: &["下標", "喊單"],
+        // "喊單" (call the order), "我要" (I want), "留" (keep one, Hong Kong); "取消" (cancel),
+        // "不要" (don't want it after all).
+        claim: &["下標", "喊單", "我要", "要", "留"],
         cancel: &["取消", "不要", "唔要", "棄單"],
         filler: &[
             "謝謝",
@@ -219,27 +275,57 @@ pub const PACKS: &[Pack] = &[
             "喔",
             "了",
             "的",
+            "我",
+            "也",
+            "呀",
+            "色",
+            "號",
+            "件",
+            "對",
+            "個",
         ],
         negations: &[],
         questions: &["嗎", "吗", "呢", "多少", "幾", "有沒有", "還有"],
         unspaced: true,
         plus_form: true,
         option_claims: true,
+        solo: &[],
+        sizes: &[],
+        numbers: &[("一", 1), ("兩", 2), ("二", 2), ("三", 3)],
+        units: &["件", "對", "個", "組", "條"],
     },
 ];
 
 impl Pack {
-    /// Adds the pack's words to a session's config, as a `config` with `keyword_packs` does.
+    /// Adds the pack's words to `change`, as `keyword_packs` in a `config` does.
+    pub fn add_to(&self, change: &mut ConfigChange) {
+        let add =
+            |to: &mut Vec<String>, words: &[&str]| to.extend(words.iter().map(|w| w.to_string()));
+        add(&mut change.claim_keywords, self.claim);
+        add(&mut change.cancel_keywords, self.cancel);
+        add(&mut change.filler_words, self.filler);
+        add(&mut change.negations, self.negations);
+        add(&mut change.question_words, self.questions);
+        add(&mut change.qty_units, self.units);
+        add(&mut change.solo_words, self.solo);
+        change.unspaced |= self.unspaced;
+        change.plus_form |= self.plus_form;
+        change.option_claims |= self.option_claims;
+        change.size_words.extend(
+            self.sizes
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string())),
+        );
+        change
+            .qty_words
+            .extend(self.numbers.iter().map(|(a, n)| (a.to_string(), *n)));
+    }
+
+    /// A session's config with the pack on, as `config` with `keyword_packs: [name]` makes it.
     pub fn apply_to(&self, cfg: &mut Config) {
-        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        Config::add_keywords(&mut cfg.claim_keywords, &words(self.claim));
-        Config::add_keywords(&mut cfg.cancel_keywords, &words(self.cancel));
-        Config::add_keywords(&mut cfg.filler_words, &words(self.filler));
-        Config::add_keywords(&mut cfg.negations, &words(self.negations));
-        Config::add_keywords(&mut cfg.question_words, &words(self.questions));
-        cfg.unspaced |= self.unspaced;
-        cfg.plus_form |= self.plus_form;
-        cfg.option_claims |= self.option_claims;
+        let mut change = ConfigChange::default();
+        self.add_to(&mut change);
+        cfg.apply(&change);
     }
 }
 

@@ -2,6 +2,7 @@
 
 use rustc_hash::FxHashMap;
 
+use super::event::ConfigChange;
 use super::text::{normalize, normalize_code, tokens};
 use super::time::Micros;
 
@@ -109,6 +110,13 @@ pub struct Config {
     pub plus_form: bool,
     /// Packs' option claims: `black M` claims the active product (schemas/README.md).
     pub option_claims: bool,
+    /// Packs' solo words: a claim alone (`yo!!`), a filler word beside anything else.
+    pub solo_words: Vec<String>,
+    /// Size words and the size each stands for (SPEC 3.1.3a: small, medium, large; packs add).
+    pub size_words: Vec<(String, String)>,
+    /// Quantity units (`2pcs`, `2 pcs`; packs add `cái`, `件` …) and number words (packs only).
+    pub qty_units: Vec<String>,
+    pub qty_words: Vec<(String, u64)>,
 }
 
 impl Default for Config {
@@ -124,6 +132,13 @@ impl Default for Config {
             unspaced: false,
             plus_form: false,
             option_claims: false,
+            solo_words: Vec::new(),
+            size_words: [("small", "s"), ("medium", "m"), ("large", "l")]
+                .iter()
+                .map(|(w, s)| (w.to_string(), s.to_string()))
+                .collect(),
+            qty_units: owned(&["pcs"]),
+            qty_words: Vec::new(),
         }
     }
 }
@@ -133,6 +148,39 @@ fn owned(words: &[&str]) -> Vec<String> {
 }
 
 impl Config {
+    /// A `config` director action: the settings it names, and its words added (they only
+    /// accumulate, SPEC 1).
+    pub fn apply(&mut self, c: &ConfigChange) {
+        if let Some(w) = c.reservation_window_s {
+            self.window_us = w * 1_000_000;
+        }
+        if let Some(m) = c.max_qty {
+            self.max_qty = m;
+        }
+        Config::add_keywords(&mut self.claim_keywords, &c.claim_keywords);
+        Config::add_keywords(&mut self.cancel_keywords, &c.cancel_keywords);
+        Config::add_keywords(&mut self.filler_words, &c.filler_words);
+        Config::add_keywords(&mut self.negations, &c.negations);
+        Config::add_keywords(&mut self.question_words, &c.question_words);
+        Config::add_keywords(&mut self.qty_units, &c.qty_units);
+        Config::add_keywords(&mut self.solo_words, &c.solo_words);
+        self.unspaced |= c.unspaced;
+        self.plus_form |= c.plus_form;
+        self.option_claims |= c.option_claims;
+        for (word, size) in &c.size_words {
+            let pair = (normalize(word), normalize(size));
+            if !self.size_words.contains(&pair) {
+                self.size_words.push(pair);
+            }
+        }
+        for (word, n) in &c.qty_words {
+            let word = normalize(word);
+            if !self.qty_words.iter().any(|(w, _)| *w == word) {
+                self.qty_words.push((word, *n));
+            }
+        }
+    }
+
     pub fn add_keywords(list: &mut Vec<String>, words: &[String]) {
         for w in words {
             let n = normalize(w);
@@ -203,6 +251,10 @@ impl RunSheet {
 
     pub fn owner_of(&self, sku: &str) -> Option<&Product> {
         self.sku_owner.get(sku).map(|&i| &self.products[i])
+    }
+
+    pub fn products(&self) -> &[Product] {
+        &self.products
     }
 
     pub fn codes(&self) -> &[String] {

@@ -403,22 +403,7 @@ impl Session {
                     p.price_cents = *price_cents;
                 }
             }
-            Director::Config(c) => {
-                if let Some(w) = c.reservation_window_s {
-                    self.cfg.window_us = w * 1_000_000;
-                }
-                if let Some(m) = c.max_qty {
-                    self.cfg.max_qty = m;
-                }
-                Config::add_keywords(&mut self.cfg.claim_keywords, &c.claim_keywords);
-                Config::add_keywords(&mut self.cfg.cancel_keywords, &c.cancel_keywords);
-                Config::add_keywords(&mut self.cfg.filler_words, &c.filler_words);
-                Config::add_keywords(&mut self.cfg.negations, &c.negations);
-                Config::add_keywords(&mut self.cfg.question_words, &c.question_words);
-                self.cfg.unspaced |= c.unspaced;
-                self.cfg.plus_form |= c.plus_form;
-                self.cfg.option_claims |= c.option_claims;
-            }
+            Director::Config(c) => self.cfg.apply(c),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The claim grammar of SPEC 3.1: what a comment asks for, before any stock is looked at.
 
 mod parts;
+mod segment;
 #[cfg(test)]
 mod tests;
 
@@ -11,12 +12,11 @@ use smallvec::SmallVec;
 
 use super::event::Text;
 use super::runsheet::{Config, Product, RunSheet};
+use super::text::is_unspaced;
 use super::text::{
     normalize_into, strip_mentions, tokens_into, unspaced_tokens_into, within_one_edit,
 };
-use parts::{
-    Mask, Named, Quantities, candidates, inside, is_unspaced_token, named, option_mask, quantities,
-};
+use parts::{Mask, Named, Quantities, candidates, named, option_mask, quantities};
 
 /// A comment's tokens: most comments have few, so they stay on the stack.
 type Tokens<'a> = SmallVec<[&'a str; 16]>;
@@ -211,16 +211,14 @@ pub fn stretches(token: &str, keyword: &str) -> bool {
     t.next().is_none()
 }
 
-/// Whether a token is one of these words, stretched (or, in an unspaced script, inside it).
-fn matches_any(token: &str, words: &[String], unspaced: bool) -> bool {
-    words
-        .iter()
-        .any(|w| stretches(token, w) || (unspaced && inside(token, w)))
+/// Whether a token is one of these words, stretched.
+fn matches_any(token: &str, words: &[String]) -> bool {
+    words.iter().any(|w| stretches(token, w))
 }
 
 /// Which tokens are claim keywords (SPEC 3.1.2): `me` only as the first or last token that is
 /// not a filler word; in the plus form every `+N` too.
-fn claim_keywords(toks: &[&str], filler: &Mask, cfg: &Config, unspaced: bool) -> Mask {
+fn claim_keywords(toks: &[&str], filler: &Mask, cfg: &Config) -> Mask {
     let me = cfg.claim_keywords.iter().any(|k| k == ME);
     let first = filler.iter().position(|f| !f);
     let last = filler.iter().rposition(|f| !f);
@@ -231,7 +229,7 @@ fn claim_keywords(toks: &[&str], filler: &Mask, cfg: &Config, unspaced: bool) ->
             cfg.claim_keywords
                 .iter()
                 .filter(|k| *k != ME)
-                .any(|k| stretches(t, k) || (unspaced && inside(t, k)))
+                .any(|k| stretches(t, k))
                 || (cfg.plus_form && t.starts_with('+'))
                 || (me && at_an_end && stretches(t, ME))
         })
@@ -246,12 +244,21 @@ fn read_normalized(norm: &str, sheet: &RunSheet, active: Option<&str>, cfg: &Con
     let unspaced = cfg.unspaced || cfg.plus_form;
     let mut toks = Tokens::new();
     if unspaced {
-        unspaced_tokens_into(norm, cfg.plus_form, &mut toks);
+        let mut runs = Tokens::new();
+        unspaced_tokens_into(norm, cfg.plus_form, &mut runs);
+        toks = segment::split_runs(&runs, cfg, sheet);
     } else {
         tokens_into(norm, &mut toks);
     }
-    // A pack's words in an unspaced script count anywhere inside a run (`ราคาเท่าไหร่คะ`).
-    let in_run = |t: &str, words: &[String]| unspaced && words.iter().any(|w| inside(t, w));
+    // A pack's question or negation word in an unspaced script counts anywhere inside a run,
+    // known words around it or not (`ราคาเท่าไหร่คะ`).
+    let in_run = |t: &str, words: &[String]| {
+        unspaced
+            && t.starts_with(is_unspaced)
+            && words
+                .iter()
+                .any(|w| w.starts_with(is_unspaced) && t.contains(w.as_str()))
+    };
     if toks
         .first()
         .is_some_and(|t| QUESTION_WORDS.contains(t) || cfg.question_words.iter().any(|q| q == t))
@@ -264,24 +271,53 @@ fn read_normalized(norm: &str, sheet: &RunSheet, active: Option<&str>, cfg: &Con
     }) {
         return Reading::Ignored(Ignore::Negation);
     }
-    let filler: Mask = toks
+    let mut filler: Mask = toks
         .iter()
         .map(|t| cfg.filler_words.iter().any(|f| f == t))
         .collect();
-    let cancel = toks
-        .iter()
-        .any(|t| matches_any(t, &cfg.cancel_keywords, unspaced));
-    let claim_kw = claim_keywords(&toks, &filler, cfg, unspaced);
-    let qty = quantities(&toks, sheet);
+    let qty = quantities(&toks, sheet, cfg);
     let named = named(&toks, &qty.used, sheet);
     let active_product = active.and_then(|c| sheet.by_code(c));
+    // A pack's solo words (`yo`, `mía`) claim beside nothing but filler words, codes, options
+    // and quantities; anywhere else they are filler words (`mia sorella l'ha preso …`).
+    let solo: Mask = toks
+        .iter()
+        .map(|t| matches_any(t, &cfg.solo_words))
+        .collect();
+    let alone = solo.contains(&true) && {
+        let product = match named.products.as_slice() {
+            [p] => Some(*p),
+            [] => active_product,
+            _ => None,
+        };
+        let opts = product.map(|p| option_mask(&toks, p, cfg));
+        (0..toks.len()).all(|i| {
+            solo[i]
+                || filler[i]
+                || qty.used[i]
+                || named.code_used[i]
+                || opts.as_ref().is_some_and(|o| o[i])
+        })
+    };
+    if !alone {
+        for i in 0..toks.len() {
+            filler[i] |= solo[i];
+        }
+    }
+    let cancel = toks.iter().any(|t| matches_any(t, &cfg.cancel_keywords));
+    let mut claim_kw = claim_keywords(&toks, &filler, cfg);
+    if alone {
+        for i in 0..toks.len() {
+            claim_kw[i] |= solo[i];
+        }
+    }
     let c = Comment {
         toks: &toks,
         filler,
         qty,
         named,
         active: active_product,
-        unspaced,
+        cfg,
     };
 
     if cancel {
@@ -328,24 +364,20 @@ struct Comment<'t, 'r> {
     named: Named<'r>,
     /// The active product, when the run sheet has it.
     active: Option<&'r Product>,
-    unspaced: bool,
+    cfg: &'r Config,
 }
 
 impl<'r> Comment<'_, 'r> {
     /// SPEC 3.1.3a: the tokens that are neither keywords (`keyword`), quantities, the active
-    /// product's option values nor filler words. In an unspaced script a run is no extra word:
-    /// Chinese and Thai are written without spaces, so a run is a phrase, not a word to count.
+    /// product's option values nor filler words.
     fn extra_words(&self, keyword: &Mask) -> SmallVec<[usize; 8]> {
-        let opts = self
-            .active
-            .map(|p| option_mask(self.toks, p, self.unspaced));
+        let opts = self.active.map(|p| option_mask(self.toks, p, self.cfg));
         (0..self.toks.len())
             .filter(|&i| {
                 !(keyword[i]
                     || self.qty.used[i]
                     || self.filler[i]
-                    || opts.as_ref().is_some_and(|o| o[i])
-                    || (self.unspaced && is_unspaced_token(self.toks[i])))
+                    || opts.as_ref().is_some_and(|o| o[i]))
             })
             .collect()
     }
@@ -399,7 +431,7 @@ impl<'r> Comment<'_, 'r> {
     /// Every token not in `skip` is a quantity, an option value of `p` or a filler word, and
     /// at least one is not a filler word.
     fn only_specifics(&self, p: &Product, skip: &Mask) -> bool {
-        let opts = option_mask(self.toks, p, self.unspaced);
+        let opts = option_mask(self.toks, p, self.cfg);
         let mut specific = false;
         for i in 0..self.toks.len() {
             if skip[i] {
@@ -501,7 +533,7 @@ impl<'r> Comment<'_, 'r> {
         };
         let skus = products
             .iter()
-            .flat_map(|p| candidates(self.toks, p, self.unspaced))
+            .flat_map(|p| candidates(self.toks, p, self.cfg))
             .map(str::to_string)
             .collect();
         Reading::Cancel { skus }
@@ -514,7 +546,7 @@ impl<'r> Comment<'_, 'r> {
             [v] => Some(*v),
             _ => None,
         };
-        let cands = candidates(self.toks, product, self.unspaced);
+        let cands = candidates(self.toks, product, self.cfg);
         let sku = match cands.as_slice() {
             [one] => Text::from(&one[..]),
             [] => return escalate(Reason::UnknownVariant, None, single_qty, vec![]),

@@ -2,13 +2,11 @@
 
 use smallvec::SmallVec;
 
-use crate::domain::runsheet::{Product, RunSheet};
-use crate::domain::text::{code_form, digits_value, is_ascii_digits, is_code_shaped, is_unspaced};
+use crate::domain::runsheet::{Config, Product, RunSheet};
+use crate::domain::text::{code_form, digits_value, is_ascii_digits, is_code_shaped};
 
 /// One flag per token of a comment.
 pub(super) type Mask = SmallVec<[bool; 16]>;
-
-const SIZE_SYNONYMS: &[(&str, &str)] = &[("small", "s"), ("medium", "m"), ("large", "l")];
 
 /// What the tokens say about quantities: the values named and which tokens they used.
 pub(super) struct Quantities {
@@ -16,7 +14,9 @@ pub(super) struct Quantities {
     pub used: Mask,
 }
 
-pub(super) fn quantities(toks: &[&str], sheet: &RunSheet) -> Quantities {
+/// SPEC 3.1.6's forms (`pcs` and the other units of `cfg.qty_units` alike), and packs' number
+/// words (`dos`, `due`).
+pub(super) fn quantities(toks: &[&str], sheet: &RunSheet, cfg: &Config) -> Quantities {
     let mut values = SmallVec::new();
     let mut used: Mask = SmallVec::from_elem(false, toks.len());
     let push = |v: u64, values: &mut SmallVec<[u64; 2]>| {
@@ -36,11 +36,20 @@ pub(super) fn quantities(toks: &[&str], sheet: &RunSheet) -> Quantities {
             // Only the plus form's tokenizer makes `+N` tokens.
             Some(d)
         } else {
-            t.strip_suffix("pcs").filter(|d| is_ascii_digits(d))
+            cfg.qty_units
+                .iter()
+                .find_map(|u| t.strip_suffix(u.as_str()).filter(|d| is_ascii_digits(d)))
         };
+        let is_unit = |t: Option<&str>| t.is_some_and(|t| cfg.qty_units.iter().any(|u| u == t));
         if let Some(d) = single {
             push(digits_value(d), &mut values);
             used[i] = true;
+        } else if let Some((_, n)) = cfg.qty_words.iter().find(|(w, _)| w == t) {
+            push(*n, &mut values);
+            used[i] = true;
+            if is_unit(next) {
+                used[i + 1] = true;
+            }
         } else if (*t == "qty" || *t == "x")
             && next.is_some_and(is_ascii_digits)
             && (*t == "qty" || !x_pair_is_a_code(next.unwrap_or_default(), sheet))
@@ -50,7 +59,7 @@ pub(super) fn quantities(toks: &[&str], sheet: &RunSheet) -> Quantities {
             push(digits_value(next.unwrap_or_default()), &mut values);
             used[i] = true;
             used[i + 1] = true;
-        } else if is_ascii_digits(t) && next == Some("pcs") {
+        } else if is_ascii_digits(t) && is_unit(next) {
             push(digits_value(t), &mut values);
             used[i] = true;
             used[i + 1] = true;
@@ -137,63 +146,38 @@ fn occurrences<'a>(toks: &'a [&str], seq: &'a [String]) -> impl Iterator<Item = 
         .filter(move |&i| n > 0 && toks[i..i + n].iter().zip(seq).all(|(a, b)| *a == b))
 }
 
-/// In an unspaced pack, a CJK or Thai word counts inside a run of its script: those are written
-/// without spaces, so `我要粉色` mentions `粉色` and `เอาค่ะ` says `เอา`. (The unspaced tokens
-/// never mix scripts.)
-pub(super) fn inside(token: &str, word: &str) -> bool {
-    is_unspaced_token(token) && word.starts_with(is_unspaced) && token.contains(word)
-}
-
-pub(super) fn is_unspaced_token(token: &str) -> bool {
-    token.starts_with(is_unspaced)
-}
-
-/// A lone size word standing for the size value `S`, `M` or `L` (SPEC 3.1.3a, 3.1.5).
-fn size_synonym_of(token: &str, value: &[String]) -> bool {
+/// A lone size word standing for the size value `S`, `M` or `L` (SPEC 3.1.3a, 3.1.5; packs
+/// add their language's words, `cfg.size_words`).
+fn size_synonym_of(token: &str, value: &[String], cfg: &Config) -> bool {
     value.len() == 1
-        && SIZE_SYNONYMS
+        && cfg
+            .size_words
             .iter()
-            .any(|(word, size)| value[0] == *size && token == *word)
+            .any(|(word, size)| value[0] == *size && token == word)
 }
 
 /// The product's option values the comment mentions (sizes also as small/medium/large).
-fn mentioned<'p>(
-    toks: &[&str],
-    product: &'p Product,
-    unspaced: bool,
-) -> SmallVec<[&'p [String]; 4]> {
-    let mut values: SmallVec<[&'p [String]; 4]> = product
+fn mentioned<'p>(toks: &[&str], product: &'p Product, cfg: &Config) -> SmallVec<[&'p [String]; 4]> {
+    product
         .option_values()
         .iter()
         .map(Vec::as_slice)
         .filter(|val| {
             occurrences(toks, val).next().is_some()
-                || toks.iter().any(|t| size_synonym_of(t, val))
-                || (unspaced && val.len() == 1 && toks.iter().any(|t| inside(t, &val[0])))
+                || toks.iter().any(|t| size_synonym_of(t, val, cfg))
         })
-        .collect();
-    if unspaced && values.len() > 1 {
-        // `粉紅` also contains `粉`: the longer value is the one meant.
-        let all = values.clone();
-        values.retain(|v| {
-            !(v.len() == 1
-                && all
-                    .iter()
-                    .any(|w| w.len() == 1 && w[0].len() > v[0].len() && inside(&w[0], &v[0])))
-        });
-    }
-    values
+        .collect()
 }
 
 /// The tokens that are option values of the product, or size words for its sizes.
-pub(super) fn option_mask(toks: &[&str], product: &Product, unspaced: bool) -> Mask {
+pub(super) fn option_mask(toks: &[&str], product: &Product, cfg: &Config) -> Mask {
     let mut mask: Mask = SmallVec::from_elem(false, toks.len());
     for val in product.option_values() {
         for i in occurrences(toks, val) {
             mask[i..i + val.len()].fill(true);
         }
         for (i, t) in toks.iter().enumerate() {
-            if size_synonym_of(t, val) || (unspaced && val.len() == 1 && inside(t, &val[0])) {
+            if size_synonym_of(t, val, cfg) {
                 mask[i] = true;
             }
         }
@@ -205,9 +189,9 @@ pub(super) fn option_mask(toks: &[&str], product: &Product, unspaced: bool) -> M
 pub(super) fn candidates<'p>(
     toks: &[&str],
     product: &'p Product,
-    unspaced: bool,
+    cfg: &Config,
 ) -> SmallVec<[&'p str; 8]> {
-    let values = mentioned(toks, product, unspaced);
+    let values = mentioned(toks, product, cfg);
     product
         .variants
         .iter()

@@ -178,9 +178,9 @@ fn tw_sheet() -> RunSheet {
 fn the_plus_form_reads_taiwan_and_hong_kong_comments() {
     let s = tw_sheet();
     let mut cfg = Config::default();
-    Config::add_keywords(&mut cfg.claim_keywords, &["下標".into(), "喊單".into()]);
-    Config::add_keywords(&mut cfg.cancel_keywords, &["取消".into(), "不要".into()]);
-    cfg.plus_form = true;
+    crate::domain::packs::pack("tw")
+        .expect("the tw pack")
+        .apply_to(&mut cfg);
     let active = Some("t1");
     let cases: Vec<(&str, Reading)> = vec![
         ("A1+1", claim("A1", 1)),
