@@ -325,3 +325,55 @@ fn convert_maps_native_payloads_to_canonical_events_that_run_reads() {
         "{err}"
     );
 }
+
+/// SPEC 6's first table, row by row through the binary: `datasets/worked-example-table.jsonl`
+/// (the run sheet and the comments, one second apart, each from its own buyer) and what each
+/// row decides (`tests/fixtures/worked-example-table.expected.json`, written from the table).
+#[test]
+fn the_worked_example_table_decides_as_the_spec_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/worked-example-table.expected.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(expected.len(), 29);
+    for workers in ["1", "2"] {
+        let out = dir.path().join(workers);
+        let st = livesell()
+            .args(["run", "--quiet", "--workers", workers, "--input"])
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/datasets/worked-example-table.jsonl"
+            ))
+            .arg("--out")
+            .arg(&out)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let decisions = records(&out.join("decisions.jsonl"));
+        for row in &expected {
+            let claim_id = format!("tiktok:{}", row["comment_id"].as_str().unwrap());
+            let got: Vec<&serde_json::Value> = decisions
+                .iter()
+                .filter(|d| d["kind"] == "claim" && d["claim_id"] == claim_id.as_str())
+                .collect();
+            let text = &row["text"];
+            if row["outcome"] == "ignored" {
+                assert!(got.is_empty(), "{text}: {got:?}");
+                continue;
+            }
+            let [d] = got.as_slice() else {
+                panic!("{text}: one claim decision, got {got:?}")
+            };
+            for field in ["outcome", "sku", "qty", "waitlist_position", "reason"] {
+                assert_eq!(&d[field], &row[field], "{text}: {field} in {d}");
+            }
+        }
+        let s = &summary(&out)["worked-example-table"];
+        assert_eq!(s["comments"], 29);
+    }
+}
