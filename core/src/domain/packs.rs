@@ -461,6 +461,24 @@ mod tests {
     }
 
     #[test]
+    fn the_director_schema_names_every_pack() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../schemas/events/director.schema.json"
+        );
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("the schema")).unwrap();
+        let names: Vec<&str> = schema["properties"]["keyword_packs"]["anyOf"][0]["items"]["enum"]
+            .as_array()
+            .expect("an enum of pack names")
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        let packs: Vec<&str> = PACKS.iter().map(|p| p.name).collect();
+        assert_eq!(names, packs);
+    }
+
+    #[test]
     fn packs_are_found_by_name() {
         assert_eq!(pack("VI").map(|p| p.market), Some("Vietnam"));
         assert!(pack("xx").is_none());
