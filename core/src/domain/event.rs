@@ -34,6 +34,8 @@ const INLINE: usize = std::mem::size_of::<compact_str::CompactString>();
 
 // The two representations share one word-triple (the `Arc` fits beside compact_str's niche).
 const _: () = assert!(std::mem::size_of::<Text>() == 24);
+// Every event waiting for the watermark is this big: rare, large kinds stay behind a box.
+const _: () = assert!(std::mem::size_of::<Event>() <= 176);
 
 impl Text {
     /// `parts` joined: an id such as `res:` + a claim id, sized once, and inline when it fits.
@@ -231,10 +233,17 @@ pub enum Body {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Director {
     Product(ProductDef),
-    Activate { code: String },
+    Activate {
+        code: String,
+    },
     Deactivate,
-    Price { code: String, price_cents: i64 },
-    Config(ConfigChange),
+    Price {
+        code: String,
+        price_cents: i64,
+    },
+    /// Boxed: a config is rare and large, and every event in flight is as big as its largest
+    /// kind.
+    Config(Box<ConfigChange>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -805,7 +814,7 @@ fn director(
             code: id(code, "code")?.into(),
             price_cents: money(price_cents, "price_cents")?,
         },
-        "config" => Director::Config(ConfigChange {
+        "config" => Director::Config(Box::new(ConfigChange {
             reservation_window_s: window
                 .map(|n| int(n, "reservation_window_s", 0, 366 * 86_400))
                 .transpose()?,
@@ -814,7 +823,7 @@ fn director(
                 .transpose()?
                 .map(|n| n as u64),
             ..words
-        }),
+        })),
         other => {
             return Err(err(
                 "unknown_action",
