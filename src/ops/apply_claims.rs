@@ -177,6 +177,15 @@ impl Engine {
     }
 }
 
+impl Stashed {
+    fn line(&self) -> u64 {
+        match self {
+            Stashed::Event { line, .. } => *line,
+            Stashed::Reject { reject, .. } => reject.line,
+        }
+    }
+}
+
 enum Stashed {
     Event {
         line: u64,
@@ -201,7 +210,12 @@ impl Engine {
                 .min();
             let Some((b, s)) = next else { break };
             {
-                for item in self.stash.remove(&(s as u32, b)).unwrap_or_default() {
+                let mut items = self.stash.remove(&(s as u32, b)).unwrap_or_default();
+                // The exchange may hand a block's events over in several interleaved runs: put
+                // them back in line order, or a redelivery in the same block could arrive
+                // before its original and be kept in its place (mostly sorted: near linear).
+                items.sort_by_key(Stashed::line);
+                for item in items {
                     match item {
                         Stashed::Event { line, local, event } => {
                             let index = self.sessions.slot_of(&event.session_id, out);
