@@ -130,14 +130,44 @@ pub const QUERIES: &[(&str, &str)] = &[
     ),
     (
         "moderation",
-        "SELECT e.reason, count(*) AS escalations, count(r.claim_id) AS resolved,
-                round(avg(CAST(r.resolved_at AS BIGINT) - CAST(e.ts AS BIGINT)) / 1e6, 1) AS avg_seconds_to_resolve
-         FROM claims e
-         LEFT JOIN (SELECT session_id, claim_id, min(ts) AS resolved_at FROM claims
-                    WHERE session_id = {s} AND outcome <> 'escalated' GROUP BY session_id, claim_id) r
-           ON r.session_id = e.session_id AND r.claim_id = e.claim_id
-         WHERE e.session_id = {s} AND e.outcome = 'escalated'
-         GROUP BY e.reason ORDER BY escalations DESC, e.reason",
+        // An escalation's answer is the first later decision of its claim: a moderator's
+        // rejection, or what the allocator did with the moderator's accept.
+        "WITH esc AS (SELECT session_id, claim_id, ts, reason FROM claims
+                      WHERE session_id = {s} AND outcome = 'escalated'),
+              answered AS (SELECT session_id, claim_id, min(ts) AS answered_at FROM claims
+                           WHERE session_id = {s} AND outcome <> 'escalated'
+                           GROUP BY session_id, claim_id),
+              waits AS (SELECT e.reason, a.answered_at,
+                               (CAST(a.answered_at AS BIGINT) - CAST(e.ts AS BIGINT)) / 1e6 AS secs
+                        FROM esc e LEFT JOIN answered a
+                          ON a.session_id = e.session_id AND a.claim_id = e.claim_id)
+         SELECT reason, count(*) AS escalations, count(answered_at) AS answered,
+                count(*) - count(answered_at) AS unanswered,
+                round(approx_percentile_cont(0.5) WITHIN GROUP (ORDER BY secs), 1) AS p50_seconds,
+                round(approx_percentile_cont(0.9) WITHIN GROUP (ORDER BY secs), 1) AS p90_seconds,
+                round(max(secs), 1) AS max_seconds
+         FROM waits GROUP BY reason ORDER BY escalations DESC, reason",
+    ),
+    (
+        "moderation_minute",
+        // The show's minutes are the minutes with any comment, escalation or answer; the
+        // backlog is what is still open at the end of each.
+        "WITH esc AS (SELECT session_id, claim_id, ts FROM claims
+                      WHERE session_id = {s} AND outcome = 'escalated'),
+              answered AS (SELECT c.claim_id, min(c.ts) AS answered_at FROM claims c
+                           JOIN esc e ON e.session_id = c.session_id AND e.claim_id = c.claim_id
+                           WHERE c.session_id = {s} AND c.outcome <> 'escalated'
+                           GROUP BY c.claim_id),
+              events AS (SELECT date_trunc('minute', ts) AS minute, 1 AS comments, 0 AS escalations, 0 AS answers
+                         FROM comments WHERE session_id = {s}
+                         UNION ALL SELECT date_trunc('minute', ts), 0, 1, 0 FROM esc
+                         UNION ALL SELECT date_trunc('minute', answered_at), 0, 0, 1 FROM answered),
+              minutes AS (SELECT minute, sum(comments) AS comments, sum(escalations) AS escalations,
+                                 sum(answers) AS answered
+                          FROM events GROUP BY minute)
+         SELECT minute, comments, escalations, answered,
+                sum(escalations - answered) OVER (ORDER BY minute ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS open_at_end
+         FROM minutes ORDER BY minute",
     ),
     (
         "latency",
@@ -428,11 +458,20 @@ fn render_html(session: &str, tables: &[(&str, Table)]) -> anyhow::Result<String
         oversells.rows.len()
     );
     section("Oversell incidents", None, oversells, &oversell_note);
+    let workload = moderation_note(tables);
     section(
         "Moderator workload",
         None,
         get(tables, "moderation"),
-        "Escalations by reason, how many a moderator (or a later event) resolved, and the mean time from escalation to resolution.",
+        &format!(
+            "{workload} Per reason: how many were answered, and the time from escalation to the moderator's answer (median, 90th percentile, longest; seconds of show time)."
+        ),
+    );
+    section(
+        "Escalations per minute",
+        None,
+        get(tables, "moderation_minute"),
+        "Per minute of the show: comments, escalations raised, answers given, and the queue left open at the end of the minute.",
     );
     section(
         "Claim-to-decision latency",
@@ -463,6 +502,26 @@ fn kpis(totals: &Table) -> Vec<(&'static str, String)> {
         .collect()
 }
 
+/// The moderator's load in one sentence: escalations per minute of the show, and what was left.
+fn moderation_note(tables: &[(&str, Table)]) -> String {
+    let per_reason = get(tables, "moderation");
+    let minutes = get(tables, "moderation_minute").rows.len();
+    let sum = |col: usize| -> f64 {
+        (0..per_reason.rows.len())
+            .map(|i| per_reason.num(i, col))
+            .sum()
+    };
+    let (raised, open) = (sum(1), sum(3));
+    let rate = if minutes > 0 {
+        raised / minutes as f64
+    } else {
+        0.0
+    };
+    format!(
+        "{raised} escalations over {minutes} minute(s) of the show: {rate:.1} per minute; {open} still unanswered at the end."
+    )
+}
+
 fn render_markdown(session: &str, tables: &[(&str, Table)]) -> String {
     let totals = get(tables, "totals");
     let mut m = format!("# Post-session report: {session}\n\n");
@@ -471,6 +530,7 @@ fn render_markdown(session: &str, tables: &[(&str, Table)]) -> String {
         .map(|(label, value)| format!("{label} **{value}**"))
         .collect();
     let _ = writeln!(m, "{}.\n", line.join(", "));
+    let workload = moderation_note(tables);
     for (title, name) in [
         ("GMV and units over the show", "per_minute"),
         ("Top products", "top_products"),
@@ -481,9 +541,15 @@ fn render_markdown(session: &str, tables: &[(&str, Table)]) -> String {
         ("Waitlist promotions", "promotions"),
         ("Oversell incidents (0 expected)", "oversells"),
         ("Moderator workload", "moderation"),
+        ("Escalations per minute", "moderation_minute"),
         ("Claim-to-decision latency (event time)", "latency"),
     ] {
-        let _ = writeln!(m, "## {title}\n\n{}", md_table(get(tables, name)));
+        let note = if name == "moderation" {
+            format!("{workload} Time to answer in seconds of show time.\n\n")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(m, "## {title}\n\n{note}{}", md_table(get(tables, name)));
     }
     m
 }

@@ -62,6 +62,57 @@ fn show(path: &Path, secs: i64) {
     std::fs::write(path, text).unwrap();
 }
 
+/// A show for the moderator: nothing on screen, and in its first seconds escalations of five
+/// reasons (`fuzzy_code` ×3, `ambiguous_variant` ×2, `fuzzy_keyword` ×2, `multiple_products`,
+/// `no_product`), then `secs` seconds of chatter and paid orders that keep the show clock going.
+fn moderation_show(path: &Path, secs: i64) {
+    let t0: i64 = 1_795_000_000_000;
+    let mut lines = vec![
+        json!({"type":"director","session_id":"show-1","ts":t0,"action":"product","code":"A1",
+               "title":"Red bag","price_cents":2500,"currency":"EUR",
+               "variants":[{"sku":"A1-RED","options":{"color":"red"},"stock":40},
+                           {"sku":"A1-BLUE","options":{"color":"blue"},"stock":30}]}),
+        // Its one sku is not its code: a fuzzy code's candidate resolves through the run sheet.
+        json!({"type":"director","session_id":"show-1","ts":t0,"action":"product","code":"B22",
+               "title":"Cap","price_cents":900,"variants":[{"sku":"B22-ONE","stock":50}]}),
+    ];
+    let texts = [
+        "sold B23",      // fuzzy_code: candidates [B22]
+        "sold A1",       // ambiguous_variant: candidates [A1-RED, A1-BLUE]
+        "sould A1 blue", // fuzzy_keyword: sku A1-BLUE
+        "sold B23 pls",
+        "sold A1 B22", // multiple_products: candidates [A1, B22]
+        "sold",        // no_product
+        "sould A1 blue",
+        "sold A1",
+        "sold B23",
+    ];
+    for (i, text) in texts.iter().enumerate() {
+        let t = 300 + 200 * i as i64;
+        lines.push(
+            json!({"type":"comment","session_id":"show-1","ts":t0 + t,"platform":"tiktok",
+                          "comment_id":format!("m{i}"),"user_id":format!("u{i}"),"text":text}),
+        );
+    }
+    let mut t = 2500;
+    let mut i = 0;
+    while t < secs * 1000 {
+        lines.push(json!({"type":"comment","session_id":"show-1","ts":t0 + t,"platform":"tiktok",
+                          "comment_id":format!("c{i}"),"user_id":format!("v{i}"),"text":"love this!"}));
+        if i % 3 == 0 {
+            lines.push(
+                json!({"type":"order","session_id":"show-1","ts":t0 + t,"order_id":format!("o{i}"),
+                       "platform":"web","user_id":format!("b{i}"),"sku":"A1-RED","qty":1,
+                       "amount_cents":2500,"status":"paid"}),
+            );
+        }
+        i += 1;
+        t += 400;
+    }
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(path, text).unwrap();
+}
+
 struct Server {
     served: common::Served,
     addr: String,
@@ -69,9 +120,13 @@ struct Server {
 }
 
 fn start(secs: i64, extra: &[&str]) -> Server {
+    start_show(show, secs, extra)
+}
+
+fn start_show(write: fn(&Path, i64), secs: i64, extra: &[&str]) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("show.jsonl");
-    show(&input, secs);
+    write(&input, secs);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_livesell"));
     cmd.args(["serve", "--input"])
         .arg(&input)
@@ -403,7 +458,74 @@ fn ticker_frames(addr: &str, n: usize) -> Vec<Value> {
 }
 
 #[test]
-fn the_dashboard_works_in_chromium() {
+fn the_moderator_queue_counts_every_reason_and_filters_before_it_cuts() {
+    let s = start_show(moderation_show, 10, &[]);
+    let a = s.addr.as_str();
+    wait_for("the nine escalations", || {
+        http(
+            a,
+            "GET",
+            "/api/escalations?session=show-1",
+            Some(VIEWER),
+            None,
+        )
+        .0 == 200
+            && get_json(a, "/api/escalations?session=show-1")["open"] == 9
+    });
+    let q = get_json(a, "/api/escalations?session=show-1");
+    assert_eq!(
+        q["reasons"],
+        json!({"ambiguous_variant": 2, "fuzzy_code": 3, "fuzzy_keyword": 2,
+               "multiple_products": 1, "no_product": 1}),
+        "{q}"
+    );
+    assert!(q["reason"].is_null());
+    let list = q["escalations"].as_array().unwrap();
+    assert_eq!(list.len(), 9);
+    // Oldest first, each with its age in show time.
+    let ts: Vec<&str> = list.iter().map(|e| e["ts"].as_str().unwrap()).collect();
+    assert!(ts.windows(2).all(|w| w[0] <= w[1]), "{ts:?}");
+    let ages: Vec<u64> = list.iter().map(|e| e["age_s"].as_u64().unwrap()).collect();
+    assert!(ages.windows(2).all(|w| w[0] >= w[1]), "{ages:?}");
+    let fuzzy = get_json(a, "/api/escalations?session=show-1&reason=fuzzy_code");
+    assert_eq!(fuzzy["reason"], "fuzzy_code");
+    assert_eq!(fuzzy["matching"], 3);
+    assert_eq!(fuzzy["open"], 9, "open counts every reason");
+    let listed = fuzzy["escalations"].as_array().unwrap();
+    assert_eq!(listed.len(), 3);
+    assert!(
+        listed
+            .iter()
+            .all(|e| e["reason"] == "fuzzy_code" && e["candidates"] == json!(["B22"])),
+        "{fuzzy}"
+    );
+    let none = get_json(a, "/api/escalations?session=show-1&reason=no_such_reason");
+    assert_eq!(
+        (
+            none["matching"].as_u64(),
+            none["escalations"].as_array().map(Vec::len)
+        ),
+        (Some(0), Some(0))
+    );
+    // Answered: the reason's count goes down, and a reason with nothing open leaves the counts.
+    let id = list.iter().find(|e| e["reason"] == "no_product").unwrap()["escalation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let body = json!({"session_id":"show-1","escalation_id":id,"decision":"reject"}).to_string();
+    let (st, answer) = http(a, "POST", "/api/moderation", Some(MODERATOR), Some(&body));
+    assert_eq!(st, 202, "{answer}");
+    wait_for("no_product to leave the counts", || {
+        get_json(a, "/api/escalations?session=show-1")["reasons"]
+            .get("no_product")
+            .is_none()
+    });
+    assert_eq!(get_json(a, "/api/escalations?session=show-1")["open"], 8);
+}
+
+/// Runs `script` of tests/browser against a fresh `serve` of `show` (node, Playwright-core and
+/// Debian's Chromium; skipped outside CI when they are missing) and checks its screenshot.
+fn browser_run(script: &str, write: fn(&Path, i64), secs: i64) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     let ready = dir.join("node_modules/playwright-core").exists()
         && Path::new("/usr/bin/chromium").exists()
@@ -416,14 +538,15 @@ fn the_dashboard_works_in_chromium() {
         eprintln!("skipped: needs node, `npm ci --prefix tests/browser` and Debian's chromium");
         return;
     }
-    let s = start(40, &[]);
+    let s = start_show(write, secs, &[]);
     let url = format!(
         "http://{}/#director={DIRECTOR}&moderator={MODERATOR}",
         s.addr
     );
-    let shot = std::env::temp_dir().join(format!("livesell-dashboard-{}.png", std::process::id()));
+    let name = script.trim_end_matches(".mjs");
+    let shot = std::env::temp_dir().join(format!("livesell-{name}-{}.png", std::process::id()));
     let out = Command::new("node")
-        .arg(dir.join("dashboard.mjs"))
+        .arg(dir.join(script))
         .arg(&url)
         .arg(&shot)
         .output()
@@ -441,4 +564,15 @@ fn the_dashboard_works_in_chromium() {
         png.starts_with(b"\x89PNG") && png.len() > 10_000,
         "a real screenshot"
     );
+    eprintln!("screenshot: {}", shot.display());
+}
+
+#[test]
+fn the_dashboard_works_in_chromium() {
+    browser_run("dashboard.mjs", show, 40);
+}
+
+#[test]
+fn the_moderator_queue_works_with_the_keyboard_in_chromium() {
+    browser_run("moderator.mjs", moderation_show, 60);
 }

@@ -63,10 +63,22 @@ fn the_report_is_one_page_with_charts_that_chromium_renders() {
         "Waitlist promotions",
         "Oversell incidents",
         "Moderator workload",
+        "Escalations per minute",
         "Claim-to-decision latency",
     ] {
         assert!(page.contains(section) && md.contains(section), "{section}");
     }
+    // The moderator's load: time to answer per reason, the rate, and what was left.
+    for column in [
+        "p50_seconds",
+        "p90_seconds",
+        "max_seconds",
+        "unanswered",
+        "open_at_end",
+    ] {
+        assert!(page.contains(column) && md.contains(column), "{column}");
+    }
+    assert!(md.contains("per minute; ") && md.contains("still unanswered at the end"));
 
     if std::env::var_os("CI").is_none()
         && Command::new("chromium").arg("--version").output().is_err()

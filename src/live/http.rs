@@ -173,8 +173,15 @@ async fn runsheet(State(app): Shared, Query(q): Params, headers: HeaderMap) -> R
     session_read(&app, &q, &headers, false, LiveHub::runsheet)
 }
 
+/// The moderator queue; `reason=` keeps one reason's escalations (an empty one: all).
 async fn escalations(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Response {
-    session_read(&app, &q, &headers, false, LiveHub::escalations)
+    let reason = q
+        .get("reason")
+        .map(String::as_str)
+        .filter(|r| !r.is_empty());
+    session_read(&app, &q, &headers, false, |hub, id| {
+        hub.escalations(id, reason)
+    })
 }
 
 async fn claims(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Response {

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use crate::domain::live::{ProductView, SessionView, per_minute, queue_order};
+use crate::domain::live::{ProductView, SessionView, VIEW_LIMIT, per_minute, queue_order};
 use crate::domain::time::{Micros, format_micros, minute_of};
 use crate::records::{Claimant, Metric, MetricKey};
 
@@ -282,21 +282,36 @@ impl LiveHub {
         self.bump();
     }
 
-    pub fn escalations(&self, id: &str) -> Option<Value> {
+    /// The moderator queue, oldest first, each with its age in show time (`as_of` minus its
+    /// `ts`), and the open count per reason; `reason` keeps only that reason's, filtered
+    /// before the list is cut at `VIEW_LIMIT`.
+    pub fn escalations(&self, id: &str, reason: Option<&str>) -> Option<Value> {
         self.with(|s| {
             let v = &s.sessions.get(id)?.view;
             let list: Vec<Value> = v
                 .escalations
                 .iter()
+                .filter(|e| reason.is_none_or(|r| e.reason == r))
+                .take(VIEW_LIMIT)
                 .map(|e| {
                     let mut o = serde_json::to_value(e).unwrap_or_default();
                     o["ts"] = json!(format_micros(e.ts));
+                    // Whole seconds: the page shows it as is and a late event never makes it negative.
+                    o["age_s"] = json!((v.as_of - e.ts).max(0) / 1_000_000);
                     o
                 })
                 .collect();
+            let matching = match reason {
+                Some(r) => v.escalation_reasons.get(r).copied().unwrap_or(0),
+                None => v.escalations_open,
+            };
             Some(json!({
                 "session_id": id,
+                "as_of": format_micros(v.as_of),
                 "open": v.escalations_open,
+                "reasons": v.escalation_reasons,
+                "reason": reason,
+                "matching": matching,
                 "escalations": list,
             }))
         })

@@ -24,11 +24,14 @@ pub struct SessionView {
     pub claims: u64,
     pub comments: u64,
     pub escalations_open: u64,
+    /// Open escalations per reason (all of them, not only the listed ones); no zeros.
+    pub escalation_reasons: BTreeMap<String, u64>,
     /// Normalised code of the active product.
     pub active: Option<String>,
     /// The run sheet in definition order.
     pub products: Vec<ProductView>,
-    /// The oldest unanswered escalations (at most `VIEW_LIMIT`).
+    /// Unanswered escalations, oldest first: the oldest `VIEW_LIMIT` of each reason, so the
+    /// first `VIEW_LIMIT` are the oldest of all and a reason's list is complete up to the limit.
     pub escalations: Vec<EscalationView>,
     /// Per sku: who holds it and who waits, in order.
     pub skus: BTreeMap<String, SkuView>,

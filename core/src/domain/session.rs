@@ -119,8 +119,10 @@ pub struct Session {
     reservations: FxHashMap<Text, Reservation>,
     expiry: BTreeSet<(Micros, Text)>,
     escalations: FxHashMap<Text, Escalation>,
-    /// Unanswered escalations in the order they were raised, for the moderator queue.
-    open_escalations: BTreeSet<(Micros, Text)>,
+    /// Unanswered escalations per reason, each in the order they were raised: the moderator
+    /// queue counts them per reason and lists the oldest of each, so a filter by reason is
+    /// never cut before it filters.
+    open_escalations: BTreeMap<&'static str, BTreeSet<(Micros, Text)>>,
     buyers: FxHashSet<Buyer>,
     stats: Summary,
     /// How the last comment was read (the `reading` column of the comments table).
@@ -241,7 +243,12 @@ impl Session {
             gmv_cents: self.stats.gmv_cents,
             claims: self.stats.claims,
             comments: self.stats.comments,
-            escalations_open: self.open_escalations.len() as u64,
+            escalations_open: self.open_escalations.values().map(|o| o.len() as u64).sum(),
+            escalation_reasons: self
+                .open_escalations
+                .iter()
+                .map(|(r, o)| (r.to_string(), o.len() as u64))
+                .collect(),
             active: self.active.clone(),
             ..Default::default()
         };
@@ -325,10 +332,15 @@ impl Session {
                 },
             );
         }
-        v.escalations = self
+        // The oldest VIEW_LIMIT of each reason; the oldest VIEW_LIMIT of all are among them.
+        let mut oldest: Vec<&(Micros, Text)> = self
             .open_escalations
-            .iter()
-            .take(VIEW_LIMIT)
+            .values()
+            .flat_map(|o| o.iter().take(VIEW_LIMIT))
+            .collect();
+        oldest.sort_unstable();
+        v.escalations = oldest
+            .into_iter()
             .filter_map(|(_, id)| self.escalations.get(id).map(|e| (id, e)))
             .map(|(id, e)| EscalationView {
                 escalation_id: id.to_string(),
@@ -470,7 +482,10 @@ impl Session {
                         candidates: candidates.clone(),
                     },
                 );
-                self.open_escalations.insert((cx.t, escalation_id.clone()));
+                self.open_escalations
+                    .entry(reason.as_str())
+                    .or_default()
+                    .insert((cx.t, escalation_id.clone()));
                 cx.push(DBody::Claim(ClaimDecision {
                     claim_id,
                     buyer,
@@ -742,8 +757,14 @@ impl Session {
             return;
         };
         e.answered = true;
-        self.open_escalations
-            .remove(&(e.ts, Text::from(escalation_id)));
+        let reason = e.reason.as_str();
+        if let Some(open) = self.open_escalations.get_mut(reason) {
+            open.remove(&(e.ts, Text::from(escalation_id)));
+            // No empty reasons: the queue's counts list only reasons with something open.
+            if open.is_empty() {
+                self.open_escalations.remove(reason);
+            }
+        }
         let (claim_id, buyer) = (e.claim_id.clone(), e.buyer.clone());
         match decision {
             Moderation::Reject => {
@@ -1190,10 +1211,58 @@ mod tests {
             "u2 and u3 hold or wait"
         );
         assert_eq!(sku.holders[0].user_id, "u2");
+        assert_eq!(
+            v.escalation_reasons,
+            BTreeMap::from([("qty_over_limit".into(), 1)])
+        );
         run(&mut s, &[(4, &evs[3])]);
         let v = s.live_view("show", 4_000_000);
         assert_eq!(v.escalations_open, 0);
         assert!(v.escalations.is_empty());
+        assert!(v.escalation_reasons.is_empty(), "no reason left at zero");
+    }
+
+    #[test]
+    fn the_live_view_counts_every_open_escalation_per_reason_and_lists_each_reasons_oldest() {
+        let mut s = Session::new();
+        run(&mut s, K1);
+        let n = VIEW_LIMIT + 5;
+        let many: Vec<String> = (0..n)
+            .map(|i| comment("tiktok", &format!("q{i}"), "u1", "sold x9"))
+            .collect();
+        let events: Vec<(i64, &str)> = many
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (1 + i as i64, e.as_str()))
+            .collect();
+        run(&mut s, &events);
+        // Younger than all the others, and of another reason: listed all the same.
+        let fuzzy = comment("tiktok", "f", "u2", "sold k2");
+        run(&mut s, &[(1 + n as i64, &fuzzy)]);
+        let v = s.live_view("show", 0);
+        assert_eq!(v.escalations_open, n as u64 + 1);
+        assert_eq!(
+            v.escalation_reasons,
+            BTreeMap::from([
+                ("fuzzy_code".into(), 1),
+                ("qty_over_limit".into(), n as u64)
+            ])
+        );
+        assert_eq!(v.escalations.len(), VIEW_LIMIT + 1);
+        assert!(
+            v.escalations[..VIEW_LIMIT]
+                .iter()
+                .all(|e| e.reason == "qty_over_limit")
+        );
+        assert!(
+            v.escalations.windows(2).all(|w| w[0].ts <= w[1].ts),
+            "oldest first"
+        );
+        let last = v.escalations.last().unwrap();
+        assert_eq!(
+            (last.reason.as_str(), &last.candidates[..]),
+            ("fuzzy_code", &["K1".to_string()][..])
+        );
     }
 
     #[test]
