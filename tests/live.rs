@@ -62,9 +62,10 @@ fn show(path: &Path, secs: i64) {
     std::fs::write(path, text).unwrap();
 }
 
-/// A show for the moderator: nothing on screen, and in its first seconds escalations of five
+/// A show for the moderator: nothing on screen, and in its first seconds escalations of six
 /// reasons (`fuzzy_code` ×3, `ambiguous_variant` ×2, `fuzzy_keyword` ×2, `multiple_products`,
-/// `no_product`), then `secs` seconds of chatter and paid orders that keep the show clock going.
+/// `no_product`, then with B22 on screen `unclear_claim`), then `secs` seconds of chatter and
+/// paid orders that keep the show clock going.
 fn moderation_show(path: &Path, secs: i64) {
     let t0: i64 = 1_795_000_000_000;
     let mut lines = vec![
@@ -79,7 +80,7 @@ fn moderation_show(path: &Path, secs: i64) {
     let texts = [
         "sold B23",      // fuzzy_code: candidates [B22]
         "sold A1",       // ambiguous_variant: candidates [A1-RED, A1-BLUE]
-        "sould A1 blue", // fuzzy_keyword: sku A1-BLUE
+        "sould A1 blue", // fuzzy_keyword: candidates [A1] (the codes present)
         "sold B23 pls",
         "sold A1 B22", // multiple_products: candidates [A1, B22]
         "sold",        // no_product
@@ -94,6 +95,12 @@ fn moderation_show(path: &Path, secs: i64) {
                           "comment_id":format!("m{i}"),"user_id":format!("u{i}"),"text":text}),
         );
     }
+    // The cap goes on screen; "I want everything" is a claim in doubt about it (SPEC 3.1.3a).
+    lines.push(json!({"type":"director","session_id":"show-1","ts":t0 + 2100,"action":"activate","code":"B22"}));
+    lines.push(
+        json!({"type":"comment","session_id":"show-1","ts":t0 + 2300,"platform":"tiktok",
+                      "comment_id":"m9","user_id":"u9","text":"omg I want everything"}),
+    );
     let mut t = 2500;
     let mut i = 0;
     while t < secs * 1000 {
@@ -461,7 +468,7 @@ fn ticker_frames(addr: &str, n: usize) -> Vec<Value> {
 fn the_moderator_queue_counts_every_reason_and_filters_before_it_cuts() {
     let s = start_show(moderation_show, 10, &[]);
     let a = s.addr.as_str();
-    wait_for("the nine escalations", || {
+    wait_for("the ten escalations", || {
         http(
             a,
             "GET",
@@ -470,18 +477,18 @@ fn the_moderator_queue_counts_every_reason_and_filters_before_it_cuts() {
             None,
         )
         .0 == 200
-            && get_json(a, "/api/escalations?session=show-1")["open"] == 9
+            && get_json(a, "/api/escalations?session=show-1")["open"] == 10
     });
     let q = get_json(a, "/api/escalations?session=show-1");
     assert_eq!(
         q["reasons"],
         json!({"ambiguous_variant": 2, "fuzzy_code": 3, "fuzzy_keyword": 2,
-               "multiple_products": 1, "no_product": 1}),
+               "multiple_products": 1, "no_product": 1, "unclear_claim": 1}),
         "{q}"
     );
     assert!(q["reason"].is_null());
     let list = q["escalations"].as_array().unwrap();
-    assert_eq!(list.len(), 9);
+    assert_eq!(list.len(), 10);
     // Oldest first, each with its age in show time.
     let ts: Vec<&str> = list.iter().map(|e| e["ts"].as_str().unwrap()).collect();
     assert!(ts.windows(2).all(|w| w[0] <= w[1]), "{ts:?}");
@@ -490,7 +497,7 @@ fn the_moderator_queue_counts_every_reason_and_filters_before_it_cuts() {
     let fuzzy = get_json(a, "/api/escalations?session=show-1&reason=fuzzy_code");
     assert_eq!(fuzzy["reason"], "fuzzy_code");
     assert_eq!(fuzzy["matching"], 3);
-    assert_eq!(fuzzy["open"], 9, "open counts every reason");
+    assert_eq!(fuzzy["open"], 10, "open counts every reason");
     let listed = fuzzy["escalations"].as_array().unwrap();
     assert_eq!(listed.len(), 3);
     assert!(
@@ -520,7 +527,7 @@ fn the_moderator_queue_counts_every_reason_and_filters_before_it_cuts() {
             .get("no_product")
             .is_none()
     });
-    assert_eq!(get_json(a, "/api/escalations?session=show-1")["open"], 8);
+    assert_eq!(get_json(a, "/api/escalations?session=show-1")["open"], 9);
 }
 
 /// Runs `script` of tests/browser against a fresh `serve` of `show` (node, Playwright-core and

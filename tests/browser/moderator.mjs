@@ -42,9 +42,9 @@ const listed = () => page.evaluate(() => [...document.querySelectorAll('[data-te
 
 try {
   await page.goto(url);
-  step("all nine escalations arrive; a chip per reason counts them");
-  await until("nine open", () => document.querySelector('[data-testid="reason-count-all"]')?.textContent === "9");
-  const expected = { fuzzy_code: 3, ambiguous_variant: 2, fuzzy_keyword: 2, multiple_products: 1, no_product: 1 };
+  step("all ten escalations arrive; a chip per reason counts them");
+  await until("ten open", () => document.querySelector('[data-testid="reason-count-all"]')?.textContent === "10");
+  const expected = { fuzzy_code: 3, ambiguous_variant: 2, fuzzy_keyword: 2, multiple_products: 1, no_product: 1, unclear_claim: 1 };
   const server = (await api("/api/escalations")).reasons;
   for (const [reason, n] of Object.entries(expected)) {
     const shown = await page.getByTestId("reason-count-" + reason).textContent();
@@ -56,7 +56,7 @@ try {
 
   step("oldest first, each with an age that grows with the show clock");
   const first = await listed();
-  if (first.length !== 9) throw new Error("listed " + first.length);
+  if (first.length !== 10) throw new Error("listed " + first.length);
   for (let i = 1; i < first.length; i++) {
     if (first[i].age > first[i - 1].age) throw new Error("not oldest first: " + JSON.stringify(first));
   }
@@ -74,16 +74,17 @@ try {
   await page.keyboard.press("k");
   if ((await selected()).id !== first[0].id) throw new Error("k did not reach the top");
 
-  step("the sku choices: a product's code resolves to its variants, an escalation's sku is one tap");
-  const choices = await page.evaluate(() => Object.fromEntries(["fuzzy_code", "ambiguous_variant", "fuzzy_keyword", "multiple_products"].map((r) => {
+  step("the sku choices: a product's code resolves to its variants, one variant is one tap");
+  const choices = await page.evaluate(() => Object.fromEntries(["fuzzy_code", "ambiguous_variant", "fuzzy_keyword", "multiple_products", "unclear_claim"].map((r) => {
     const li = document.querySelector(`[data-testid="escalation"][data-reason="${r}"]`);
     return [r, { oneTap: li.dataset.oneTap === "1", sku: li.querySelector("select").value, options: [...li.querySelectorAll("option")].map((o) => o.value) }];
   })));
   const want = {
     fuzzy_code: { oneTap: true, sku: "B22-ONE", options: ["B22-ONE"] },
     ambiguous_variant: { oneTap: false, sku: "A1-RED", options: ["A1-RED", "A1-BLUE"] },
-    fuzzy_keyword: { oneTap: true, sku: "A1-BLUE", options: ["A1-BLUE"] },
+    fuzzy_keyword: { oneTap: false, sku: "A1-RED", options: ["A1-RED", "A1-BLUE"] },
     multiple_products: { oneTap: false, sku: "A1-RED", options: ["A1-RED", "A1-BLUE", "B22-ONE"] },
+    unclear_claim: { oneTap: true, sku: "B22-ONE", options: ["B22-ONE"] },
   };
   if (JSON.stringify(choices) !== JSON.stringify(want)) throw new Error("choices: " + JSON.stringify(choices));
 
@@ -124,27 +125,29 @@ try {
 
   step("back to every reason: the rest, oldest first");
   await page.getByTestId("reason-all").click();
-  await until("seven listed", () => document.querySelectorAll('[data-testid="escalation"]').length === 7);
+  await until("eight listed", () => document.querySelectorAll('[data-testid="escalation"]').length === 8);
   const rest = await listed();
   for (let i = 1; i < rest.length; i++) {
     if (rest[i].age > rest[i - 1].age) throw new Error("not oldest first after the filter: " + JSON.stringify(rest));
   }
   const all = await page.getByTestId("reason-count-all").textContent();
-  if (all !== "7") throw new Error("all counts " + all);
+  if (all !== "8") throw new Error("all counts " + all);
 
-  step("`j` then `a` on the fuzzy keyword (sku A1-BLUE) accepts it in one tap");
+  step("`j` to the unclear claim (B22 on screen, one variant), then `a` accepts it in one tap");
   await until("the oldest selected", (id) => document.querySelector("#queue li.selected")?.dataset.id === id, rest[0].id);
-  for (let i = 0; (await selected()).reason !== "fuzzy_keyword"; i++) {
-    if (i === rest.length) throw new Error("j never reached the fuzzy keyword");
+  for (let i = 0; (await selected()).reason !== "unclear_claim"; i++) {
+    if (i === rest.length) throw new Error("j never reached the unclear claim");
     await page.keyboard.press("j");
   }
-  const keyword = await selected();
+  const unclear = await selected();
+  const text = await page.locator("#queue li.selected").innerText();
+  if (!text.includes("omg I want everything")) throw new Error("the comment is not shown: " + text);
   await page.keyboard.press("a");
-  await eventually("the fuzzy keyword's reservation", async () => {
-    const c = await api("/api/claims?sku=A1-BLUE");
-    return c.feed.find((d) => d.claim_id === keyword.claim && d.outcome === "reserved");
+  await eventually("the unclear claim's reservation", async () => {
+    const c = await api("/api/claims?sku=B22-ONE");
+    return c.feed.find((d) => d.claim_id === unclear.claim && d.outcome === "reserved");
   });
-  await until("six listed", () => document.querySelectorAll('[data-testid="escalation"]').length === 6);
+  await until("seven listed", () => document.querySelectorAll('[data-testid="escalation"]').length === 7);
 
   const foreign = requests.filter((r) => !r.startsWith(new URL(url).origin));
   if (foreign.length) { console.error("the page fetched from elsewhere: " + foreign.join(", ")); failed = true; }
