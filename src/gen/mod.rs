@@ -20,10 +20,16 @@
 //! expiries), the per-show model and a reorder buffer of the last ~2 s of lines are held.
 
 mod alloc;
+mod chatter;
+mod claims;
 mod emit;
 mod format;
+mod phrases;
 mod platforms;
+#[cfg(test)]
+mod reading;
 mod runsheet;
+mod shape;
 mod show;
 #[cfg(test)]
 mod tests;
@@ -211,6 +217,9 @@ struct Gen<'a> {
     spare: Vec<String>,
     out: &'a mut dyn Write,
     progress: &'a mut dyn FnMut(u64),
+    /// Every comment with its Intent, for the tests that read them as the processor does.
+    #[cfg(test)]
+    log: Option<tests::Log>,
 }
 
 impl<'a> Gen<'a> {
@@ -233,6 +242,8 @@ impl<'a> Gen<'a> {
             spare: Vec::new(),
             out,
             progress,
+            #[cfg(test)]
+            log: None,
         };
         for slot in 0..cfg.sessions.max(1) {
             let t = if slot == 0 {
@@ -245,7 +256,7 @@ impl<'a> Gen<'a> {
         g
     }
 
-    fn run(mut self) -> io::Result<u64> {
+    fn run(&mut self) -> io::Result<u64> {
         while let Some(Reverse(s)) = self.agenda.pop() {
             if self.pushed >= self.target {
                 break;

@@ -2,12 +2,88 @@
 
 use super::format::{Style, json_str, push_ts};
 use super::platforms::PLATFORMS;
-use super::texts::join_pieces;
-use super::words::{CHATTER, KEYWORD_TYPOS};
+use super::reading::{CANCEL, CLAIM, Read, Sheet, read, tokens};
+use super::shape::is_stretch;
+use super::texts::{Intent, join_pieces};
+use super::words::{CHATTER, CLAIM_KEYWORDS, KEYWORD_TYPOS};
 use super::*;
+use crate::domain::text::within_one_edit;
 use crate::domain::time::{civil_from_days, days_from_civil};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
+
+/// A comment as the generator meant it.
+pub(super) struct Said {
+    show: u32,
+    active: Option<usize>,
+    text: String,
+    intent: Intent,
+}
+
+/// The comments of a run, and each show's run sheet.
+#[derive(Default)]
+pub(super) struct Log {
+    sheets: HashMap<u32, Sheet>,
+    said: Vec<Said>,
+}
+
+impl Gen<'_> {
+    pub(super) fn log_comment(&mut self, show: &Show, text: &str, intent: &Intent) {
+        let Some(log) = &mut self.log else { return };
+        log.sheets.entry(show.num).or_insert_with(|| Sheet {
+            codes: show
+                .products
+                .iter()
+                .map(|p| p.code.to_lowercase())
+                .collect(),
+            variants: show
+                .products
+                .iter()
+                .map(|p| {
+                    p.variants
+                        .iter()
+                        .map(|v| {
+                            v.color
+                                .iter()
+                                .chain(v.size.iter())
+                                .map(|o| o.to_lowercase())
+                                .collect()
+                        })
+                        .collect()
+                })
+                .collect(),
+            claim_kw: CLAIM
+                .iter()
+                .copied()
+                .chain(show.extra_kw.map(|k| k.0))
+                .map(str::to_string)
+                .collect(),
+            cancel_kw: CANCEL
+                .iter()
+                .copied()
+                .chain(show.extra_kw.map(|k| k.1))
+                .map(str::to_string)
+                .collect(),
+            max_qty: show.max_qty as u64,
+        });
+        log.said.push(Said {
+            show: show.num,
+            active: show.active,
+            text: text.to_string(),
+            intent: intent.clone(),
+        });
+    }
+}
+
+/// Generates a show and keeps every comment with its Intent.
+fn said(cfg: &GenConfig) -> Log {
+    let mut out = std::io::sink();
+    let mut progress = |_: u64| {};
+    let mut g = Gen::new(cfg, &mut out, &mut progress);
+    g.log = Some(Log::default());
+    g.run().expect("generate");
+    g.log.take().expect("log")
+}
 
 fn run(cfg: &GenConfig) -> (Vec<u8>, u64) {
     let mut out = Vec::new();
@@ -414,4 +490,138 @@ fn pieces_never_form_accidental_codes() {
         join_pieces(&["A 12", "sold", "blue s", ""]),
         "A 12 sold blue s"
     );
+}
+
+/// How SPEC 3.1 reads every comment of a show, with what the generator meant by it.
+fn readings(log: &Log) -> Vec<(&Said, Read)> {
+    log.said
+        .iter()
+        .map(|s| (s, read(&s.text, &log.sheets[&s.show], s.active)))
+        .collect()
+}
+
+#[test]
+fn intents_are_what_spec_3_1_reads() {
+    // the simulated buyers pay for what they hold: the model must read every comment as the
+    // processor does (claims exactly, escalations, cancels, and nothing for the rest)
+    let log = said(&cfg(23, 200_000, 2));
+    let mut wrong = Vec::new();
+    for (s, r) in readings(&log) {
+        let ok = match (&s.intent, &r) {
+            (
+                Intent::Claim { p, v, q },
+                Read::Claim {
+                    p: rp,
+                    v: rv,
+                    q: rq,
+                },
+            ) => (p, v, q) == (rp, rv, rq),
+            (Intent::Escalate { .. } | Intent::Vague, Read::Escalated(_)) => true,
+            (Intent::Cancel { p }, Read::Cancel(rp)) => p == rp,
+            (Intent::Other, Read::Ignored | Read::Rejected) => true,
+            _ => false,
+        };
+        if !ok {
+            wrong.push(format!("{:?} {:?} read {r:?}", s.text, s.intent));
+        }
+    }
+    let mut kinds: HashMap<String, usize> = HashMap::new();
+    for (_, r) in readings(&log) {
+        let kind = format!("{r:?}");
+        *kinds
+            .entry(kind.split([' ', '(']).next().unwrap_or("").to_string())
+            .or_default() += 1;
+    }
+    eprintln!("readings: {kinds:?}");
+    for kind in ["Claim", "Escalated", "Cancel", "Ignored", "Rejected"] {
+        assert!(
+            kinds.get(kind).is_some_and(|&n| n > 100),
+            "few {kind}: {kinds:?}"
+        );
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {} comments read otherwise, e.g.\n{}",
+        wrong.len(),
+        log.said.len(),
+        wrong[..wrong.len().min(25)].join("\n")
+    );
+}
+
+#[test]
+fn no_accidental_codes() {
+    // every code-shaped token is a run-sheet code, a typo of one (one edit away) or a made-up
+    // product (Z/Y/W/V and 50–99); a letter before a number is a run-sheet code; mentions vanish
+    let log = said(&cfg(29, 200_000, 2));
+    let mut bad = Vec::new();
+    for s in &log.said {
+        let sheet = &log.sheets[&s.show];
+        let toks = tokens(&s.text).1;
+        for (i, t) in toks.iter().enumerate() {
+            let form = t.trim_start_matches('#').replace('-', "");
+            let letters = form.chars().take_while(|c| c.is_ascii_alphabetic()).count();
+            let digits = &form[letters..];
+            let quantity = form.starts_with('x') || form.starts_with("qty");
+            if letters > 0
+                && !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && !quantity
+            {
+                let fake = letters == 1
+                    && "zywv".contains(&form[..1])
+                    && digits.parse::<u32>().is_ok_and(|d| (50..=99).contains(&d));
+                let near = sheet.codes.iter().any(|c| within_one_edit(c, &form));
+                if !(near || fake) {
+                    bad.push(format!("{:?}: {t}", s.text));
+                }
+            }
+            let single = t.len() == 1 && t.as_bytes()[0].is_ascii_alphabetic();
+            if single
+                && let Some(next) = toks.get(i + 1)
+                && next.bytes().all(|b| b.is_ascii_digit())
+                && !sheet.codes.contains(&format!("{t}{next}"))
+                && t != "x"
+            {
+                bad.push(format!("{:?}: {t} {next}", s.text));
+            }
+        }
+        assert!(!toks.iter().any(|t| t.contains("k3lly")), "{:?}", s.text);
+    }
+    assert!(
+        bad.is_empty(),
+        "{} accidental codes, e.g. {:?}",
+        bad.len(),
+        &bad[..bad.len().min(20)]
+    );
+}
+
+#[test]
+fn keyword_typos_are_one_edit_and_no_stretch() {
+    for typo in KEYWORD_TYPOS {
+        assert!(typo.len() >= 4, "{typo}");
+        assert!(
+            CLAIM_KEYWORDS.iter().any(|k| within_one_edit(typo, k)),
+            "{typo}"
+        );
+        assert!(
+            !CLAIM_KEYWORDS.iter().any(|k| is_stretch(typo, k)),
+            "{typo} is a keyword"
+        );
+    }
+    for (t, k) in [
+        ("solld", "sold"),
+        ("dibbs", "dibs"),
+        ("soldddd", "sold"),
+        ("mineee", "mine"),
+    ] {
+        assert!(is_stretch(t, k), "{t}");
+    }
+    for (t, k) in [
+        ("pas", "pass"),
+        ("sodl", "sold"),
+        ("solds", "sold"),
+        ("sol", "sold"),
+    ] {
+        assert!(!is_stretch(t, k), "{t}");
+    }
 }

@@ -1,4 +1,4 @@
-//! Comment texts and what each one means to the simulation's model (`Intent`).
+//! Building blocks of comments: keywords, codes, options, quantities, decorations, `Intent`.
 
 use fastrand::Rng;
 
@@ -51,9 +51,13 @@ pub(super) fn pick_qty(rng: &mut Rng, max_qty: u32) -> u32 {
 }
 
 /// What the viewer meant, as far as the simulation's model is concerned.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Intent {
     /// Chatter, questions, negations, unknown products: nothing for the model.
     Other,
+    /// Escalated though nobody meant to buy (`unclear_claim` chatter, a claim while nothing is
+    /// live, a fuzzy code of a made-up product): a moderator who answers rejects.
+    Vague,
     /// A claim that reads unambiguously as this sku and quantity.
     Claim { p: usize, v: usize, q: u32 },
     /// A claim the processor escalates; a moderator may answer it with this sku.
@@ -87,7 +91,8 @@ pub(super) fn code_form(rng: &mut Rng, prod: &Product) -> String {
         68..72 => format!("#{}", prod.code.to_lowercase()),
         72..82 => format!("{}-{}", prod.letters, prod.digits),
         82..86 => format!("{}-{}", prod.letters.to_lowercase(), prod.digits),
-        _ if single => {
+        // `s 5` would also be the size S: the `A 12` form only for letters that are no size
+        _ if single && !matches!(prod.letters.as_str(), "S" | "M" | "L") => {
             let l = if rng.bool() {
                 prod.letters.clone()
             } else {
@@ -191,7 +196,14 @@ pub(super) fn join_pieces(pieces: &[&str]) -> String {
     s
 }
 
+/// A prefix or a suffix now and then, and sometimes fullwidth letters.
 pub(super) fn decorate(rng: &mut Rng, text: String) -> String {
+    let text = decorate_words(rng, text);
+    fullwidth_sometimes(rng, text)
+}
+
+/// A prefix ("omg ", "@host ") or a suffix (" pls", " thank you") now and then.
+pub(super) fn decorate_words(rng: &mut Rng, text: String) -> String {
     let mut text = text;
     if rng.u32(0..100) < 10 {
         text = format!("{}{text}", pick(rng, &PREFIXES));
@@ -199,242 +211,14 @@ pub(super) fn decorate(rng: &mut Rng, text: String) -> String {
     if rng.u32(0..100) < 25 {
         text.push_str(pick(rng, &SUFFIXES));
     }
-    if rng.u32(0..100) < 4 {
-        text = to_fullwidth(&text);
-    }
     text
 }
 
-/// "SOLD A12 red M", "A 12 sold blue s", "mine x2", "#B7 mine", "claim K3 2pcs", "cf" …
-pub(super) fn proper_claim(
-    rng: &mut Rng,
-    show: &Show,
-    kw_override: Option<&'static str>,
-) -> (String, Intent) {
-    let kw = kw_override.unwrap_or_else(|| pick_kw(rng));
-    if show.active.is_none() && rng.u32(0..10) == 0 {
-        // nothing is live yet: escalated as no_product
-        return (decorate(rng, kw.to_string()), Intent::Other);
+/// Fullwidth letters from some phone keyboards; NFKC reads them as ASCII, so the reading stays.
+pub(super) fn fullwidth_sometimes(rng: &mut Rng, text: String) -> String {
+    if rng.u32(0..100) < 4 {
+        to_fullwidth(&text)
+    } else {
+        text
     }
-    let (p, named) = pick_target(rng, show);
-    let prod = &show.products[p];
-    let v = rng.usize(0..prod.variants.len());
-    let q = pick_qty(rng, show.max_qty);
-    let mut clean = true;
-    let opts = if prod.variants.len() > 1 {
-        match rng.u32(0..100) {
-            0..85 => {
-                let (s, ok) = opts_form(rng, prod, v);
-                clean &= ok;
-                s
-            }
-            85..95 if prod.has_color && prod.has_size => {
-                clean = false;
-                partial_opts(rng, prod, v)
-            }
-            85..95 => {
-                let (s, ok) = opts_form(rng, prod, v);
-                clean &= ok;
-                s
-            }
-            _ => {
-                clean = false;
-                String::new()
-            }
-        }
-    } else {
-        String::new()
-    };
-    let code = if named {
-        code_form(rng, prod)
-    } else {
-        String::new()
-    };
-    let qty = qty_form(rng, q);
-    let all: [&str; 4] = [kw, &code, &opts, &qty];
-    const NAMED_ORDERS: [[usize; 4]; 6] = [
-        [0, 1, 2, 3],
-        [0, 1, 3, 2],
-        [1, 0, 2, 3],
-        [1, 2, 0, 3],
-        [2, 0, 1, 3],
-        [0, 2, 3, 1],
-    ];
-    const BARE_ORDERS: [[usize; 4]; 3] = [[0, 2, 3, 1], [2, 0, 3, 1], [0, 3, 2, 1]];
-    let order = if named {
-        NAMED_ORDERS[rng.usize(0..6)]
-    } else {
-        BARE_ORDERS[rng.usize(0..3)]
-    };
-    let pieces: Vec<&str> = order.iter().map(|&i| all[i]).collect();
-    let text = decorate(rng, join_pieces(&pieces));
-    if clean {
-        (text, Intent::Claim { p, v, q })
-    } else {
-        (text, Intent::Escalate { p, v, q })
-    }
-}
-
-/// A code one edit away from `prod.code` that is not on the run sheet.
-pub(super) fn typo_code(rng: &mut Rng, show: &Show, prod: &Product) -> Option<String> {
-    let d = prod.digits.as_bytes();
-    let cand = match rng.u32(0..3) {
-        0 if d.len() >= 2 && d[0] != d[1] => {
-            let mut swapped = prod.digits.clone().into_bytes();
-            swapped.swap(0, 1);
-            format!(
-                "{}{}",
-                prod.letters,
-                String::from_utf8(swapped).unwrap_or_default()
-            )
-        }
-        1 => {
-            let l = prod.letters.as_bytes()[0];
-            let mut n = if l >= b'Z' { b'Y' } else { l + 1 };
-            if n == b'X' || n == b'I' || n == b'O' {
-                n += 1;
-            }
-            format!("{}{}{}", n as char, &prod.letters[1..], prod.digits)
-        }
-        _ => format!("{}{}{}", prod.letters, prod.digits, d[d.len() - 1] as char),
-    };
-    if show.products.iter().any(|q| q.code == cand) {
-        None
-    } else {
-        Some(cand)
-    }
-}
-
-/// "sodl A12", "sold A21": the processor escalates these as fuzzy.
-pub(super) fn typo_claim(rng: &mut Rng, show: &Show) -> (String, Intent) {
-    let (p, _) = pick_target(rng, show);
-    let prod = &show.products[p];
-    let v = rng.usize(0..prod.variants.len());
-    let opts = if prod.variants.len() > 1 {
-        opts_form(rng, prod, v).0
-    } else {
-        String::new()
-    };
-    if rng.bool() {
-        let typo = pick(rng, &KEYWORD_TYPOS);
-        let code = code_form(rng, prod);
-        (
-            join_pieces(&[typo, &code, &opts]),
-            Intent::Escalate { p, v, q: 1 },
-        )
-    } else {
-        match typo_code(rng, show, prod) {
-            Some(tc) => {
-                let kw = pick_kw(rng);
-                (
-                    join_pieces(&[kw, &tc, &opts]),
-                    Intent::Escalate { p, v, q: 1 },
-                )
-            }
-            None => proper_claim(rng, show, None),
-        }
-    }
-}
-
-pub(super) fn fill_code(rng: &mut Rng, show: &Show, template: &str) -> String {
-    let (p, _) = pick_target(rng, show);
-    let prod = &show.products[p];
-    let code = if rng.bool() {
-        prod.code.clone()
-    } else {
-        code_form(rng, prod)
-    };
-    let size = ["S", "M", "L", "small", "medium", "large"][rng.usize(0..6)];
-    template.replace("{C}", &code).replace("{S}", size)
-}
-
-pub(super) fn multi_claim(rng: &mut Rng, show: &Show) -> (String, Intent) {
-    let (p1, _) = pick_target(rng, show);
-    let n = show.products.len();
-    let p2 = (p1 + 1 + rng.usize(0..n - 1)) % n;
-    let c1 = code_form(rng, &show.products[p1]);
-    let c2 = code_form(rng, &show.products[p2]);
-    let text = pick(rng, &MULTI)
-        .replace("{C1}", &c1)
-        .replace("{C2}", &c2)
-        .replace("{K}", pick_kw(rng));
-    let v = rng.usize(0..show.products[p1].variants.len());
-    (decorate(rng, text), Intent::Escalate { p: p1, v, q: 1 })
-}
-
-pub(super) fn cancel_text(rng: &mut Rng, show: &Show, target: Option<usize>) -> (String, Intent) {
-    let named = match target {
-        Some(p) => show.active != Some(p) || rng.bool(),
-        None => show.active.is_none() || rng.u32(0..100) < 30,
-    };
-    if named {
-        let p = target.unwrap_or_else(|| pick_target(rng, show).0);
-        let code = code_form(rng, &show.products[p]);
-        (
-            pick(rng, &CANCEL_NAMED).replace("{C}", &code),
-            Intent::Cancel { p: Some(p) },
-        )
-    } else {
-        (
-            pick(rng, &CANCEL_BARE).to_string(),
-            Intent::Cancel { p: show.active },
-        )
-    }
-}
-
-/// "sold x9", "sold x2 x3", "mine 10pcs": escalated for the quantity.
-pub(super) fn qty_problem(rng: &mut Rng, show: &Show) -> (String, Intent) {
-    let (p, named) = pick_target(rng, show);
-    let prod = &show.products[p];
-    let v = rng.usize(0..prod.variants.len());
-    let opts = if prod.variants.len() > 1 {
-        opts_form(rng, prod, v).0
-    } else {
-        String::new()
-    };
-    let code = if named {
-        code_form(rng, prod)
-    } else {
-        String::new()
-    };
-    let over = show.max_qty + 1;
-    let q = match rng.u32(0..4) {
-        0 => format!("x{}", rng.u32(over..=over + 7)),
-        1 => format!("{}pcs", rng.u32(over..=20)),
-        2 => "x2 x3".to_string(),
-        _ => format!("qty {}", rng.u32(10..=100)),
-    };
-    let kw = pick_kw(rng);
-    (
-        join_pieces(&[kw, &code, &opts, &q]),
-        Intent::Escalate {
-            p,
-            v,
-            q: rng.u32(1..=3),
-        },
-    )
-}
-
-pub(super) fn unknown_product(rng: &mut Rng) -> String {
-    let fake = format!(
-        "{}{}",
-        ["Z", "Y", "W", "V"][rng.usize(0..4)],
-        rng.u32(50..=99)
-    );
-    pick(rng, &UNKNOWN).replace("{F}", &fake)
-}
-
-pub(super) fn chatter(rng: &mut Rng, show: &Show) -> String {
-    let t = pick(rng, &CHATTER);
-    let mut s = t.to_string();
-    if s.contains("{C}") {
-        let p = show
-            .active
-            .unwrap_or_else(|| rng.usize(0..show.products.len()));
-        s = s.replace("{C}", &show.products[p].code);
-    }
-    if s.contains("{P}") {
-        s = s.replace("{P}", pick(rng, &PLACES));
-    }
-    s
 }

@@ -1,5 +1,7 @@
 //! Viewers: comments on every platform and taps on the web store.
 
+use super::chatter::chatter;
+use super::claims::*;
 use super::format::*;
 use super::platforms::*;
 use super::show::{ResState, Show, buyer_key};
@@ -61,15 +63,17 @@ impl Gen<'_> {
                     cancel_text(rng, show, target)
                 }
                 930..950 => qty_problem(rng, show),
-                950..970 => (unknown_product(rng), Intent::Other),
+                950..970 => unknown_product(rng, show),
                 _ => match show.extra_kw {
                     Some((kw, _)) => proper_claim(rng, show, Some(kw)),
                     None => proper_claim(rng, show, None),
                 },
             }
         } else {
-            (chatter(rng, show), Intent::Other)
+            chatter(rng, show)
         };
+        #[cfg(test)]
+        self.log_comment(show, &text, &intent);
 
         self.comment_seq[pl as usize] += 1;
         let cid = comment_id(pl, self.comment_seq[pl as usize], &show.fb_post);
@@ -114,6 +118,25 @@ impl Gen<'_> {
                 }
             }
             Intent::Cancel { p } => self.cancel(show, t, pl, user, p),
+            Intent::Vague => {
+                if self.rng.u32(0..100) < 12 {
+                    // a moderator rejects it: nobody asked for anything
+                    let key = claim_key(pl, &cid);
+                    let m = Moderation {
+                        escalation_id: format!("esc:{key}"),
+                        platform: pl,
+                        user,
+                        claim_key: key,
+                        p: 0,
+                        v: 0,
+                        q: 1,
+                        accept: false,
+                        idle: true,
+                    };
+                    let at = t + self.rng.i64(4_000..=40_000);
+                    self.schedule(show, at, Act::Moderate(Box::new(m)));
+                }
+            }
             Intent::Other => {
                 if self.rng.u32(0..1000) < 2 {
                     // a moderator taps "reject" on a comment that was never escalated

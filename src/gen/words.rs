@@ -37,6 +37,15 @@ pub(super) const EXTRA_KEYWORDS: [(&str, &str); 3] = [
     ("nehme", "storno"),
     ("compro", "annulla"),
 ];
+/// SPEC 3.1.2's default claim keywords (`me` only as the first or last word that is no filler).
+pub(super) const CLAIM_KEYWORDS: [&str; 9] = [
+    "sold", "mine", "me", "claim", "want", "take", "buy", "dibs", "cf",
+];
+/// SPEC 3.1.3a's filler words: they are no extra words of a claim.
+pub(super) const FILLERS: [&str; 26] = [
+    "a", "an", "the", "i", "i'll", "i'm", "im", "my", "it", "this", "that", "one", "pls", "plz",
+    "please", "thanks", "thx", "ty", "for", "too", "also", "and", "yes", "ok", "okay", "omg",
+];
 pub(super) const KEYWORDS: [(&str, u32); 15] = [
     ("sold", 30),
     ("SOLD", 14),
@@ -54,9 +63,10 @@ pub(super) const KEYWORDS: [(&str, u32); 15] = [
     ("sold!!", 3),
     ("SOLD!!!", 2),
 ];
-/// One edit away from a claim keyword, four letters or more.
+/// One edit away from a claim keyword, four letters or more, and no keyword with letters repeated
+/// (SPEC 3.1.2 reads `solld` as `sold` and `dibbs` as `dibs`, so those are no typos).
 pub(super) const KEYWORD_TYPOS: [&str; 10] = [
-    "sodl", "slod", "solld", "sould", "dold", "mnie", "mien", "cliam", "wnat", "dibbs",
+    "sodl", "slod", "sokd", "sould", "dold", "mnie", "mien", "cliam", "wnat", "dibz",
 ];
 pub(super) const PREFIXES: [&str; 7] = ["omg ", "yes ", "ok ", "😍 ", "@host ", "pls ", "yesss "];
 pub(super) const SUFFIXES: [&str; 12] = [
@@ -73,7 +83,7 @@ pub(super) const SUFFIXES: [&str; 12] = [
     " 💕",
     " 😍",
 ];
-pub(super) const CHATTER: [&str; 58] = [
+pub(super) const CHATTER: [&str; 57] = [
     "love this!!",
     "hi from {P}",
     "hello from {P} 👋",
@@ -131,7 +141,6 @@ pub(super) const CHATTER: [&str; 58] = [
     "ready!!",
     "I got my package from last week, love it",
     "hi from {P}, love the show",
-    "{C} gold looks nice",
 ];
 pub(super) const PLACES: [&str; 12] = [
     "Ohio",
