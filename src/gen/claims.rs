@@ -2,6 +2,7 @@
 
 use fastrand::Rng;
 
+use super::phrases::*;
 use super::shape::{Shape, bare_shape};
 use super::show::{Product, Show};
 use super::texts::*;
@@ -116,6 +117,115 @@ fn near_codes(show: &Show, code: &str) -> usize {
         .iter()
         .filter(|p| within_one_edit(&p.code.to_lowercase(), &code))
         .count()
+}
+
+/// A claim of the active product in a sentence of filler words, `me` or a template.
+fn template_claim(rng: &mut Rng, show: &Show, p: usize, template: &str) -> (String, Intent) {
+    let prod = &show.products[p];
+    let v = rng.usize(0..prod.variants.len());
+    let mut template = template;
+    let size = prod.variants[v].size;
+    if template.contains("{S}") && size.is_none() {
+        template = "me pls {O}";
+    }
+    let q = if template.contains("{Q}") {
+        pick_qty(rng, show.max_qty)
+    } else {
+        1
+    };
+    let qty = qty_form(rng, q);
+    let (opts, full) = clean_opts(rng, prod, v);
+    let clean = if template.contains("{O}") {
+        full
+    } else if template.contains("{S}") {
+        !prod.has_color
+    } else {
+        prod.variants.len() == 1
+    };
+    let kw = if template.contains("{K}") {
+        pick_kw(rng).to_string()
+    } else {
+        String::new()
+    };
+    let words = fill_words(template, &|w| match w {
+        "{O}" => Some(opts.clone()),
+        "{Q}" => Some(qty.clone()),
+        "{S}" => Some(size.unwrap_or_default().to_string()),
+        "{K}" => Some(kw.clone()),
+        _ => None,
+    });
+    let shape = bare_shape(&words, Some(prod), show.extra_kw.map(|k| k.0));
+    (
+        fullwidth_sometimes(rng, words),
+        read_bare(shape, clean, p, v, q),
+    )
+}
+
+/// "I’ll take it", "yes mine please", "sold pls": filler words around a keyword (SPEC 3.1.3a).
+pub(super) fn filler_claim(rng: &mut Rng, show: &Show) -> (String, Intent) {
+    match show.active {
+        Some(p) => {
+            let t = pick(rng, &FILLER_CLAIMS);
+            template_claim(rng, show, p, t)
+        }
+        None => proper_claim(rng, show, None),
+    }
+}
+
+/// "me!!", "me pls size S", "M black for me": `me` first or last (SPEC 3.1.2).
+pub(super) fn me_claim(rng: &mut Rng, show: &Show) -> (String, Intent) {
+    match show.active {
+        Some(p) => {
+            let t = pick(rng, &ME_CLAIMS);
+            template_claim(rng, show, p, t)
+        }
+        None => proper_claim(rng, show, None),
+    }
+}
+
+/// "soldddd", "SOOOLD A12", "mineee mocha L": a keyword with a letter repeated (SPEC 3.1.2).
+pub(super) fn stretched_claim(rng: &mut Rng, show: &Show) -> (String, Intent) {
+    let kw = pick_kw(rng);
+    let kw = stretch(rng, kw);
+    proper_claim(rng, show, Some(&kw))
+}
+
+/// "K3 champagne S", "p15 x2": a code with options or a quantity and no keyword (SPEC 3.1.2a).
+pub(super) fn code_claim(rng: &mut Rng, show: &Show) -> (String, Intent) {
+    let (p, _) = pick_target(rng, show);
+    let prod = &show.products[p];
+    let v = rng.usize(0..prod.variants.len());
+    let mut template = pick(rng, &CODE_CLAIMS);
+    if prod.variants.len() == 1 && !template.contains("{Q}") {
+        // a code alone is no claim: a single-variant product needs a quantity
+        template = if rng.bool() { "{C} {Q}" } else { "{C} {Q} pls" };
+    }
+    let q = if template.contains("{Q}") {
+        pick_qty(rng, show.max_qty)
+    } else {
+        1
+    };
+    let mut qty = qty_form(rng, q);
+    if qty.is_empty() {
+        qty = "x1".to_string();
+    }
+    let (opts, full) = clean_opts(rng, prod, v);
+    let clean = if template.contains("{O}") {
+        full
+    } else {
+        prod.variants.len() == 1
+    };
+    let code = code_form(rng, prod);
+    let words = fill_words(template, &|w| match w {
+        "{C}" => Some(code.clone()),
+        "{O}" => Some(opts.clone()),
+        "{Q}" => Some(qty.clone()),
+        _ => None,
+    });
+    (
+        fullwidth_sometimes(rng, words),
+        claim_or_escalate(clean, p, v, q),
+    )
 }
 
 /// A code one edit away from `prod.code` that is not on the run sheet.

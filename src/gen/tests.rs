@@ -4,7 +4,7 @@ use super::format::{Style, json_str, push_ts};
 use super::platforms::PLATFORMS;
 use super::reading::{CANCEL, CLAIM, Read, Sheet, read, tokens};
 use super::shape::is_stretch;
-use super::texts::{Intent, join_pieces};
+use super::texts::{Intent, join_pieces, stretch};
 use super::words::{CHATTER, CLAIM_KEYWORDS, KEYWORD_TYPOS};
 use super::*;
 use crate::domain::text::within_one_edit;
@@ -549,6 +549,113 @@ fn intents_are_what_spec_3_1_reads() {
 }
 
 #[test]
+fn a_show_writes_like_a_show_for_the_revised_grammar() {
+    let log = said(&cfg(7, 200_000, 1));
+    let rs = readings(&log);
+    let count = |f: &dyn Fn(&Said, &Read, &[String]) -> bool| {
+        rs.iter()
+            .filter(|(s, r)| f(s, r, &tokens(&s.text).1))
+            .count()
+    };
+    let kw = |t: &str| {
+        CLAIM_KEYWORDS
+            .iter()
+            .any(|k| *k != "me" && is_stretch(t, k))
+    };
+    let counts = [
+        (
+            "claim words in chatter, ignored",
+            count(&|_, r, t| *r == Read::Ignored && t.iter().any(|t| kw(t))),
+            2_000,
+        ),
+        (
+            "chatter escalated as unclear_claim",
+            count(&|s, r, _| s.intent == Intent::Vague && *r == Read::Escalated("unclear_claim")),
+            300,
+        ),
+        (
+            "claims in filler words",
+            count(&|_, r, t| {
+                matches!(r, Read::Claim { .. })
+                    && t.iter()
+                        .any(|t| ["i'll", "yes", "pls", "please"].contains(&t.as_str()))
+            }),
+            1_000,
+        ),
+        (
+            "`me` claims",
+            count(&|_, r, t| {
+                matches!(r, Read::Claim { .. } | Read::Escalated(_))
+                    && (t.first().is_some_and(|t| t == "me") || t.last().is_some_and(|t| t == "me"))
+            }),
+            500,
+        ),
+        (
+            "stretched keywords",
+            count(&|_, _, t| {
+                t.iter()
+                    .any(|t| kw(t) && !CLAIM_KEYWORDS.contains(&t.as_str()))
+            }),
+            600,
+        ),
+        (
+            "code claims without a keyword",
+            count(&|_, r, t| {
+                matches!(r, Read::Claim { .. }) && !t.iter().any(|t| kw(t) || t == "me")
+            }),
+            1_000,
+        ),
+        (
+            "questions without a question mark",
+            count(&|s, _, t| {
+                !s.text.contains('?')
+                    && t.first().is_some_and(|t| {
+                        ["how", "can", "where", "do", "is", "what's"].contains(&t.as_str())
+                    })
+            }),
+            1_000,
+        ),
+        (
+            "the newer negations",
+            count(&|_, _, t| {
+                t.iter().any(|t| {
+                    [
+                        "can't", "cant", "won't", "wont", "didn't", "didnt", "doesn't", "doesnt",
+                    ]
+                    .contains(&t.as_str())
+                })
+            }),
+            1_000,
+        ),
+        (
+            "typographic apostrophes",
+            count(&|s, _, _| s.text.contains('\u{2019}')),
+            1_000,
+        ),
+        (
+            "mentions of viewers",
+            count(&|s, _, _| s.text.contains('@') && !s.text.contains("@host")),
+            1_500,
+        ),
+        (
+            "mentions of the host",
+            count(&|s, _, _| s.text.contains("@host")),
+            500,
+        ),
+    ];
+    let report: Vec<String> = counts.iter().map(|(n, c, _)| format!("{n}: {c}")).collect();
+    eprintln!("{} comments\n{}", rs.len(), report.join("\n"));
+    for (name, n, at_least) in counts {
+        assert!(
+            n >= at_least,
+            "{name}: {n} < {at_least} in {} comments\n{}",
+            rs.len(),
+            report.join("\n")
+        );
+    }
+}
+
+#[test]
 fn no_accidental_codes() {
     // every code-shaped token is a run-sheet code, a typo of one (one edit away) or a made-up
     // product (Z/Y/W/V and 50–99); a letter before a number is a run-sheet code; mentions vanish
@@ -623,5 +730,22 @@ fn keyword_typos_are_one_edit_and_no_stretch() {
         ("sol", "sold"),
     ] {
         assert!(!is_stretch(t, k), "{t}");
+    }
+}
+
+#[test]
+fn stretched_keywords_repeat_a_letter() {
+    let mut rng = fastrand::Rng::with_seed(3);
+    for kw in ["sold", "SOLD!!!", "mine", "cf"] {
+        for _ in 0..50 {
+            let s = stretch(&mut rng, kw);
+            assert!(s.len() > kw.len(), "{s}");
+            let word: String = s.chars().filter(char::is_ascii_alphabetic).collect();
+            let base: String = kw.chars().filter(char::is_ascii_alphabetic).collect();
+            assert!(
+                is_stretch(&word.to_lowercase(), &base.to_lowercase()),
+                "{s}"
+            );
+        }
     }
 }

@@ -222,3 +222,71 @@ pub(super) fn fullwidth_sometimes(rng: &mut Rng, text: String) -> String {
         text
     }
 }
+
+/// The options of variant `v` in spellings the grammar knows (SPEC 3.1.5), and whether they
+/// pick that variant: a colour × size product is now and then named by one of the two only.
+pub(super) fn clean_opts(rng: &mut Rng, prod: &Product, v: usize) -> (String, bool) {
+    if prod.variants.len() == 1 {
+        return (String::new(), true);
+    }
+    let var = &prod.variants[v];
+    let color = var.color.map(|c| match rng.u32(0..10) {
+        0..7 => c.to_string(),
+        7..9 => capitalize(c),
+        _ => c.to_uppercase(),
+    });
+    let size = var.size.map(|s| {
+        let word = match s {
+            "S" => "small",
+            "M" => "medium",
+            _ => "large",
+        };
+        match rng.u32(0..10) {
+            0..4 => s.to_string(),
+            4..7 => s.to_lowercase(),
+            7..9 => word.to_string(),
+            _ => capitalize(word),
+        }
+    });
+    match (color, size) {
+        (Some(c), Some(s)) if rng.u32(0..100) < 10 => (if rng.bool() { c } else { s }, false),
+        (Some(c), Some(s)) if rng.u32(0..4) == 0 => (format!("{s} {c}"), true),
+        (Some(c), Some(s)) => (format!("{c} {s}"), true),
+        (Some(w), None) | (None, Some(w)) => (w, true),
+        (None, None) => (String::new(), true),
+    }
+}
+
+/// A keyword with one of its letters typed again and again: `soldddd`, `SOOOLD`, `mineee`.
+pub(super) fn stretch(rng: &mut Rng, kw: &str) -> String {
+    let letters: Vec<usize> = kw
+        .char_indices()
+        .filter(|(_, c)| c.is_ascii_alphabetic())
+        .map(|(i, _)| i)
+        .collect();
+    let Some(&last) = letters.last() else {
+        return kw.to_string();
+    };
+    let at = if rng.bool() {
+        last
+    } else {
+        letters[rng.usize(0..letters.len())]
+    };
+    let c = &kw[at..at + 1];
+    let mut s = String::with_capacity(kw.len() + 4);
+    s.push_str(&kw[..at]);
+    s.push_str(&c.repeat(1 + rng.usize(1..=4)));
+    s.push_str(&kw[at + 1..]);
+    s
+}
+
+/// Fills a template's `{K}`, `{O}`, `{Q}`, `{S}` and `{C}` words; empty ones drop out, and
+/// `join_pieces` keeps a quantity after a one-letter size from reading as a code.
+pub(super) fn fill_words(template: &str, fill: &dyn Fn(&str) -> Option<String>) -> String {
+    let words: Vec<String> = template
+        .split(' ')
+        .map(|w| fill(w).unwrap_or_else(|| w.to_string()))
+        .collect();
+    let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+    join_pieces(&refs)
+}

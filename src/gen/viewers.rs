@@ -1,6 +1,6 @@
 //! Viewers: comments on every platform and taps on the web store.
 
-use super::chatter::chatter;
+use super::chatter::{chatter, dress};
 use super::claims::*;
 use super::format::*;
 use super::platforms::*;
@@ -35,8 +35,14 @@ impl Gen<'_> {
             None => 0.18,
         };
         let (text, intent) = if rng.f64() < p_claim {
+            // per mille; SPEC 3.1's newer shapes (filler words, `me`, stretched keywords, code
+            // claims without a keyword) take a share of the plain claims
             match rng.u32(0..1000) {
-                0..700 => proper_claim(rng, show, None),
+                0..560 => proper_claim(rng, show, None),
+                560..600 => filler_claim(rng, show),
+                600..625 => me_claim(rng, show),
+                625..655 => stretched_claim(rng, show),
+                655..700 => code_claim(rng, show),
                 700..750 => typo_claim(rng, show),
                 750..810 => {
                     let template = pick(rng, &QUESTIONS);
@@ -72,6 +78,7 @@ impl Gen<'_> {
         } else {
             chatter(rng, show)
         };
+        let text = dress(rng, text);
         #[cfg(test)]
         self.log_comment(show, &text, &intent);
 
