@@ -1,7 +1,7 @@
 //! Live Selling OS: claim grammar, allocation and the timely pipeline that applies them.
 
 pub use livesell_core::{adapters, domain};
-#[path = "gen.rs"]
+#[path = "gen/mod.rs"]
 pub mod generator;
 pub mod io;
 pub mod live;
