@@ -7,7 +7,9 @@ use super::shape::is_stretch;
 use super::texts::{Intent, join_pieces, stretch};
 use super::words::{CHATTER, CLAIM_KEYWORDS, KEYWORD_TYPOS};
 use super::*;
-use crate::domain::text::within_one_edit;
+use crate::domain::grammar::{self, Reading};
+use crate::domain::runsheet::{Config, Product as GProduct, RunSheet, Variant as GVariant};
+use crate::domain::text::{normalize_code, within_one_edit};
 use crate::domain::time::{civil_from_days, days_from_civil};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -24,12 +26,56 @@ pub(super) struct Said {
 #[derive(Default)]
 pub(super) struct Log {
     sheets: HashMap<u32, Sheet>,
+    /// Each show as the processor's own grammar sees it: run sheet, config, skus by index.
+    grammar: HashMap<u32, (RunSheet, Config, Vec<Vec<String>>, Vec<String>)>,
     said: Vec<Said>,
 }
 
 impl Gen<'_> {
     pub(super) fn log_comment(&mut self, show: &Show, text: &str, intent: &Intent) {
         let Some(log) = &mut self.log else { return };
+        log.grammar.entry(show.num).or_insert_with(|| {
+            let mut sheet = RunSheet::default();
+            let mut seen = Default::default();
+            for p in &show.products {
+                let variants = p
+                    .variants
+                    .iter()
+                    .map(|v| {
+                        let values: Vec<String> = v
+                            .color
+                            .iter()
+                            .chain(v.size.iter())
+                            .map(|o| o.to_string())
+                            .collect();
+                        GVariant::new(v.sku.clone(), &values, 1)
+                    })
+                    .collect();
+                sheet.define(
+                    GProduct::new(p.code.clone(), None, p.price, None, variants),
+                    &mut seen,
+                );
+            }
+            let mut cfg = Config {
+                max_qty: show.max_qty as u64,
+                ..Config::default()
+            };
+            if let Some((claim, cancel)) = show.extra_kw {
+                Config::add_keywords(&mut cfg.claim_keywords, &[claim.to_string()]);
+                Config::add_keywords(&mut cfg.cancel_keywords, &[cancel.to_string()]);
+            }
+            let skus = show
+                .products
+                .iter()
+                .map(|p| p.variants.iter().map(|v| v.sku.clone()).collect())
+                .collect();
+            let codes = show
+                .products
+                .iter()
+                .map(|p| normalize_code(&p.code))
+                .collect();
+            (sheet, cfg, skus, codes)
+        });
         log.sheets.entry(show.num).or_insert_with(|| Sheet {
             codes: show
                 .products
@@ -498,6 +544,42 @@ fn readings(log: &Log) -> Vec<(&Said, Read)> {
         .iter()
         .map(|s| (s, read(&s.text, &log.sheets[&s.show], s.active)))
         .collect()
+}
+
+/// Two readings of SPEC 3.1 written apart, the tests' (`reading.rs`) and the processor's
+/// (`domain::grammar`), agree on every comment of a generated show.
+#[test]
+fn the_processor_reads_every_comment_as_the_tests_reading_does() {
+    let log = said(&cfg(23, 200_000, 2));
+    let mut wrong = Vec::new();
+    for (s, r) in readings(&log) {
+        let (sheet, cfg, skus, codes) = &log.grammar[&s.show];
+        let active = s.active.map(|a| codes[a].as_str());
+        let g = grammar::read(&s.text, sheet, active, cfg);
+        let ok = match (&r, &g) {
+            (Read::Claim { p, v, q }, Reading::Claim { sku, qty }) => {
+                skus[*p][*v] == sku[..] && u64::from(*q) == *qty
+            }
+            (Read::Escalated(reason), Reading::Escalated { reason: gr, .. }) => {
+                *reason == gr.as_str()
+            }
+            (Read::Cancel(_), Reading::Cancel { .. }) => true,
+            (Read::Ignored, Reading::Ignored(_)) | (Read::Rejected, Reading::Rejected { .. }) => {
+                true
+            }
+            _ => false,
+        };
+        if !ok {
+            wrong.push(format!("{:?}: tests {r:?}, grammar {g:?}", s.text));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {} comments read otherwise, e.g.\n{}",
+        wrong.len(),
+        log.said.len(),
+        wrong[..wrong.len().min(25)].join("\n")
+    );
 }
 
 #[test]
