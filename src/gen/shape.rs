@@ -7,6 +7,7 @@
 
 use super::show::Product;
 use super::words::{CLAIM_KEYWORDS, FILLERS};
+use crate::domain::text::{normalize, strip_mentions, tokens as text_tokens};
 
 /// What SPEC 3.1.3a makes of a comment with a claim keyword that names no product.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -45,31 +46,12 @@ fn runs(s: &str) -> Vec<(char, usize)> {
     out
 }
 
-/// Tokens of one of the generator's texts: lowercased, `’` made `'`, mentions removed, then runs
-/// of alphanumerics, `#`, `-` and `'` with the apostrophes at either end dropped.
+/// Tokens of one of the generator's texts, as the claim grammar makes them (SPEC 3.1: NFKC,
+/// lowercase, `’` as `'`, mentions removed, apostrophes at either end dropped).
 pub(super) fn tokens(text: &str) -> Vec<String> {
-    let lower = text.to_lowercase().replace(['\u{2019}', '\u{2018}'], "'");
-    let mut plain = String::with_capacity(lower.len());
-    let mut chars = lower.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '@' {
-            while chars
-                .peek()
-                .is_some_and(|&n| n.is_alphanumeric() || n == '_' || n == '.')
-            {
-                chars.next();
-            }
-            plain.push(' ');
-        } else {
-            plain.push(c);
-        }
-    }
-    plain
-        .split(|c: char| !(c.is_alphanumeric() || matches!(c, '#' | '-' | '\'')))
-        .map(|t| t.trim_matches('\''))
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .collect()
+    let mut norm = normalize(text);
+    strip_mentions(&mut norm);
+    text_tokens(&norm).into_iter().map(str::to_string).collect()
 }
 
 fn digits(s: &str) -> bool {

@@ -10,6 +10,32 @@ use super::words::*;
 use super::{Act, Gen, Moderation, OrderLine};
 
 impl Gen<'_> {
+    /// A moderator's "reject" for a comment that asked for nothing, `delay` ms later.
+    fn idle_reject(
+        &mut self,
+        show: &mut Show,
+        t: i64,
+        pl: u8,
+        user: u32,
+        cid: &Id,
+        delay: std::ops::RangeInclusive<i64>,
+    ) {
+        let key = claim_key(pl, cid);
+        let m = Moderation {
+            escalation_id: format!("esc:{key}"),
+            platform: pl,
+            user,
+            claim_key: key,
+            p: 0,
+            v: 0,
+            q: 1,
+            accept: false,
+            idle: true,
+        };
+        let at = t + self.rng.i64(delay);
+        self.schedule(show, at, Act::Moderate(Box::new(m)));
+    }
+
     pub(super) fn comment(&mut self, show: &mut Show, t: i64) {
         if show.ended {
             return;
@@ -125,44 +151,16 @@ impl Gen<'_> {
                 }
             }
             Intent::Cancel { p } => self.cancel(show, t, pl, user, p),
-            Intent::Vague => {
-                if self.rng.u32(0..100) < 12 {
-                    // a moderator rejects it: nobody asked for anything
-                    let key = claim_key(pl, &cid);
-                    let m = Moderation {
-                        escalation_id: format!("esc:{key}"),
-                        platform: pl,
-                        user,
-                        claim_key: key,
-                        p: 0,
-                        v: 0,
-                        q: 1,
-                        accept: false,
-                        idle: true,
-                    };
-                    let at = t + self.rng.i64(4_000..=40_000);
-                    self.schedule(show, at, Act::Moderate(Box::new(m)));
-                }
+            // a moderator rejects it: nobody asked for anything
+            Intent::Vague if self.rng.u32(0..100) < 12 => {
+                self.idle_reject(show, t, pl, user, &cid, 4_000..=40_000)
             }
-            Intent::Other => {
-                if self.rng.u32(0..1000) < 2 {
-                    // a moderator taps "reject" on a comment that was never escalated
-                    let key = claim_key(pl, &cid);
-                    let m = Moderation {
-                        escalation_id: format!("esc:{key}"),
-                        platform: pl,
-                        user,
-                        claim_key: key,
-                        p: 0,
-                        v: 0,
-                        q: 1,
-                        accept: false,
-                        idle: true,
-                    };
-                    let at = t + self.rng.i64(4_000..=30_000);
-                    self.schedule(show, at, Act::Moderate(Box::new(m)));
-                }
+            Intent::Vague => {}
+            // a moderator taps "reject" on a comment that was never escalated
+            Intent::Other if self.rng.u32(0..1000) < 2 => {
+                self.idle_reject(show, t, pl, user, &cid, 4_000..=30_000)
             }
+            Intent::Other => {}
         }
     }
 
