@@ -372,7 +372,7 @@ with psycopg.connect("host=127.0.0.1 port={port} user=bi dbname=livesell sslmode
     cur = c.cursor()
     cur.execute("SELECT session_id, sum(gmv_cents) AS gmv, min(ts) AS first FROM orders GROUP BY session_id")
     (sid, gmv, first), = cur.fetchall()
-    assert (sid, gmv, first.year, first.tzinfo is not None) == ("show-0001", 734439, 2026, True), (sid, gmv, first)
+    assert (sid, gmv, first.year, first.tzinfo is not None) == ("show-0001", {gmv}, 2026, True), (sid, gmv, first)
     try:
         cur.execute("DELETE FROM orders")
         raise SystemExit("DELETE was accepted")
