@@ -325,15 +325,15 @@ fn read_normalized(norm: &str, sheet: &RunSheet, active: Option<&str>, cfg: &Con
     }
     if !claim_kw.contains(&true) {
         if let Some(p) = c.code_claim() {
-            return c.claim_of(p, cfg);
+            return c.claim_of(p);
         }
         if cfg.option_claims {
             if let Some(p) = c.option_claim() {
-                return c.claim_of(p, cfg);
+                return c.claim_of(p);
             }
         }
         return c
-            .fuzzy_keyword(cfg)
+            .fuzzy_keyword()
             .unwrap_or(Reading::Ignored(Ignore::NoKeyword));
     }
     let product = match c.named.products.as_slice() {
@@ -353,7 +353,7 @@ fn read_normalized(norm: &str, sheet: &RunSheet, active: Option<&str>, cfg: &Con
             return escalate(Reason::MultipleProducts, None, None, codes);
         }
     };
-    c.claim_of(product, cfg)
+    c.claim_of(product)
 }
 
 /// One comment's tokens with what the run sheet and the config make of each.
@@ -474,7 +474,8 @@ impl<'r> Comment<'_, 'r> {
 
     /// SPEC 3.1.7: no keyword, and a 4+ letter word one edit from a claim keyword, either beside
     /// a code or as the only word that keeps the comment from being a bare claim.
-    fn fuzzy_keyword(&self, cfg: &Config) -> Option<Reading> {
+    fn fuzzy_keyword(&self) -> Option<Reading> {
+        let cfg = self.cfg;
         let near = |t: &str, values: &[&Vec<String>]| {
             t.chars().count() >= 4
                 && t.chars().all(char::is_alphabetic)
@@ -540,7 +541,8 @@ impl<'r> Comment<'_, 'r> {
     }
 
     /// SPEC 3.1.5 and 3.1.6 for a claim of `product`: its variant and quantity.
-    fn claim_of(&self, product: &Product, cfg: &Config) -> Reading {
+    fn claim_of(&self, product: &Product) -> Reading {
+        let cfg = self.cfg;
         let single_qty = match self.qty.values.as_slice() {
             [] => Some(1),
             [v] => Some(*v),
