@@ -88,6 +88,17 @@ try {
   };
   if (JSON.stringify(choices) !== JSON.stringify(want)) throw new Error("choices: " + JSON.stringify(choices));
 
+  step("`a` on an escalation with several skus and none chosen opens the choice instead of accepting");
+  for (let i = 0; (await selected()).reason !== "ambiguous_variant"; i++) {
+    if (i === first.length) throw new Error("j never reached an ambiguous variant");
+    await page.keyboard.press("j");
+  }
+  const several = await selected();
+  await page.keyboard.press("a");
+  await until("its sku choice focused", (id) => document.activeElement?.tagName === "SELECT" && document.activeElement.closest("li[data-id]")?.dataset.id === id, several.id);
+  if (!(await listed()).some((x) => x.id === several.id)) throw new Error("accepted without a choice");
+  await page.keyboard.press("Escape");
+
   step("filter by fuzzy_code: only its three, asked of the server by reason");
   await page.getByTestId("reason-fuzzy_code").click();
   await until("only fuzzy_code listed", () => {
