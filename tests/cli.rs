@@ -17,8 +17,19 @@ fn records(path: &std::path::Path) -> Vec<serde_json::Value> {
 
 /// `livesell run --quiet --input INPUT --out OUT`, which must succeed.
 fn run_ok(input: &std::path::Path, out: &std::path::Path) {
+    run_with(input, out, &[]);
+}
+
+/// The same with `--workers W`.
+fn run_workers(input: &std::path::Path, out: &std::path::Path, workers: &str) {
+    run_with(input, out, &["--workers", workers]);
+}
+
+fn run_with(input: &std::path::Path, out: &std::path::Path, args: &[&str]) {
     let st = livesell()
-        .args(["run", "--quiet", "--input"])
+        .args(["run", "--quiet"])
+        .args(args)
+        .arg("--input")
         .arg(input)
         .arg("--out")
         .arg(out)
@@ -45,17 +56,8 @@ fn the_worked_example_timeline_ends_as_the_spec_says() {
     let dir = tempfile::tempdir().unwrap();
     for workers in ["1", "2"] {
         let out = dir.path().join(workers);
-        let st = livesell()
-            .args(["run", "--quiet", "--workers", workers, "--input"])
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/datasets/worked-example.jsonl"
-            ))
-            .arg("--out")
-            .arg(&out)
-            .status()
-            .unwrap();
-        assert!(st.success());
+        let input = concat!(env!("CARGO_MANIFEST_DIR"), "/datasets/worked-example.jsonl");
+        run_workers(input.as_ref(), &out, workers);
         let s = &summary(&out)["worked-example"];
         assert_eq!(s["gmv_cents"], 5000);
         assert_eq!(s["units_sold"], 2);
@@ -343,17 +345,11 @@ fn the_worked_example_table_decides_as_the_spec_says() {
     assert_eq!(expected.len(), 29);
     for workers in ["1", "2"] {
         let out = dir.path().join(workers);
-        let st = livesell()
-            .args(["run", "--quiet", "--workers", workers, "--input"])
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/datasets/worked-example-table.jsonl"
-            ))
-            .arg("--out")
-            .arg(&out)
-            .status()
-            .unwrap();
-        assert!(st.success());
+        let input = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/datasets/worked-example-table.jsonl"
+        );
+        run_workers(input.as_ref(), &out, workers);
         let decisions = records(&out.join("decisions.jsonl"));
         for row in &expected {
             let claim_id = format!("tiktok:{}", row["comment_id"].as_str().unwrap());

@@ -163,20 +163,19 @@ fn template_claim(rng: &mut Rng, show: &Show, p: usize, template: &str) -> (Stri
 
 /// "I’ll take it", "yes mine please", "sold pls": filler words around a keyword (SPEC 3.1.3a).
 pub(super) fn filler_claim(rng: &mut Rng, show: &Show) -> (String, Intent) {
-    match show.active {
-        Some(p) => {
-            let t = pick(rng, &FILLER_CLAIMS);
-            template_claim(rng, show, p, t)
-        }
-        None => proper_claim(rng, show, None),
-    }
+    on_screen_claim(rng, show, &FILLER_CLAIMS)
 }
 
 /// "me!!", "me pls size S", "M black for me": `me` first or last (SPEC 3.1.2).
 pub(super) fn me_claim(rng: &mut Rng, show: &Show) -> (String, Intent) {
+    on_screen_claim(rng, show, &ME_CLAIMS)
+}
+
+/// One of `templates` about the product on screen; a plain claim when nothing is.
+fn on_screen_claim(rng: &mut Rng, show: &Show, templates: &[&str]) -> (String, Intent) {
     match show.active {
         Some(p) => {
-            let t = pick(rng, &ME_CLAIMS);
+            let t = pick(rng, templates);
             template_claim(rng, show, p, t)
         }
         None => proper_claim(rng, show, None),
