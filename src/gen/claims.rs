@@ -257,16 +257,22 @@ pub(super) fn typo_code(rng: &mut Rng, show: &Show, prod: &Product) -> Option<St
     }
 }
 
-/// "sodl A12", "sold A21": the processor escalates these as fuzzy.
-pub(super) fn typo_claim(rng: &mut Rng, show: &Show) -> (String, Intent) {
-    let (p, _) = pick_target(rng, show);
-    let prod = &show.products[p];
+/// A variant of the product and the options that name it (none for a single variant).
+fn some_variant(rng: &mut Rng, prod: &Product) -> (usize, String) {
     let v = rng.usize(0..prod.variants.len());
     let opts = if prod.variants.len() > 1 {
         opts_form(rng, prod, v).0
     } else {
         String::new()
     };
+    (v, opts)
+}
+
+/// "sodl A12", "sold A21": the processor escalates these as fuzzy.
+pub(super) fn typo_claim(rng: &mut Rng, show: &Show) -> (String, Intent) {
+    let (p, _) = pick_target(rng, show);
+    let prod = &show.products[p];
+    let (v, opts) = some_variant(rng, prod);
     if rng.bool() {
         let typo = pick(rng, &KEYWORD_TYPOS);
         let code = code_form(rng, prod);
@@ -339,12 +345,7 @@ pub(super) fn cancel_text(rng: &mut Rng, show: &Show, target: Option<usize>) -> 
 pub(super) fn qty_problem(rng: &mut Rng, show: &Show) -> (String, Intent) {
     let (p, named) = pick_target(rng, show);
     let prod = &show.products[p];
-    let v = rng.usize(0..prod.variants.len());
-    let opts = if prod.variants.len() > 1 {
-        opts_form(rng, prod, v).0
-    } else {
-        String::new()
-    };
+    let (v, opts) = some_variant(rng, prod);
     let code = if named {
         code_form(rng, prod)
     } else {

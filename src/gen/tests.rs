@@ -402,14 +402,7 @@ fn every_line_is_a_canonical_event() {
             "no {ty} events: {by_type:?}"
         );
     }
-    for pl in [
-        "tiktok",
-        "facebook",
-        "instagram",
-        "youtube",
-        "twitch",
-        "web",
-    ] {
+    for pl in PLATFORMS {
         assert!(platforms.contains(pl), "no {pl} comments");
     }
 }
@@ -546,6 +539,16 @@ fn readings(log: &Log) -> Vec<(&Said, Read)> {
         .collect()
 }
 
+/// Fails with the first of the comments read otherwise than expected.
+fn none_read_otherwise(wrong: &[String], comments: usize) {
+    assert!(
+        wrong.is_empty(),
+        "{} of {comments} comments read otherwise, e.g.\n{}",
+        wrong.len(),
+        wrong[..wrong.len().min(25)].join("\n")
+    );
+}
+
 /// Two readings of SPEC 3.1 written apart, the tests' (`reading.rs`) and the processor's
 /// (`domain::grammar`), agree on every comment of a generated show.
 #[test]
@@ -573,13 +576,7 @@ fn the_processor_reads_every_comment_as_the_tests_reading_does() {
             wrong.push(format!("{:?}: tests {r:?}, grammar {g:?}", s.text));
         }
     }
-    assert!(
-        wrong.is_empty(),
-        "{} of {} comments read otherwise, e.g.\n{}",
-        wrong.len(),
-        log.said.len(),
-        wrong[..wrong.len().min(25)].join("\n")
-    );
+    none_read_otherwise(&wrong, log.said.len());
 }
 
 #[test]
@@ -587,9 +584,10 @@ fn intents_are_what_spec_3_1_reads() {
     // the simulated buyers pay for what they hold: the model must read every comment as the
     // processor does (claims exactly, escalations, cancels, and nothing for the rest)
     let log = said(&cfg(23, 200_000, 2));
+    let read = readings(&log);
     let mut wrong = Vec::new();
-    for (s, r) in readings(&log) {
-        let ok = match (&s.intent, &r) {
+    for (s, r) in &read {
+        let ok = match (&s.intent, r) {
             (
                 Intent::Claim { p, v, q },
                 Read::Claim {
@@ -608,7 +606,7 @@ fn intents_are_what_spec_3_1_reads() {
         }
     }
     let mut kinds: HashMap<String, usize> = HashMap::new();
-    for (_, r) in readings(&log) {
+    for (_, r) in &read {
         let kind = format!("{r:?}");
         *kinds
             .entry(kind.split([' ', '(']).next().unwrap_or("").to_string())
@@ -621,13 +619,7 @@ fn intents_are_what_spec_3_1_reads() {
             "few {kind}: {kinds:?}"
         );
     }
-    assert!(
-        wrong.is_empty(),
-        "{} of {} comments read otherwise, e.g.\n{}",
-        wrong.len(),
-        log.said.len(),
-        wrong[..wrong.len().min(25)].join("\n")
-    );
+    none_read_otherwise(&wrong, log.said.len());
 }
 
 #[test]

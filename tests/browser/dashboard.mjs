@@ -1,21 +1,10 @@
 // Drives the live dashboard in Debian's Chromium: activate a product, see claims arrive, resolve an escalation, watch the ticker change.
 // Usage: node dashboard.mjs URL SCREENSHOT.png   (tests/live.rs starts `livesell serve` and runs this)
-import { chromium } from "playwright-core";
+import { drive, step } from "./harness.mjs";
 
 const [url, screenshot] = process.argv.slice(2);
-const step = (s) => console.log("step: " + s);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-let failed = false;
-const page = await browser.newPage();
-const requests = [];
-page.on("request", (r) => requests.push(r.url()));
-page.on("pageerror", (e) => { console.error("page error: " + e.message); failed = true; });
-try {
+await drive(url, screenshot, async (page) => {
   await page.goto(url);
   step("the run sheet lists the show's products");
   await page.getByTestId("activate-A1").waitFor({ timeout: 15000 });
@@ -51,16 +40,4 @@ try {
   await page.waitForFunction((g) => document.querySelector('[data-testid="gmv"]').textContent !== g, gmv1, { timeout: 15000 });
   const gmv2 = await page.getByTestId("gmv").textContent();
   console.log(`gmv: ${gmv1} -> ${gmv2}`);
-
-  const foreign = requests.filter((r) => !r.startsWith(new URL(url).origin));
-  if (foreign.length) { console.error("the page fetched from elsewhere: " + foreign.join(", ")); failed = true; }
-  await page.screenshot({ path: screenshot, fullPage: true });
-  console.log("ok");
-} catch (e) {
-  console.error("failed: " + e.message);
-  try { await page.screenshot({ path: screenshot, fullPage: true }); } catch {}
-  failed = true;
-} finally {
-  await browser.close();
-}
-process.exit(failed ? 1 : 0);
+});

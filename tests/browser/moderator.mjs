@@ -1,46 +1,34 @@
 // Drives the dashboard's moderator queue in Debian's Chromium: counts per reason, a filter by reason, one-tap accepts and the keyboard (a, r, j, k).
 // Usage: node moderator.mjs URL SCREENSHOT.png   (tests/live.rs serves its moderation show and runs this)
-import { chromium } from "playwright-core";
+import { drive, step } from "./harness.mjs";
 
 const [url, screenshot] = process.argv.slice(2);
-const step = (s) => console.log("step: " + s);
 const moderator = new URLSearchParams(new URL(url).hash.slice(1)).get("moderator");
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-let failed = false;
-const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-const requests = [];
-page.on("request", (r) => requests.push(r.url()));
-page.on("pageerror", (e) => { console.error("page error: " + e.message); failed = true; });
-
-// The server's own answer, read with the moderator's token from inside the page.
-const api = (path) => page.evaluate(async ([path, t]) => {
-  const r = await fetch(path, { headers: { Authorization: "Bearer " + t } });
-  return r.json();
-}, [path, moderator]);
-const until = (what, f, arg) => page.waitForFunction(f, arg, { timeout: 15000 })
-  .catch((e) => { throw new Error(`${what}: ${e.message}`); });
-async function eventually(what, f) {
-  const start = Date.now();
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() - start > 15000) throw new Error("timed out: " + what);
-    await new Promise((r) => setTimeout(r, 100));
+await drive(url, screenshot, async (page, requests) => {
+  // The server's own answer, read with the moderator's token from inside the page.
+  const api = (path) => page.evaluate(async ([path, t]) => {
+    const r = await fetch(path, { headers: { Authorization: "Bearer " + t } });
+    return r.json();
+  }, [path, moderator]);
+  const until = (what, f, arg) => page.waitForFunction(f, arg, { timeout: 15000 })
+    .catch((e) => { throw new Error(`${what}: ${e.message}`); });
+  async function eventually(what, f) {
+    const start = Date.now();
+    for (;;) {
+      const v = await f();
+      if (v) return v;
+      if (Date.now() - start > 15000) throw new Error("timed out: " + what);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
-}
-const selected = () => page.evaluate(() => {
-  const li = document.querySelector('#queue li.selected');
-  return li && { id: li.dataset.id, reason: li.dataset.reason, claim: li.dataset.claim };
-});
-const listed = () => page.evaluate(() => [...document.querySelectorAll('[data-testid="escalation"]')]
-  .map((li) => ({ id: li.dataset.id, reason: li.dataset.reason, age: Number(li.querySelector('[data-testid="age"]').dataset.age) })));
+  const selected = () => page.evaluate(() => {
+    const li = document.querySelector('#queue li.selected');
+    return li && { id: li.dataset.id, reason: li.dataset.reason, claim: li.dataset.claim };
+  });
+  const listed = () => page.evaluate(() => [...document.querySelectorAll('[data-testid="escalation"]')]
+    .map((li) => ({ id: li.dataset.id, reason: li.dataset.reason, age: Number(li.querySelector('[data-testid="age"]').dataset.age) })));
 
-try {
   await page.goto(url);
   step("all ten escalations arrive; a chip per reason counts them");
   await until("ten open", () => document.querySelector('[data-testid="reason-count-all"]')?.textContent === "10");
@@ -159,19 +147,7 @@ try {
     return c.feed.find((d) => d.claim_id === unclear.claim && d.outcome === "reserved");
   });
   await until("seven listed", () => document.querySelectorAll('[data-testid="escalation"]').length === 7);
-
-  const foreign = requests.filter((r) => !r.startsWith(new URL(url).origin));
-  if (foreign.length) { console.error("the page fetched from elsewhere: " + foreign.join(", ")); failed = true; }
-  await page.screenshot({ path: screenshot, fullPage: true });
-  console.log("ok");
-} catch (e) {
-  console.error("failed: " + e.message);
-  try {
-    console.error("queue:\n" + await page.locator("#queue").innerText() + "\nstatus: " + await page.locator("#status").innerText());
-    await page.screenshot({ path: screenshot, fullPage: true });
-  } catch {}
-  failed = true;
-} finally {
-  await browser.close();
-}
-process.exit(failed ? 1 : 0);
+}, {
+  viewport: { width: 1400, height: 900 },
+  explain: async (page) => "queue:\n" + await page.locator("#queue").innerText() + "\nstatus: " + await page.locator("#status").innerText(),
+});
