@@ -75,7 +75,7 @@ pub fn run_live(
     live: Option<Arc<LiveHub>>,
 ) -> anyhow::Result<RunReport> {
     let workers = cfg.workers.max(1);
-    let source_count = sources.len();
+    let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
     // Every worker gets a hand of every source; the hands of a source share its blocks.
     let mut dealt: Vec<Vec<SourceHand>> = (0..workers).map(|_| Vec::new()).collect();
     for (s, src) in sources.into_iter().enumerate() {
@@ -118,7 +118,7 @@ pub fn run_live(
             // events in source order, with effective times and rejects
             let inputs = scope.read_events(hands);
             let engine = EngineSettings {
-                sources: source_count,
+                sources: names.clone(),
                 lateness_us,
                 tables: true,
                 snapshot_every: targets.snapshot_every,
@@ -262,7 +262,7 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
             shared: shared.clone(),
         }),
     };
-    let sources = parts.len();
+    let sources: Vec<String> = parts.iter().map(PartitionId::name).collect();
     let lateness_us = source_cfg.lateness_us;
     let communication = match &cfg.cluster {
         Some(c) => timely::CommunicationConfig::Cluster {
@@ -291,7 +291,7 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
             // every partition's events in offset order, with effective times and rejects
             let inputs = scope.read_kafka(hand);
             let engine = EngineSettings {
-                sources,
+                sources: sources.clone(),
                 lateness_us,
                 drafts: targets.kafka.is_some(),
                 tables: targets.out_dir.is_some(),

@@ -104,6 +104,10 @@ enum Command {
         sessions: u32,
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Stop at this many hours of event time (a day of back-to-back shows in every slot:
+        /// `--hours 24 --events 20000000`), or at `--events`, whichever comes first.
+        #[arg(long)]
+        hours: Option<u32>,
     },
     /// SQL over a run's snapshot tables (DataFusion, read-only): comments, claims,
     /// reservations, orders, gmv_minute, products, stock, claimants.
@@ -390,6 +394,7 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
             events,
             sessions,
             seed,
+            hours,
         } => {
             gen_file(
                 &out,
@@ -397,6 +402,7 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
                     seed,
                     events,
                     sessions,
+                    hours,
                     ..Default::default()
                 },
             )?;
@@ -598,6 +604,13 @@ fn peak_rss_mib() -> u64 {
 
 fn gen_file(out: &PathBuf, cfg: GenConfig) -> anyhow::Result<u64> {
     use std::io::Write;
+    if out.as_os_str() == "-" {
+        // Standard output: a show streamed into `livesell run --input -` as it is made.
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+        let n = generate(&cfg, &mut w, &mut |_| {})?;
+        w.flush()?;
+        return Ok(n);
+    }
     let file =
         std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
     let bar = ProgressBar::new(cfg.events).with_style(

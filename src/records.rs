@@ -13,8 +13,12 @@ pub enum Input {
         source: u32,
         block: u64,
         line: u64,
+        /// Byte offset and bytes of the line: the dead letter's, should the event's session
+        /// be closed by the time it is applied (SPEC 3.5).
+        offset: u64,
         local: Option<Micros>,
         event: Box<Event>,
+        raw: Box<[u8]>,
     },
     /// A line that could not be read.
     Reject {
@@ -111,6 +115,8 @@ pub enum Out {
     Claimant {
         session_id: String,
         claimant: Box<Claimant>,
+        /// 1 when placed; −1 when its session closed and it leaves the view.
+        diff: i64,
     },
     /// A change to the ranked claimants of a sku (a differential update).
     RankedClaimant {
@@ -126,8 +132,22 @@ pub enum Out {
     Snapshot {
         table: String,
         session_id: String,
+        /// The effective time of the session's first event: its date is the partition.
+        date: Micros,
         parts: RowGroups,
         delta: bool,
+    },
+    /// SPEC 3.5: the session closed at `closed_at`; its last rows, live view and summary came
+    /// before this. The writer writes it out and forgets it.
+    Closed {
+        session_id: String,
+        closed_at: Micros,
+    },
+    /// A worker's sessions at the end of the input.
+    Sessions {
+        open: u64,
+        closed: u64,
+        late_redeliveries: u64,
     },
     /// A session as the live surfaces show it, sent when it changed (at most every
     /// `live_every`): `livesell serve` only.

@@ -2,7 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
+use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::record_batch::RecordBatch;
+
+use crate::io::layout;
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::{SQLOptions, SessionContext};
 use datafusion::prelude::ParquetReadOptions;
@@ -32,31 +35,26 @@ pub enum SqlError {
     Format(#[from] datafusion::arrow::error::ArrowError),
 }
 
-/// The snapshot tables of a run directory (`DIR/snapshots/*.parquet`), by table name.
+/// The snapshot tables of a run directory (`DIR/snapshots/<table>/date=…/*.parquet`, see
+/// schemas/snapshots.md), by table name: every known table whose directory exists.
 pub fn tables(data: &Path) -> Result<Vec<(String, PathBuf)>, SqlError> {
     let dir = data.join("snapshots");
-    let entries = std::fs::read_dir(&dir).map_err(|e| {
-        SqlError::Data(format!(
-            "{} has no snapshots ({}: {e}); write them with `livesell run --out {}`",
+    if !dir.is_dir() {
+        return Err(SqlError::Data(format!(
+            "{} has no snapshots ({} is not a directory); write them with `livesell run --out {}`",
             data.display(),
             dir.display(),
             data.display()
-        ))
-    })?;
-    let mut found = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if let Some(table) = name.strip_suffix(".parquet") {
-            if !table.starts_with('.') {
-                found.push((table.to_string(), path.clone()));
-            }
-        }
+        )));
     }
-    found.sort();
+    let found: Vec<(String, PathBuf)> = layout::ALL_TABLES
+        .iter()
+        .map(|t| (t.to_string(), dir.join(t)))
+        .filter(|(_, p)| p.is_dir())
+        .collect();
     if found.is_empty() {
         return Err(SqlError::Data(format!(
-            "{} holds no .parquet tables",
+            "{} holds no snapshot tables yet (no session has been written)",
             dir.display()
         )));
     }
@@ -65,12 +63,17 @@ pub fn tables(data: &Path) -> Result<Vec<(String, PathBuf)>, SqlError> {
 
 /// A session over the run's tables that can only read: DDL (`CREATE EXTERNAL TABLE`, which
 /// could reach files outside DIR), DML (`INSERT`, `COPY`) and statements (`SET`) are refused.
+/// Each table is a listing table over its directory, with the `date` partition column.
 pub async fn context(data: &Path) -> Result<SessionContext, SqlError> {
     let ctx = SessionContext::new();
     for (name, path) in tables(data)? {
-        let path = path.to_string_lossy().to_string();
-        ctx.register_parquet(&name, &path, ParquetReadOptions::default())
-            .await?;
+        let schema = crate::ops::write_outputs::table_schema(&name);
+        // A trailing slash: the path is a directory of partitions, not a file.
+        let path = format!("{}/", path.to_string_lossy());
+        let options = ParquetReadOptions::default()
+            .schema(&schema)
+            .table_partition_cols(vec![(layout::PARTITION.to_string(), DataType::Utf8)]);
+        ctx.register_parquet(&name, &path, options).await?;
     }
     Ok(ctx)
 }

@@ -68,7 +68,100 @@ fn the_worked_example_timeline_ends_as_the_spec_says() {
         let decisions = std::fs::read_to_string(out.join("decisions.jsonl")).unwrap();
         assert!(decisions.contains(r#""id":"res:instagram:c4/expired""#));
         assert!(decisions.contains(r#""id":"res:youtube:c3/created""#));
-        assert!(out.join("snapshots/gmv_minute.parquet").exists());
+        assert!(snapshot_file(&out, "gmv_minute", "worked-example").exists());
+    }
+}
+
+/// A session's file of a snapshot table: `snapshots/<table>/date=…/<session>.parquet`.
+fn snapshot_file(dir: &std::path::Path, table: &str, session: &str) -> std::path::PathBuf {
+    let tdir = dir.join("snapshots").join(table);
+    let dates: Vec<_> = std::fs::read_dir(&tdir)
+        .unwrap_or_else(|e| panic!("{}: {e}", tdir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join(format!("{session}.parquet")).exists())
+        .collect();
+    assert_eq!(
+        dates.len(),
+        1,
+        "one date partition holds {session} in {table}"
+    );
+    dates[0].join(format!("{session}.parquet"))
+}
+
+#[test]
+fn the_worked_example_continued_ends_and_closes_as_the_spec_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/datasets/worked-example-close.jsonl"
+    );
+    for workers in ["1", "2"] {
+        let out = dir.path().join(workers);
+        run_workers(input.as_ref(), &out, workers);
+        let ids: Vec<String> = records(&out.join("decisions.jsonl"))
+            .iter()
+            .map(|d| d["id"].as_str().unwrap().to_string())
+            .collect();
+        let tail: Vec<&str> = ids.iter().rev().take(6).rev().map(String::as_str).collect();
+        assert_eq!(
+            tail,
+            [
+                "session/ended",
+                "tiktok:c7/rejected/-",
+                "res:youtube:c3/converted",
+                "o3/converted",
+                "session/closed",
+                &format!("reject/{input}/17")
+            ]
+        );
+        let decisions = records(&out.join("decisions.jsonl"));
+        let rejected = &decisions[decisions.len() - 5];
+        assert_eq!(rejected["reason"], "show_ended");
+        assert!(rejected.get("sku").is_none());
+        let closed = &decisions[decisions.len() - 2];
+        assert_eq!(closed["ts"], "2027-01-15T09:01:40.000000Z");
+        assert_eq!(closed["summary"]["gmv_cents"], 10000);
+        let reject = &decisions[decisions.len() - 1];
+        assert_eq!(reject["reason"], "session_closed");
+        assert_eq!(reject["ts"], "2027-01-15T09:03:20.000000Z");
+        let dead = records(&out.join("dead_letter.jsonl"));
+        assert_eq!(dead.len(), 1);
+        assert!(
+            dead[0]["raw"]
+                .as_str()
+                .unwrap()
+                .contains(r#""order_id": "o4""#)
+        );
+        // The summary is the state at the close: o4 counts nowhere.
+        let s = &summary(&out)["worked-example-close"];
+        assert_eq!(s["gmv_cents"], 10000);
+        assert_eq!(s["units_sold"], 4);
+        assert_eq!(s["held_units"], 0);
+        assert_eq!(s["orders_paid"], 3);
+        assert_eq!(s["skus"]["K1"]["available"], -1);
+        // The show reported itself at its close, and its tables went to their partition.
+        let report: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join("sessions/worked-example-close.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(report["closed_at"], "2027-01-15T09:01:40.000000Z");
+        assert_eq!(report["summary"], *s);
+        let run: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+        assert_eq!(run["closed_sessions"], 1);
+        assert_eq!(run["open_sessions"], 0);
+        let gmv = parquet_rows(
+            &snapshot_file(&out, "gmv_minute", "worked-example-close"),
+            &["gmv_cents"],
+        );
+        let total: i64 = gmv.iter().map(|r| r[0].parse::<i64>().unwrap()).sum();
+        assert_eq!(total, 10000);
+        let ranked = parquet_rows(
+            &snapshot_file(&out, "claimants", "worked-example-close"),
+            &["rank", "claim_id"],
+        );
+        assert_eq!(ranked.len(), 4, "{ranked:?}");
     }
 }
 
@@ -258,13 +351,13 @@ fn snapshots_hold_gmv_by_minute_and_ranked_claimants() {
         .unwrap();
     assert!(st.success());
     let gmv = parquet_rows(
-        &dir.path().join("snapshots/gmv_minute.parquet"),
+        &snapshot_file(dir.path(), "gmv_minute", "worked-example"),
         &["platform", "gmv_cents", "units"],
     );
     let total: i64 = gmv.iter().map(|r| r[1].parse::<i64>().unwrap()).sum();
     assert_eq!(total, 5000);
     let ranked = parquet_rows(
-        &dir.path().join("snapshots/claimants.parquet"),
+        &snapshot_file(dir.path(), "claimants", "worked-example"),
         &["sku", "rank", "claim_id"],
     );
     let want: Vec<Vec<String>> = [

@@ -58,6 +58,9 @@ pub struct GenConfig {
     pub sessions: u32,
     /// Event time of the first show's start, epoch milliseconds.
     pub start_ms: i64,
+    /// Stop once the simulated clock passes this many hours after the start (a day of
+    /// back-to-back shows per slot: `--hours 24`), or at `events`, whichever comes first.
+    pub hours: Option<u32>,
 }
 
 impl Default for GenConfig {
@@ -68,6 +71,7 @@ impl Default for GenConfig {
             sessions: 1,
             // 2026-11-21T20:00:00Z
             start_ms: days_from_civil(2026, 11, 21) * 86_400_000 + 20 * 3_600_000,
+            hours: None,
         }
     }
 }
@@ -136,6 +140,8 @@ enum Act {
         p: usize,
     },
     EndShow,
+    /// The chat of an ended show dies down: no more comments or taps.
+    Quiet,
     Comment,
     Tap,
     Expire {
@@ -201,6 +207,8 @@ impl Ord for Line {
 struct Gen<'a> {
     rng: Rng,
     target: u64,
+    /// The simulated clock stops here (`GenConfig::hours`).
+    until: i64,
     agenda: BinaryHeap<Reverse<Sched>>,
     sched_seq: u64,
     shows: HashMap<u32, Show>,
@@ -227,6 +235,9 @@ impl<'a> Gen<'a> {
         let mut g = Gen {
             rng: Rng::with_seed(cfg.seed),
             target: cfg.events,
+            until: cfg
+                .hours
+                .map_or(i64::MAX, |h| cfg.start_ms + h as i64 * 3_600_000),
             agenda: BinaryHeap::new(),
             sched_seq: 0,
             shows: HashMap::new(),
@@ -258,7 +269,7 @@ impl<'a> Gen<'a> {
 
     fn run(&mut self) -> io::Result<u64> {
         while let Some(Reverse(s)) = self.agenda.pop() {
-            if self.pushed >= self.target {
+            if self.pushed >= self.target || s.t > self.until {
                 break;
             }
             // Everything still to come happens at or after s.t, is stamped at most 999 ms
@@ -339,10 +350,16 @@ impl<'a> Gen<'a> {
             }
             Act::EndSegment { p } => self.end_segment(&mut show, t, p),
             Act::EndShow => {
-                show.ended = true;
+                // SPEC 3.5: the host ends the show; some viewers still claim and tap for a
+                // while (rejected, show_ended), payments of live holds still come in.
+                self.emit_director(&show, t, "end", None);
+                show.after_end = true;
+                let quiet = t + self.rng.i64(10_000..=30_000);
+                self.schedule(&mut show, quiet, Act::Quiet);
                 let at = t + self.rng.i64(5_000..=60_000);
                 self.push_sched(at, 0, Act::StartShow { slot: show.slot });
             }
+            Act::Quiet => show.ended = true,
             Act::Comment => self.comment(&mut show, t),
             Act::Tap => self.tap(&mut show, t),
             Act::Expire { res } => self.expire(&mut show, t, res),

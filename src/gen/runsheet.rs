@@ -5,6 +5,9 @@ use super::platforms::*;
 use super::show::{Show, build_show};
 use super::{Act, Gen, StockChange};
 
+/// SPEC 3.5's `close_after_s` of every generated show.
+pub(super) const CLOSE_AFTER_S: i64 = 900;
+
 impl Gen<'_> {
     pub(super) fn start_show(&mut self, t: i64, slot: u32) {
         self.shows_started += 1;
@@ -14,6 +17,8 @@ impl Gen<'_> {
         b.push_str(",\"action\":\"config\"");
         kv_int(&mut b, "reservation_window_s", show.window_ms / 1000);
         kv_int(&mut b, "max_qty", show.max_qty as i64);
+        // Closed a quarter of an hour after its end: a long file frees its earlier shows.
+        kv_int(&mut b, "close_after_s", CLOSE_AFTER_S);
         if let Some((claim, cancel)) = show.extra_kw {
             b.push_str(",\"claim_keywords\":[");
             json_str(&mut b, claim);

@@ -85,6 +85,8 @@ pub(super) struct Show {
     pub(super) comment_clock: f64,
     pub(super) tap_clock: f64,
     pub(super) ended: bool,
+    /// The director `end` went out: what viewers still do is not allocated any more.
+    pub(super) after_end: bool,
     /// Agenda entries that still refer to this show.
     pub(super) pending: u32,
     pub(super) res: Vec<Res>,
@@ -217,6 +219,7 @@ pub(super) fn build_show(rng: &mut Rng, num: u32, slot: u32) -> Show {
         comment_clock: 0.0,
         tap_clock: 0.0,
         ended: false,
+        after_end: false,
         pending: 0,
         res: Vec::new(),
         holding: HashMap::new(),

@@ -126,6 +126,10 @@ impl Gen<'_> {
         }
         kv_str(&mut b, "text", &text);
         self.finish(b, arr);
+        if show.after_end {
+            // Rejected (show_ended) or chatter: nothing of it reaches the allocation model.
+            return;
+        }
 
         match intent {
             Intent::Claim { p, v, q } => {
@@ -169,7 +173,9 @@ impl Gen<'_> {
         if show.ended {
             return;
         }
-        let Some(a) = show.active else {
+        // After the end, the store page of the last product still takes taps (rejected).
+        let last = show.after_end.then(|| show.products.len() - 1);
+        let Some(a) = show.active.or(last) else {
             show.tap_clock = (t + 1000) as f64;
             self.schedule(show, t + 1000, Act::Tap);
             return;
@@ -186,7 +192,7 @@ impl Gen<'_> {
             85..97 => 2,
             _ => 3,
         };
-        if self.rng.u32(0..100) < 3 {
+        if self.rng.u32(0..100) < 3 && !show.after_end {
             let key = buyer_key(WEB, user, a, v);
             show.products[a].variants[v].sold += q as i64;
             show.bought.insert(key);
@@ -217,6 +223,9 @@ impl Gen<'_> {
         kv_str(&mut b, "sku", &show.products[a].variants[v].sku);
         kv_int(&mut b, "qty", q as i64);
         self.finish(b, arr);
+        if show.after_end {
+            return;
+        }
         let key = format!("req:{}", rid.text());
         self.try_claim(show, t, WEB, user, key, a, v, q);
     }

@@ -444,7 +444,7 @@ impl TableRows {
                     self.seal("orders", Orders::batch(full));
                 }
             }
-            Body::Reservation(_) => {}
+            Body::Reservation(_) | Body::Session(_) => {}
         }
     }
 

@@ -507,7 +507,19 @@ async fn metrics(State(app): Shared, headers: HeaderMap) -> Response {
     let released = c.released.load(Ordering::Relaxed);
     let lag = app.hub.latest_applied().map(secs).unwrap_or(0.0);
     let n = |a: &AtomicU64| a.load(Ordering::Relaxed).to_string();
-    let metrics: [(&str, &str, &str, String); 13] = [
+    let metrics: [(&str, &str, &str, String); 15] = [
+        (
+            "livesell_open_sessions",
+            "gauge",
+            "Sessions open (SPEC 3.5: not closed yet).",
+            app.hub.open_sessions().to_string(),
+        ),
+        (
+            "livesell_closed_sessions",
+            "counter",
+            "Sessions closed so far; their state has left memory.",
+            n(&c.closed_sessions),
+        ),
         (
             "livesell_events_in_total",
             "counter",

@@ -36,9 +36,31 @@ struct SessionLive {
     queue: Vec<String>,
 }
 
+/// Closed sessions kept for the surfaces (their final figures, "closed" on the overlay); older
+/// ones leave the hub.
+pub const KEEP_CLOSED: usize = 16;
+
 #[derive(Default)]
 struct State {
     sessions: BTreeMap<String, SessionLive>,
+    /// The sessions that closed, newest last (at most `KEEP_CLOSED` of them still shown).
+    closed_order: VecDeque<String>,
+    /// Hashes of every closed session's id: its late updates (the views taken back out of
+    /// differential) must not bring it back. Eight bytes a session.
+    closed: rustc_hash::FxHashSet<u64>,
+}
+
+impl State {
+    /// The live state of a session still open (or closed and still shown, when `closed_too`).
+    fn open_mut(&mut self, id: &str, closed_too: bool) -> Option<&mut SessionLive> {
+        if self
+            .closed
+            .contains(&crate::ops::apply_claims::session_hash(id))
+        {
+            return self.sessions.get_mut(id).filter(|_| closed_too);
+        }
+        Some(self.sessions.entry(id.to_string()).or_default())
+    }
 }
 
 /// Counters for `/metrics`.
@@ -55,6 +77,8 @@ pub struct Counters {
     pub webhook_duplicates: AtomicU64,
     /// The writer's release bound: every decision below it is out (event time, µs).
     pub released: AtomicI64,
+    /// Sessions closed so far (SPEC 3.5).
+    pub closed_sessions: AtomicU64,
 }
 
 pub struct LiveHub {
@@ -102,15 +126,49 @@ impl LiveHub {
 
     pub fn view(&self, view: SessionView) {
         self.with(|s| {
-            let id = view.session_id.clone();
-            s.sessions.entry(id).or_default().view = view;
+            if let Some(live) = s.open_mut(&view.session_id.clone(), false) {
+                live.view = view;
+            }
         });
         self.bump();
     }
 
+    /// SPEC 3.5: a session closed. Its last view stays on the surfaces among the newest
+    /// `KEEP_CLOSED` closed ones; what differential takes back out afterwards is not shown.
+    pub fn closed(&self, id: &str, at: Micros) {
+        self.with(|s| {
+            if let Some(live) = s.sessions.get_mut(id) {
+                live.view.closed_at = Some(at);
+            }
+            s.closed.insert(crate::ops::apply_claims::session_hash(id));
+            s.closed_order.push_back(id.to_string());
+            while s.closed_order.len() > KEEP_CLOSED {
+                if let Some(old) = s.closed_order.pop_front() {
+                    s.sessions.remove(&old);
+                }
+            }
+        });
+        self.counters
+            .closed_sessions
+            .fetch_add(1, Ordering::Relaxed);
+        self.bump();
+    }
+
+    /// Sessions open, as the hub knows them.
+    pub fn open_sessions(&self) -> u64 {
+        self.with(|s| {
+            s.sessions
+                .values()
+                .filter(|l| l.view.closed_at.is_none())
+                .count() as u64
+        })
+    }
+
     pub fn metric(&self, key: &MetricKey, change: i64) {
         self.with(|s| {
-            let live = s.sessions.entry(key.session_id.clone()).or_default();
+            let Some(live) = s.open_mut(&key.session_id, false) else {
+                return;
+            };
             let p = live.platforms.entry(key.platform.clone()).or_default();
             p[key.metric as usize] += change;
             if key.metric == Metric::Units {
@@ -122,7 +180,9 @@ impl LiveHub {
 
     pub fn ranked(&self, session_id: &str, rank: u64, claimant: &Claimant, diff: i64) {
         self.with(|s| {
-            let live = s.sessions.entry(session_id.to_string()).or_default();
+            let Some(live) = s.open_mut(session_id, false) else {
+                return;
+            };
             let sku = live.ranked.entry(claimant.sku.to_string()).or_default();
             if diff > 0 {
                 sku.insert(rank, claimant.clone());
@@ -141,7 +201,9 @@ impl LiveHub {
                 if !line.contains(r#""kind":"claim""#) {
                     continue;
                 }
-                let live = s.sessions.entry(session_id.to_string()).or_default();
+                let Some(live) = s.open_mut(session_id, true) else {
+                    continue;
+                };
                 if live.feed.len() == FEED {
                     live.feed.pop_front();
                 }

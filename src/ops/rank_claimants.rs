@@ -23,12 +23,13 @@ impl<'scope> RankClaimants<'scope> for Stream<'scope, u64, Vec<Out>> {
             Out::Claimant {
                 session_id,
                 claimant,
+                diff,
             } => Some((
                 (
                     (session_id.clone(), claimant.sku.clone()),
                     (**claimant).clone(),
                 ),
-                1,
+                *diff as isize,
             )),
             _ => None,
         })

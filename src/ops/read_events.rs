@@ -113,8 +113,10 @@ pub fn read_record(
                 source: index,
                 block,
                 line: position,
+                offset,
                 local: *local,
                 event: Box::new(event),
+                raw: bytes.into(),
             });
             *local = (*local).max(Some(ts));
             Some(ts)

@@ -23,7 +23,7 @@ use crate::io::kafka::{
 use crate::io::snapshot::{
     GmvMinuteRow, claimants_batch, gmv_minute_batch, write_parquet, write_row_groups,
 };
-use crate::io::tables;
+use crate::io::{layout, tables};
 use crate::live::hub::LiveHub;
 use crate::ops::read_kafka::KafkaShared;
 use crate::records::{Claimant, Line, Metric, MetricKey, Out, OutKey};
@@ -36,6 +36,11 @@ pub struct RunReport {
     pub decisions: u64,
     pub dead_letters: u64,
     pub sessions: u64,
+    /// Sessions still open at the end, closed during the run (SPEC 3.5), and redeliveries of
+    /// closed sessions' events (counted in no session's summary, which is final).
+    pub open_sessions: u64,
+    pub closed_sessions: u64,
+    pub late_redeliveries: u64,
     pub error: Option<String>,
     pub summary_json: String,
 }
@@ -87,6 +92,14 @@ struct Files {
 impl Files {
     fn open(out_dir: &PathBuf) -> std::io::Result<Files> {
         std::fs::create_dir_all(out_dir)?;
+        // A run writes its sessions' files anew: an earlier run's into the same directory
+        // would otherwise mix with them (the other outputs are replaced whole).
+        for dir in ["snapshots", "sessions"] {
+            match std::fs::remove_dir_all(out_dir.join(dir)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
         let open =
             |n: &str| File::create(out_dir.join(n)).map(|f| BufWriter::with_capacity(1 << 20, f));
         Ok(Files {
@@ -193,6 +206,13 @@ impl KafkaOut {
     }
 }
 
+/// One open session's snapshot rows, as encoded row groups per table.
+struct Gathered {
+    /// Its first event's effective time: the date partition of its files.
+    first_t: i64,
+    tables: BTreeMap<String, Vec<Bytes>>,
+}
+
 struct Writer {
     targets: Targets,
     files: Option<Files>,
@@ -205,8 +225,8 @@ struct Writer {
     summaries: BTreeMap<String, String>,
     totals: FxHashMap<(MetricKey, i64), i64>,
     ranked: FxHashMap<(String, u64, Claimant), i64>,
-    /// Each session's part of each snapshot table.
-    tables: BTreeMap<String, BTreeMap<String, Vec<Bytes>>>,
+    /// Each open session's parts of the snapshot tables (a closed one's are written and gone).
+    gathered: BTreeMap<String, Gathered>,
     /// Tables changed since they were last written, and when that was (live snapshots).
     snapshots_dirty: bool,
     last_snapshot: Instant,
@@ -247,14 +267,14 @@ impl Writer {
             summaries: BTreeMap::new(),
             totals: FxHashMap::default(),
             ranked: FxHashMap::default(),
-            tables: BTreeMap::new(),
+            gathered: BTreeMap::new(),
             snapshots_dirty: false,
             last_snapshot: Instant::now(),
             report,
         })
     }
 
-    fn take(&mut self, o: Out) {
+    fn take(&mut self, o: Out) -> anyhow::Result<()> {
         match o {
             Out::Decision(l) => self.pending_decisions.push(l),
             Out::DeadLetter(l) => self.pending_dead.push(l),
@@ -301,16 +321,34 @@ impl Writer {
             Out::Snapshot {
                 table,
                 session_id,
+                date,
                 parts: new,
                 delta,
             } => {
-                let parts = self.tables.entry(table).or_default();
-                let part = parts.entry(session_id).or_default();
+                let g = self.gathered.entry(session_id).or_insert_with(|| Gathered {
+                    first_t: date,
+                    tables: BTreeMap::new(),
+                });
+                let part = g.tables.entry(table).or_default();
                 if !delta {
                     part.clear();
                 }
                 part.extend(new.0);
                 self.snapshots_dirty = true;
+            }
+            Out::Closed {
+                session_id,
+                closed_at,
+            } => self.closed(&session_id, closed_at)?,
+            Out::Sessions {
+                open,
+                closed,
+                late_redeliveries,
+            } => {
+                let mut r = self.report.borrow_mut();
+                r.open_sessions += open;
+                r.closed_sessions += closed;
+                r.late_redeliveries += late_redeliveries;
             }
             Out::Live(view) => {
                 if let Some(h) = &self.targets.live {
@@ -320,6 +358,39 @@ impl Writer {
             Out::Released { .. } => {}
             Out::Metric { .. } | Out::Claimant { .. } => {}
         }
+        Ok(())
+    }
+
+    /// SPEC 3.5: a session closed. Its tables are written, once, to their partitions, and its
+    /// figures to `DIR/sessions/<session>.json`; then the writer forgets its rows.
+    fn closed(&mut self, session_id: &str, closed_at: i64) -> anyhow::Result<()> {
+        if let Some(h) = &self.targets.live {
+            h.closed(session_id, closed_at);
+        }
+        let gathered = self.gathered.remove(session_id);
+        let Some(f) = &self.files else {
+            return Ok(());
+        };
+        let snapshots = f.out_dir.join("snapshots");
+        if let Some(g) = &gathered {
+            write_session(&snapshots, session_id, g, None)?;
+        }
+        let sessions = f.out_dir.join("sessions");
+        std::fs::create_dir_all(&sessions)?;
+        let summary = self
+            .summaries
+            .get(session_id)
+            .map(String::as_str)
+            .unwrap_or("{}");
+        let mut o = JsonObject::new();
+        o.str("session_id", session_id);
+        o.ts("closed_at", closed_at);
+        o.raw("summary", summary);
+        let path = sessions.join(format!("{}.json", layout::file_stem(session_id)));
+        let tmp = sessions.join(format!(".{}.json.tmp", layout::file_stem(session_id)));
+        std::fs::write(&tmp, o.finish() + "\n")?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(())
     }
 
     /// Hands over every buffered record whose key time is below `bound` (all when `None`), in
@@ -423,12 +494,17 @@ impl Writer {
         f.dead.flush()?;
         let out_dir = f.out_dir.clone();
         std::fs::write(out_dir.join("summary.json"), &pretty)?;
+        let r = self.report.borrow();
         let run = serde_json::json!({
             "events_in": lines,
             "dead_letters": dead,
-            "decisions": self.report.borrow().decisions,
+            "decisions": r.decisions,
             "sessions": self.summaries.len(),
+            "open_sessions": r.open_sessions,
+            "closed_sessions": r.closed_sessions,
+            "redeliveries_after_close": r.late_redeliveries,
         });
+        drop(r);
         std::fs::write(
             out_dir.join("run.json"),
             serde_json::to_string_pretty(&run)?,
@@ -437,30 +513,32 @@ impl Writer {
         self.write_snapshots(&out_dir.join("snapshots"))
     }
 
-    /// Every snapshot table as it stands, each file replaced atomically. The tables are
-    /// independent, so each gets a thread: the run's last step is as long as its longest table.
+    /// Every open session's snapshot files as they stand, each replaced atomically (closed
+    /// sessions' files were written at their close and are never rewritten). Sessions are
+    /// independent, so they are written on a few threads.
     fn write_snapshots(&mut self, snapshots: &std::path::Path) -> anyhow::Result<()> {
         self.snapshots_dirty = false;
         self.last_snapshot = Instant::now();
-        let (totals, ranked, gathered) = (&self.totals, &self.ranked, &self.tables);
+        let views = open_views(&self.totals, &self.ranked);
+        let empty = SessionViews::default();
+        let sessions: Vec<(&String, &Gathered)> = self.gathered.iter().collect();
+        let threads = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .min(4);
+        let chunk = sessions.len().div_ceil(threads).max(1);
         std::thread::scope(|scope| {
-            // Sessions in id order, each in its own processing order: the same file for any
-            // number of workers, with nothing to sort. The row groups come encoded, so this is
-            // copying.
-            let mut jobs: Vec<_> = tables::TABLES
-                .iter()
-                .map(|name| {
+            let jobs: Vec<_> = sessions
+                .chunks(chunk)
+                .map(|part| {
+                    let (views, empty) = (&views, &empty);
                     scope.spawn(move || {
-                        let parts = gathered
-                            .get(*name)
-                            .into_iter()
-                            .flat_map(|parts| parts.values().flatten());
-                        write_row_groups(snapshots, name, tables::schema(name), parts)
+                        part.iter().try_for_each(|(id, g)| {
+                            let v = views.get(id.as_str()).unwrap_or(empty);
+                            write_session(snapshots, id, g, Some(v))
+                        })
                     })
                 })
                 .collect();
-            jobs.push(scope.spawn(move || write_gmv_minute(snapshots, totals)));
-            jobs.push(scope.spawn(move || write_claimants(snapshots, ranked)));
             jobs.into_iter().try_for_each(|j| {
                 j.join()
                     .map_err(|_| anyhow::anyhow!("a snapshot writer panicked"))?
@@ -469,11 +547,19 @@ impl Writer {
     }
 }
 
-/// `gmv_minute`: one row per session, minute, sku and platform, from the maintained totals.
-fn write_gmv_minute(
-    snapshots: &std::path::Path,
-    totals: &FxHashMap<(MetricKey, i64), i64>,
-) -> anyhow::Result<()> {
+/// An open session's rows of the two views differential maintains.
+#[derive(Default)]
+struct SessionViews {
+    gmv: Vec<GmvMinuteRow>,
+    ranked: Vec<(String, u64, Claimant)>,
+}
+
+/// The maintained views per open session: `gmv_minute` by minute, sku and platform; the
+/// claimants by sku and rank.
+fn open_views<'a>(
+    totals: &'a FxHashMap<(MetricKey, i64), i64>,
+    ranked: &'a FxHashMap<(String, u64, Claimant), i64>,
+) -> BTreeMap<&'a str, SessionViews> {
     let mut cells: BTreeMap<(&str, i64, &str, &str), GmvMinuteRow> = BTreeMap::new();
     for (key, total) in totals.keys() {
         let row = cells
@@ -491,18 +577,54 @@ fn write_gmv_minute(
             Metric::Claims => row.claims = *total,
         }
     }
-    let rows: Vec<GmvMinuteRow> = cells.into_values().collect();
-    write_parquet(snapshots, "gmv_minute", &gmv_minute_batch(&rows)?)
+    let mut views: BTreeMap<&str, SessionViews> = BTreeMap::new();
+    for ((session, ..), row) in cells {
+        views.entry(session).or_default().gmv.push(row);
+    }
+    let mut rows: Vec<&(String, u64, Claimant)> = ranked.keys().collect();
+    rows.sort_unstable_by(|a, b| (&a.0, &a.2.sku, a.1).cmp(&(&b.0, &b.2.sku, b.1)));
+    for r in rows {
+        views.entry(&r.0).or_default().ranked.push(r.clone());
+    }
+    views
 }
 
-/// `claimants`: each sku's ranked claimants, by session, sku and rank.
-fn write_claimants(
+/// One session's files, each table to its partition. `views`: an open session's rows of the
+/// differential views (a closed session brought its own among its tables).
+fn write_session(
     snapshots: &std::path::Path,
-    ranked: &FxHashMap<(String, u64, Claimant), i64>,
+    session_id: &str,
+    g: &Gathered,
+    views: Option<&SessionViews>,
 ) -> anyhow::Result<()> {
-    let mut rows: Vec<(String, u64, Claimant)> = ranked.keys().cloned().collect();
-    rows.sort_unstable_by(|a, b| (&a.0, &a.2.sku, a.1).cmp(&(&b.0, &b.2.sku, b.1)));
-    write_parquet(snapshots, "claimants", &claimants_batch(&rows)?)
+    let stem = layout::file_stem(session_id);
+    for (name, parts) in &g.tables {
+        let dir = layout::partition_dir(snapshots, name, g.first_t);
+        let schema = table_schema(name);
+        write_row_groups(&dir, &stem, schema, parts.iter())
+            .with_context(|| format!("the {name} table of session {session_id}"))?;
+    }
+    if let Some(v) = views {
+        for (name, batch) in [
+            ("gmv_minute", gmv_minute_batch(&v.gmv)?),
+            ("claimants", claimants_batch(&v.ranked)?),
+        ] {
+            if batch.num_rows() > 0 {
+                let dir = layout::partition_dir(snapshots, name, g.first_t);
+                write_parquet(&dir, &stem, &batch)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The Arrow schema of any snapshot table.
+pub fn table_schema(name: &str) -> datafusion::arrow::datatypes::SchemaRef {
+    match name {
+        "gmv_minute" => crate::io::snapshot::gmv_minute_schema(),
+        "claimants" => crate::io::snapshot::claimants_schema(),
+        other => tables::schema(other),
+    }
 }
 
 /// The buffered records whose keys `below` accepts, in key order; the rest stay, unsorted.
@@ -554,6 +676,7 @@ impl<'scope> WriteOutputs for Stream<'scope, u64, Vec<Out>> {
                         }
                     }
                 }
+                let mut taken: anyhow::Result<()> = Ok(());
                 input.for_each_stamp(|cap, data| {
                     let t = cap.least().copied().unwrap_or_default();
                     for batch in data {
@@ -562,7 +685,13 @@ impl<'scope> WriteOutputs for Stream<'scope, u64, Vec<Out>> {
                                 (Out::Released { bound }, _) => {
                                     marks.push((t, bound.unwrap_or(i64::MAX)))
                                 }
-                                (o, Some(w)) => w.take(o),
+                                (o, Some(w)) => {
+                                    if let Err(e) = w.take(o) {
+                                        if taken.is_ok() {
+                                            taken = Err(e);
+                                        }
+                                    }
+                                }
                                 (_, None) => {}
                             }
                         }
@@ -578,7 +707,7 @@ impl<'scope> WriteOutputs for Stream<'scope, u64, Vec<Out>> {
                     .map(|(_, b)| *b)
                     .max();
                 marks.retain(|(t, _)| f.is_some_and(|f| *t >= f));
-                let result = match f {
+                let result = taken.and_then(|()| match f {
                     Some(_) => match bound {
                         Some(b) => w.flush_below(Some(b)),
                         None => Ok(()),
@@ -588,7 +717,7 @@ impl<'scope> WriteOutputs for Stream<'scope, u64, Vec<Out>> {
                         w.finish()
                     }
                     None => Ok(()),
-                };
+                });
                 // A live run's snapshots, every `--snapshot-interval`, from the parts received.
                 let result = result.and_then(|()| w.live_snapshot());
                 if let Err(e) = result {

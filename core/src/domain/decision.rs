@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::event::Text;
 use super::grammar::Reason;
+use super::session::Summary;
 use super::time::{Micros, write_micros};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -117,11 +118,28 @@ pub struct OrderDecision {
     pub reservation_id: Option<Text>,
 }
 
+/// SPEC 3.5: a show's end, and its close with the figures it closed with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEvent {
+    Ended,
+    Closed(Box<Summary>),
+}
+
+impl SessionEvent {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SessionEvent::Ended => "ended",
+            SessionEvent::Closed(_) => "closed",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
     Claim(ClaimDecision),
     Reservation(ReservationDecision),
     Order(OrderDecision),
+    Session(SessionEvent),
 }
 
 /// One decision of a session, stamped with its time and whether a late event caused it.
@@ -138,6 +156,7 @@ impl Decision {
             Body::Claim(_) => "claim",
             Body::Reservation(_) => "reservation",
             Body::Order(_) => "order",
+            Body::Session(_) => "session",
         }
     }
 
@@ -156,6 +175,7 @@ impl Decision {
             ),
             Body::Reservation(r) => o.str_joined("id", &[&r.reservation_id, r.event.as_str()]),
             Body::Order(d) => o.str_joined("id", &[&d.order_id, d.outcome.as_str()]),
+            Body::Session(e) => o.str_joined("id", &["session", e.as_str()]),
         }
         o.str("session_id", session_id);
         o.ts("ts", self.ts);
@@ -201,6 +221,16 @@ impl Decision {
                 o.str("platform", &d.buyer.platform);
                 o.str("user_id", &d.buyer.user_id);
                 o.opt_str("reservation_id", d.reservation_id.as_deref());
+            }
+            Body::Session(e) => {
+                o.str("event", e.as_str());
+                if let SessionEvent::Closed(summary) = e {
+                    // The show's final figures (summary.json's fields), so that a consumer of
+                    // the decisions has them the moment it closes.
+                    let json = serde_json::to_string(summary)
+                        .expect("a summary of numbers and sku names always serializes");
+                    o.raw("summary", &json);
+                }
             }
         }
         if self.late {

@@ -13,6 +13,9 @@ pub const MAX_LINE_BYTES: usize = 64 * 1024;
 const MAX_QTY_FIELD: i128 = 1_000_000_000;
 const MAX_MONEY: i128 = 1_000_000_000_000_000;
 const MAX_UNITS: i128 = 1_000_000_000_000;
+/// A session's `close_after_s` / `idle_close_s` may be at most a year: a show is not longer,
+/// and microsecond times plus a year never overflow.
+const MAX_LIFE_S: i128 = 366 * 86_400;
 
 /// An id, name or comment text of an event. Nearly all are short enough to be kept inline
 /// (`compact_str`, up to 24 bytes): reading an event then allocates nothing per field. Longer
@@ -244,6 +247,8 @@ pub enum Director {
     /// Boxed: a config is rare and large, and every event in flight is as big as its largest
     /// kind.
     Config(Box<ConfigChange>),
+    /// SPEC 3.5: the show is over from `ts` on.
+    End,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -267,6 +272,9 @@ pub struct VariantDef {
 pub struct ConfigChange {
     pub reservation_window_s: Option<i64>,
     pub max_qty: Option<u64>,
+    /// SPEC 3.5's bounds of a session's life, in seconds.
+    pub close_after_s: Option<i64>,
+    pub idle_close_s: Option<i64>,
     pub claim_keywords: Vec<String>,
     pub cancel_keywords: Vec<String>,
     pub filler_words: Vec<String>,
@@ -520,6 +528,8 @@ struct Raw<'a> {
     variants: Option<Vec<RawVariant>>,
     reservation_window_s: Option<Num>,
     max_qty: Option<Num>,
+    close_after_s: Option<Num>,
+    idle_close_s: Option<Num>,
     claim_keywords: Option<Vec<String>>,
     cancel_keywords: Option<Vec<String>>,
     filler_words: Option<Vec<String>>,
@@ -635,6 +645,7 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
                 raw.variants,
                 raw.reservation_window_s,
                 raw.max_qty,
+                (raw.close_after_s, raw.idle_close_s),
                 words,
             )?),
             "stock" => {
@@ -764,6 +775,7 @@ fn director(
     variants: Option<Vec<RawVariant>>,
     window: Option<Num>,
     max_qty: Option<Num>,
+    (close_after, idle_close): (Option<Num>, Option<Num>),
     words: ConfigChange,
 ) -> Result<Director, ReadError> {
     Ok(match &*action {
@@ -822,13 +834,20 @@ fn director(
                 .map(|n| int(n, "max_qty", 1, MAX_QTY_FIELD))
                 .transpose()?
                 .map(|n| n as u64),
+            close_after_s: close_after
+                .map(|n| int(n, "close_after_s", 1, MAX_LIFE_S))
+                .transpose()?,
+            idle_close_s: idle_close
+                .map(|n| int(n, "idle_close_s", 1, MAX_LIFE_S))
+                .transpose()?,
             ..words
         })),
+        "end" => Director::End,
         other => {
             return Err(err(
                 "unknown_action",
                 format!(
-                    "director `action` {other:?} is not product, activate, deactivate, price or config"
+                    "director `action` {other:?} is not product, activate, deactivate, price, config or end"
                 ),
             ));
         }

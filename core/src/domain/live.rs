@@ -28,6 +28,11 @@ pub struct SessionView {
     pub escalation_reasons: BTreeMap<String, u64>,
     /// Normalised code of the active product.
     pub active: Option<String>,
+    /// SPEC 3.5: when the show ended (its first `end`) and when it closed, once they have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<Micros>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<Micros>,
     /// The run sheet in definition order.
     pub products: Vec<ProductView>,
     /// Unanswered escalations, oldest first: the oldest `VIEW_LIMIT` of each reason, so the

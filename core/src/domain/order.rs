@@ -91,6 +91,28 @@ impl SourceClock {
     }
 }
 
+impl SourceClock {
+    /// This source's part of the watermark timers fire on: its watermark, kept once it has
+    /// ended (SPEC 2's `W_end` takes every source's last one); `None` while idle or when it
+    /// ended without delivering anything; `Some(Micros::MIN)` before it delivered anything.
+    pub fn timer_floor(&self) -> Option<Micros> {
+        if self.ended {
+            return self.watermark_before(None);
+        }
+        if self.idle {
+            return None;
+        }
+        Some(self.watermark_before(None).unwrap_or(Micros::MIN))
+    }
+}
+
+/// The watermark timers fire on (SPEC 2): the least over the sources that are not idle, ended
+/// ones at their last watermark, so that once every source has ended it is `W_end`. `None`:
+/// no source bounds it (all idle), and no timer fires on the watermark.
+pub fn timer_watermark(clocks: &[SourceClock]) -> Option<Micros> {
+    clocks.iter().filter_map(SourceClock::timer_floor).min()
+}
+
 /// SPEC 2: an event behind its source's watermark (as it stood just before the event) is late
 /// and takes the watermark as its effective time.
 pub fn effective_time(ts: Micros, watermark: Option<Micros>) -> (Micros, bool) {

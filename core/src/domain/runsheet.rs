@@ -17,6 +17,9 @@ pub const DEFAULT_FILLER_WORDS: &[&str] = &[
 pub const DEFAULT_CANCEL_KEYWORDS: &[&str] = &["cancel", "unclaim", "pass"];
 pub const DEFAULT_WINDOW_S: i64 = 90;
 pub const DEFAULT_MAX_QTY: u64 = 5;
+/// SPEC 3.5: a session closes this long after its `end`, or after this long without events.
+pub const DEFAULT_CLOSE_AFTER_S: i64 = 86_400;
+pub const DEFAULT_IDLE_CLOSE_S: i64 = 21_600;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Variant {
@@ -96,6 +99,9 @@ impl Product {
 pub struct Config {
     pub window_us: Micros,
     pub max_qty: u64,
+    /// SPEC 3.5's `close_after_s` and `idle_close_s`, in microseconds.
+    pub close_after_us: Micros,
+    pub idle_close_us: Micros,
     pub claim_keywords: Vec<String>,
     pub cancel_keywords: Vec<String>,
     /// SPEC 3.1.3a's filler words, the configured ones added.
@@ -124,6 +130,8 @@ impl Default for Config {
         Config {
             window_us: DEFAULT_WINDOW_S * 1_000_000,
             max_qty: DEFAULT_MAX_QTY,
+            close_after_us: DEFAULT_CLOSE_AFTER_S * 1_000_000,
+            idle_close_us: DEFAULT_IDLE_CLOSE_S * 1_000_000,
             claim_keywords: owned(DEFAULT_CLAIM_KEYWORDS),
             cancel_keywords: owned(DEFAULT_CANCEL_KEYWORDS),
             filler_words: owned(DEFAULT_FILLER_WORDS),
@@ -156,6 +164,12 @@ impl Config {
         }
         if let Some(m) = c.max_qty {
             self.max_qty = m;
+        }
+        if let Some(s) = c.close_after_s {
+            self.close_after_us = s * 1_000_000;
+        }
+        if let Some(s) = c.idle_close_s {
+            self.idle_close_us = s * 1_000_000;
         }
         Config::add_keywords(&mut self.claim_keywords, &c.claim_keywords);
         Config::add_keywords(&mut self.cancel_keywords, &c.cancel_keywords);

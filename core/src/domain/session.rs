@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::decision::{
     Body as DBody, Buyer, ClaimDecision, ClaimOutcome, Decision, OrderDecision, OrderOutcome,
-    ResEvent, ReservationDecision,
+    ResEvent, ReservationDecision, SessionEvent,
 };
 use super::event::{Body, Director, Event, Moderation, Order, OrderStatus, StockChange, Text};
 use super::grammar::{self, Reading, Reason};
@@ -129,6 +129,12 @@ pub struct Session {
     last_reading: &'static str,
     /// Readings of texts seen since the last director event.
     readings: grammar::Memo,
+    /// SPEC 3.5: the effective time of the first `end`, the close it sets (`E + close_after_s`),
+    /// the close the latest applied event sets (`last + idle_close_s`), and the close once done.
+    ended: Option<Micros>,
+    close_by_end: Option<Micros>,
+    close_by_idle: Option<Micros>,
+    closed: Option<Micros>,
 }
 
 impl Session {
@@ -137,8 +143,21 @@ impl Session {
     }
 
     /// Applies one event at its effective time `t`; decisions are appended to `out` in order.
-    pub fn apply(&mut self, ev: &Event, t: Micros, late: bool, out: &mut Vec<Decision>) {
-        self.expire_until(t, out);
+    /// Every timer due at or before `t` fires first (SPEC 2). Returns false, applying nothing,
+    /// when the session is closed by then: the event is a `session_closed` reject (SPEC 3.5).
+    pub fn apply(&mut self, ev: &Event, t: Micros, late: bool, out: &mut Vec<Decision>) -> bool {
+        self.advance(t, out);
+        if self.closed.is_some() {
+            return false;
+        }
+        self.apply_open(ev, t, late, out);
+        // Every applied event, chatter included, puts the idle close off (at the value in force
+        // after it: a config applies from its own `ts` on).
+        self.close_by_idle = Some(t + self.cfg.idle_close_us);
+        true
+    }
+
+    fn apply_open(&mut self, ev: &Event, t: Micros, late: bool, out: &mut Vec<Decision>) {
         if late {
             self.stats.late_events += 1;
         }
@@ -173,6 +192,19 @@ impl Session {
                 };
                 self.stats.claims += 1;
                 note_buyer(&mut self.buyers, &buyer);
+                if self.ended.is_some() {
+                    // SPEC 3.5: no tap-to-buy after the end, whatever the sku.
+                    self.stats.rejected += 1;
+                    cx.claim(
+                        Text::concat(&["req:", request_id]),
+                        buyer,
+                        Some(sku.clone()),
+                        Some(*qty),
+                        ClaimOutcome::Rejected,
+                        Some(Reason::ShowEnded),
+                    );
+                    return;
+                }
                 self.allocate(
                     Text::concat(&["req:", request_id]),
                     buyer,
@@ -211,8 +243,78 @@ impl Session {
         self.stats.redeliveries += 1;
     }
 
+    /// Fires every timer of the session due at or before `t` (SPEC 2): the expiries due by
+    /// then, or by the close when it comes first, and then the close itself (SPEC 3.5).
+    pub fn advance(&mut self, t: Micros, out: &mut Vec<Decision>) {
+        if self.closed.is_some() {
+            return;
+        }
+        let close = self.close_at();
+        self.expire_until(close.map_or(t, |c| c.min(t)), out);
+        if let Some(c) = close.filter(|c| *c <= t) {
+            self.close(c, out);
+        }
+    }
+
+    /// When the next timer is due: the first expiry or the close; none once closed.
+    pub fn next_timer(&self) -> Option<Micros> {
+        if self.closed.is_some() {
+            return None;
+        }
+        let expiry = self.expiry.first().map(|(at, _)| *at);
+        match (expiry, self.close_at()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// When the session closes as things stand (SPEC 3.5's `C`).
+    pub fn close_at(&self) -> Option<Micros> {
+        match (self.close_by_end, self.close_by_idle) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The time the session closed at, once it has.
+    pub fn closed_at(&self) -> Option<Micros> {
+        self.closed
+    }
+
+    /// The effective time of the show's first `end`.
+    pub fn ended_at(&self) -> Option<Micros> {
+        self.ended
+    }
+
+    /// SPEC 3.5's close at `c`: every live reservation expires (no promotion), the waitlists are
+    /// emptied, and the decision `session/closed` carries the figures the session ends with.
+    fn close(&mut self, c: Micros, out: &mut Vec<Decision>) {
+        let mut cx = Cx {
+            t: c,
+            late: false,
+            out,
+        };
+        while let Some((_, id)) = self.expiry.pop_first() {
+            let Some(r) = self.reservations.remove(&id) else {
+                continue;
+            };
+            let s = sku_entry(&mut self.skus, &r.sku);
+            s.held -= r.qty as i64;
+            s.holders.remove(&r.buyer);
+            self.stats.reservations_expired += 1;
+            cx.reservation(&r, ResEvent::Expired, Some("session_closed"));
+        }
+        for s in self.skus.values_mut() {
+            s.waitlist.clear();
+            s.waiting.clear();
+        }
+        self.closed = Some(c);
+        let summary = self.summary();
+        cx.push(DBody::Session(SessionEvent::Closed(Box::new(summary))));
+    }
+
     /// Expires every reservation due at or before `t`, in (expires_at, id) order, promoting as it goes.
-    pub fn expire_until(&mut self, t: Micros, out: &mut Vec<Decision>) {
+    fn expire_until(&mut self, t: Micros, out: &mut Vec<Decision>) {
         while self.expiry.first().is_some_and(|(at, _)| *at <= t) {
             let Some((at, id)) = self.expiry.pop_first() else {
                 break;
@@ -250,6 +352,8 @@ impl Session {
                 .map(|(r, o)| (r.to_string(), o.len() as u64))
                 .collect(),
             active: self.active.clone(),
+            ended_at: self.ended,
+            closed_at: self.closed,
             ..Default::default()
         };
         for key in self.sheet.codes() {
@@ -416,6 +520,13 @@ impl Session {
                 }
             }
             Director::Config(c) => self.cfg.apply(c),
+            // SPEC 3.5: only the first end counts; the show stays ended whatever follows.
+            Director::End if self.ended.is_none() => {
+                self.ended = Some(cx.t);
+                self.close_by_end = Some(cx.t + self.cfg.close_after_us);
+                cx.push(DBody::Session(SessionEvent::Ended));
+            }
+            Director::End => {}
         }
     }
 
@@ -432,6 +543,10 @@ impl Session {
             .readings
             .read(text, &self.sheet, self.active.as_deref(), &self.cfg);
         self.last_reading = reading.label();
+        if self.ended.is_some() && !matches!(reading, Reading::Cancel { .. }) {
+            self.after_the_end(platform, comment_id, user_id, reading.is_claim(), cx);
+            return;
+        }
         if let Reading::Ignored(_) = reading {
             // Half of a show is chatter: it costs no ids and no buyer.
             self.stats.ignored += 1;
@@ -509,6 +624,39 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// SPEC 3.5: after the end, a claim is rejected (`show_ended`, no sku, no qty) and nothing
+    /// else but a cancel is acted on.
+    fn after_the_end(
+        &mut self,
+        platform: &str,
+        comment_id: &str,
+        user_id: &str,
+        claim: bool,
+        cx: &mut Cx,
+    ) {
+        if !claim {
+            self.stats.ignored += 1;
+            self.last_reading = "ignored";
+            return;
+        }
+        let buyer = Buyer {
+            platform: platform.into(),
+            user_id: user_id.into(),
+        };
+        self.stats.claims += 1;
+        self.stats.rejected += 1;
+        self.last_reading = "rejected";
+        note_buyer(&mut self.buyers, &buyer);
+        cx.claim(
+            Text::concat(&[platform, ":", comment_id]),
+            buyer,
+            None,
+            None,
+            ClaimOutcome::Rejected,
+            Some(Reason::ShowEnded),
+        );
     }
 
     /// Releases the buyer's hold on and waitlist place for one sku; true when there was one.
@@ -926,7 +1074,44 @@ mod tests {
                 (r.expires_at - T0) / 1_000_000
             ),
             DBody::Order(o) => format!("{when} order {} {}", o.order_id, o.outcome.as_str()),
+            DBody::Session(e) => format!("{when} session {}", e.as_str()),
         }
+    }
+
+    /// `run`, with the rejects of a closed session as `"<t> reject session_closed"` and the
+    /// reasons of reservation events after them.
+    fn replay(s: &mut Session, events: &[(i64, String)]) -> Vec<String> {
+        let mut lines = Vec::new();
+        for (sec, body) in events {
+            let mut out = Vec::new();
+            let ev = event(*sec, body);
+            let applied = s.apply(&ev, ev.ts, false, &mut out);
+            lines.extend(out.iter().map(brief_with_reason));
+            if !applied {
+                lines.push(format!("{sec} reject session_closed"));
+            }
+        }
+        lines
+    }
+
+    fn brief_with_reason(d: &Decision) -> String {
+        match &d.body {
+            DBody::Reservation(r) if r.reason.is_some() => {
+                format!("{} {}", brief(d), r.reason.unwrap_or_default())
+            }
+            _ => brief(d),
+        }
+    }
+
+    /// Fires the session's timers as a watermark at `sec` would.
+    fn watermark(s: &mut Session, sec: i64) -> Vec<String> {
+        let mut out = Vec::new();
+        s.advance(T0 + sec * 1_000_000, &mut out);
+        out.iter().map(brief_with_reason).collect()
+    }
+
+    fn owned(events: &[(i64, &str)]) -> Vec<(i64, String)> {
+        events.iter().map(|(t, e)| (*t, e.to_string())).collect()
     }
 
     const K1: &[(i64, &str)] = &[
@@ -1028,6 +1213,20 @@ mod tests {
             "85 order o2 oversell",
         ];
         assert_eq!(got, want);
+        // Had the show gone quiet, the expiry at 80 would have fired on the watermark alone.
+        let mut quiet = Session::new();
+        run(&mut quiet, K1);
+        run(&mut quiet, &events[..8]);
+        assert_eq!(quiet.next_timer(), Some(T0 + 80_000_000));
+        assert_eq!(watermark(&mut quiet, 79), Vec::<String>::new());
+        assert_eq!(
+            watermark(&mut quiet, 80),
+            [
+                "80 res res:instagram:c4 expired until 80",
+                "80 claim youtube:c3 promoted K1",
+                "80 res res:youtube:c3 created until 140",
+            ]
+        );
         let sum = s.summary();
         assert_eq!(sum.gmv_cents, 5000);
         assert_eq!(sum.units_sold, 2);
@@ -1325,5 +1524,221 @@ mod tests {
                 waitlist: 0
             }
         );
+    }
+
+    const CLOSE_AFTER_3600: &str = r#""type":"director","action":"config","close_after_s":3600"#;
+    const END: &str = r#""type":"director","action":"end""#;
+
+    fn paid(id: &str, platform: &str, user: &str, qty: u64) -> String {
+        format!(
+            r#""type":"order","order_id":"{id}","platform":"{platform}","user_id":"{user}","sku":"K1","qty":{qty},"amount_cents":{},"status":"paid""#,
+            qty * 2500
+        )
+    }
+
+    #[test]
+    fn the_worked_example_timeline_continued_to_the_end_and_the_close() {
+        let mut s = Session::new();
+        let mut events = owned(K1);
+        events.push((0, CLOSE_AFTER_3600.to_string()));
+        events.extend([
+            (1, comment("tiktok", "c1", "u1", "sold")),
+            (2, comment("facebook", "c2", "u2", "sold")),
+            (3, comment("youtube", "c3", "u3", "sold x2")),
+            (4, comment("instagram", "c4", "u4", "mine")),
+            (5, comment("tiktok", "c5", "u1", "sold")),
+            (10, order("o1", "tiktok", "u1", "paid")),
+            (20, comment("facebook", "c6", "u2", "cancel")),
+            (30, r#""type":"stock","sku":"K1","delta":1"#.to_string()),
+            (85, order("o2", "instagram", "u4", "paid")),
+        ]);
+        replay(&mut s, &events);
+        let got = replay(
+            &mut s,
+            &[
+                (100, END.to_string()),
+                (110, comment("tiktok", "c7", "u5", "sold")),
+                (120, paid("o3", "youtube", "u3", 2)),
+            ],
+        );
+        assert_eq!(
+            got,
+            [
+                "100 session ended",
+                "110 claim tiktok:c7 rejected - show_ended",
+                "120 res res:youtube:c3 converted until 140",
+                "120 order o3 converted",
+            ]
+        );
+        assert_eq!(s.close_at(), Some(T0 + 3_700_000_000));
+        assert_eq!(watermark(&mut s, 3699), Vec::<String>::new());
+        assert_eq!(watermark(&mut s, 3700), ["3700 session closed"]);
+        let at_close = s.summary();
+        let after = replay(&mut s, &[(3800, paid("o4", "tiktok", "u6", 1))]);
+        assert_eq!(after, ["3800 reject session_closed"]);
+        let sum = s.summary();
+        assert_eq!(sum, at_close, "nothing counts after the close");
+        assert_eq!(sum.gmv_cents, 10000);
+        assert_eq!(sum.units_sold, 4);
+        assert_eq!(sum.held_units, 0);
+        assert_eq!(sum.skus["K1"].available, -1);
+        assert_eq!(s.closed_at(), Some(T0 + 3_700_000_000));
+        assert_eq!(s.next_timer(), None, "no timer fires after the close");
+    }
+
+    #[test]
+    fn after_the_end_claims_are_rejected_and_everything_else_goes_on() {
+        let mut s = Session::new();
+        let mut events = owned(K1);
+        events.extend([
+            (1, comment("tiktok", "c1", "u1", "sold")),
+            (2, comment("tiktok", "c2", "u2", "sold x2")),
+            (3, comment("tiktok", "c3", "u3", "sodl")),
+            (4, END.to_string()),
+        ]);
+        let before = replay(&mut s, &events);
+        assert!(before.contains(&"3 claim tiktok:c3 escalated - fuzzy_keyword".to_string()));
+        assert_eq!(before.last().map(String::as_str), Some("4 session ended"));
+        let reserve = r#""type":"reserve","request_id":"r1","platform":"web","user_id":"w1","sku":"K1","qty":1"#;
+        let unknown = r#""type":"reserve","request_id":"r2","platform":"web","user_id":"w2","sku":"NOPE","qty":1"#;
+        let accept = r#""type":"moderation","escalation_id":"esc:tiktok:c3","decision":"accept","sku":"K1","qty":1"#;
+        let got = replay(
+            &mut s,
+            &[
+                (5, comment("tiktok", "c4", "u4", "sold")),
+                (6, comment("tiktok", "c5", "u5", "K1 x1")),
+                (7, comment("tiktok", "c6", "u6", "is it sold?")),
+                (8, comment("tiktok", "c7", "u7", "sodl")),
+                (9, comment("tiktok", "c8", "u8", "sold x9")),
+                (10, reserve.to_string()),
+                (11, unknown.to_string()),
+                (12, END.to_string()),
+                (
+                    13,
+                    r#""type":"director","action":"activate","code":"K1""#.to_string(),
+                ),
+                (14, comment("tiktok", "c9", "u9", "mine")),
+                (20, r#""type":"stock","sku":"K1","delta":2"#.to_string()),
+                (21, accept.to_string()),
+                (22, comment("tiktok", "c10", "u1", "cancel")),
+            ],
+        );
+        assert_eq!(
+            got,
+            [
+                "5 claim tiktok:c4 rejected - show_ended",
+                "6 claim tiktok:c5 rejected - show_ended",
+                "9 claim tiktok:c8 rejected - show_ended",
+                "10 claim req:r1 rejected K1 show_ended",
+                "11 claim req:r2 rejected NOPE show_ended",
+                "14 claim tiktok:c9 rejected - show_ended",
+                "20 claim tiktok:c2 promoted K1",
+                "20 res res:tiktok:c2 created until 80",
+                "21 claim tiktok:c3 reserved K1",
+                "21 res res:tiktok:c3 created until 81",
+                "22 res res:tiktok:c1 cancelled until 61",
+                "22 claim tiktok:c10 cancelled K1",
+            ]
+        );
+        let sum = s.summary();
+        // c1, c2, c4, c5, c8, c9 and both reserves are claims; c3 (fuzzy) is not.
+        assert_eq!(sum.claims, 8);
+        assert_eq!(sum.rejected, 6);
+        assert_eq!(sum.escalations, 1);
+        // Expiries and their promotions still fire after the end.
+        assert_eq!(
+            watermark(&mut s, 80),
+            ["80 res res:tiktok:c2 expired until 80"]
+        );
+    }
+
+    #[test]
+    fn a_quiet_session_closes_after_idle_close_s_and_its_timers_fire_first() {
+        let idle =
+            r#""type":"director","action":"config","idle_close_s":100,"reservation_window_s":50"#;
+        let mut s = Session::new();
+        let mut events = owned(K1);
+        events.extend([
+            (0, idle.to_string()),
+            (1, comment("tiktok", "c1", "u1", "sold")),
+            (2, comment("tiktok", "c2", "u2", "sold")),
+            (3, comment("tiktok", "c3", "u3", "sold")),
+            (4, comment("tiktok", "c4", "u4", "sold x2")),
+            (51, comment("tiktok", "c5", "u5", "nice")),
+        ]);
+        replay(&mut s, &events);
+        // The last applied event (chatter) was at 51: the close is at 151.
+        assert_eq!(s.close_at(), Some(T0 + 151_000_000));
+        // c1's expiry at 51 fired before the chatter and promoted c3; c4 (two units) waits.
+        assert_eq!(s.summary().skus["K1"].waitlist, 1);
+        assert_eq!(
+            watermark(&mut s, 200),
+            [
+                "52 res res:tiktok:c2 expired until 52",
+                "101 res res:tiktok:c3 expired until 101",
+                "101 claim tiktok:c4 promoted K1",
+                "101 res res:tiktok:c4 created until 151",
+                "151 res res:tiktok:c4 expired until 151",
+                "151 session closed",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_close_expires_every_live_hold_and_empties_the_waitlists() {
+        let cfg = r#""type":"director","action":"config","close_after_s":10"#;
+        let mut s = Session::new();
+        let mut events = owned(K1);
+        events.extend([
+            (0, cfg.to_string()),
+            (1, comment("tiktok", "c1", "u1", "sold")),
+            (2, comment("tiktok", "c2", "u2", "sold")),
+            (3, comment("tiktok", "c3", "u3", "sold")),
+            (5, END.to_string()),
+            // Neither a later config nor a later end moves the close set by the first end.
+            (
+                6,
+                r#""type":"director","action":"config","close_after_s":1000"#.to_string(),
+            ),
+            (7, END.to_string()),
+        ]);
+        let got = replay(&mut s, &events);
+        assert_eq!(got.iter().filter(|l| l.contains("session")).count(), 1);
+        assert_eq!(s.close_at(), Some(T0 + 15_000_000));
+        let got = replay(&mut s, &[(15, comment("tiktok", "c4", "u4", "cancel"))]);
+        assert_eq!(
+            got,
+            [
+                "15 res res:tiktok:c1 expired until 61 session_closed",
+                "15 res res:tiktok:c2 expired until 62 session_closed",
+                "15 session closed",
+                "15 reject session_closed",
+            ]
+        );
+        let sum = s.summary();
+        assert_eq!(sum.held_units, 0);
+        assert_eq!(sum.reservations_expired, 2);
+        assert_eq!(sum.skus["K1"].waitlist, 0);
+        assert_eq!(sum.comments, 3, "the rejected comment counts nowhere");
+    }
+
+    #[test]
+    fn the_closed_decision_carries_the_summary() {
+        let mut s = Session::new();
+        let mut out = Vec::new();
+        for (sec, body) in owned(K1).iter().chain([(1, END.to_string())].iter()) {
+            let ev = event(*sec, body);
+            s.apply(&ev, ev.ts, false, &mut out);
+        }
+        out.clear();
+        s.advance(T0 + 86_401_000_000, &mut out);
+        let line = out.last().expect("closed").to_json("s");
+        let v: serde_json::Value = serde_json::from_str(&line).expect("json");
+        assert_eq!(v["id"], "session/closed");
+        assert_eq!(v["kind"], "session");
+        assert_eq!(v["event"], "closed");
+        assert_eq!(v["ts"], "2027-01-15T14:00:01.000000Z");
+        assert_eq!(v["summary"]["skus"]["K1"]["pool"], 2);
+        assert_eq!(v["summary"]["claims"], 0);
     }
 }

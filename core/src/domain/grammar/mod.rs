@@ -54,6 +54,8 @@ pub enum Reason {
     UnclearClaim,
     DuplicateClaim,
     Moderator,
+    /// SPEC 3.5: a claim after the show's `end`.
+    ShowEnded,
 }
 
 impl Reason {
@@ -71,6 +73,7 @@ impl Reason {
             Reason::UnclearClaim => "unclear_claim",
             Reason::DuplicateClaim => "duplicate_claim",
             Reason::Moderator => "moderator",
+            Reason::ShowEnded => "show_ended",
         }
     }
 }

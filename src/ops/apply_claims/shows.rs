@@ -1,0 +1,384 @@
+//! Session application: released events and fired timers applied to their sessions, their
+//! decisions turned into outputs, and closed sessions written out and freed (SPEC 3.5).
+
+use std::collections::BTreeSet;
+
+use crate::domain::decision::{Body as DBody, Decision};
+use crate::domain::draft::draft_line;
+use crate::domain::event::{Body, Director, Event};
+use crate::domain::order::ReplayKey;
+use crate::domain::text::normalize_code;
+use crate::io::tables::CommentRow;
+use crate::records::{Line, Out, Reject};
+
+use super::emit::{MetricSums, claimant, metrics, reject_outputs};
+use super::slots::{OpenSlot, Sessions, track_reservation};
+
+/// How long, in event time, a closed session's redelivery keys are kept after its close: a
+/// copy of one of its events within this is counted as a redelivery (SPEC 3.5); after it, the
+/// keys are forgotten and such a copy is a `session_closed` reject (schemas/README.md).
+pub const REDELIVERIES_KEPT_US: i64 = 3_600_000_000;
+
+/// An event waiting to be final, with what its reject would need.
+pub struct Pending {
+    pub key: ReplayKey,
+    pub late: bool,
+    /// Index of the session's slot in `Sessions`.
+    pub slot: u32,
+    pub event: Box<Event>,
+    /// Its byte offset and bytes, for the dead letter should its session be closed by then.
+    pub offset: u64,
+    pub raw: Box<[u8]>,
+    /// A copy of an event that arrived before it (SPEC 2): only counted.
+    pub redelivery: bool,
+}
+
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+impl Eq for Pending {}
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Pending {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+
+/// The sessions of this worker and what their decisions feed.
+#[derive(Default)]
+pub struct Shows {
+    pub sessions: Sessions,
+    decisions: Vec<Decision>,
+    pub metric_sums: MetricSums,
+    /// Open sessions' next timers, `(due, slot)` (SPEC 2: they fire on the watermark).
+    timers: BTreeSet<(i64, u32)>,
+    /// Closed sessions' redelivery keys to forget, `(when, slot)`.
+    forget: BTreeSet<(i64, u32)>,
+    /// Emit an order-out record for every reservation change (winners to orders).
+    pub drafts: bool,
+    /// Gather the snapshot tables' rows (only when there is a directory to write them to).
+    pub tables: bool,
+    /// Send a closing session's last live view (`livesell serve`).
+    pub live: bool,
+    /// No decision is keyed below this: the writer may have written everything under it.
+    pub floor: i64,
+    pub closed: u64,
+    /// Redeliveries of closed sessions' events (their summaries are final, SPEC 3.5).
+    pub late_redeliveries: u64,
+    /// Something was applied since the last snapshot, and since the last live views.
+    pub changed: bool,
+    pub live_changed: bool,
+    /// The last event applied had been sent by an earlier run (a replay of the committed
+    /// prefix): timers firing meanwhile had been sent too.
+    pub replaying: bool,
+}
+
+impl Shows {
+    pub fn new(drafts: bool, tables: bool, live: bool) -> Shows {
+        Shows {
+            drafts,
+            tables,
+            live,
+            floor: i64::MIN,
+            ..Default::default()
+        }
+    }
+
+    /// Applies one final event to its session. An event of a session closed by then is a
+    /// `session_closed` reject, with its bytes, from `source`.
+    pub fn apply(&mut self, p: Pending, sent: bool, source: &str, out: &mut Vec<Out>) {
+        let index = p.slot;
+        if p.redelivery {
+            // Counted in its session's figures while the session is open at its place in
+            // event time; a closed session's figures are final.
+            let open = self.sessions.slots[index as usize].open.as_deref_mut();
+            match open.filter(|o| o.session.close_at().is_none_or(|c| c > p.key.eff)) {
+                Some(o) => o.session.count_redelivery(),
+                None => self.late_redeliveries += 1,
+            }
+            return;
+        }
+        self.replaying = sent;
+        let Some(open) = self.sessions.slots[index as usize].open.as_deref_mut() else {
+            closed_reject(p, source, sent, out);
+            return;
+        };
+        self.changed = true;
+        self.live_changed = true;
+        let eff = p.key.eff;
+        open.last_t = eff;
+        open.first_t.get_or_insert(eff);
+        open.live_dirty = true;
+        self.decisions.clear();
+        let applied = open
+            .session
+            .apply(&p.event, eff, p.late, &mut self.decisions);
+        if applied {
+            self.record(index, &p);
+        }
+        let opens_claim =
+            applied && matches!(p.event.body, Body::Comment { .. } | Body::Reserve { .. });
+        self.emit(index, opens_claim, sent, out);
+        if applied {
+            self.reschedule(index);
+        } else {
+            self.close(index, out);
+            closed_reject(p, source, sent, out);
+        }
+    }
+
+    /// What the tables keep of an applied event besides its decisions.
+    fn record(&mut self, index: u32, p: &Pending) {
+        let slot = &mut self.sessions.slots[index as usize];
+        let Some(open) = slot.open.as_deref_mut() else {
+            return;
+        };
+        match &p.event.body {
+            Body::Comment {
+                platform,
+                comment_id,
+                user_id,
+                user_name,
+                text,
+            } if self.tables => {
+                open.comments += 1;
+                let row = CommentRow {
+                    seq: open.comments,
+                    ts: p.event.ts,
+                    platform,
+                    comment_id,
+                    user_id,
+                    user_name: user_name.as_deref(),
+                    text,
+                    reading: open.session.last_reading(),
+                    late: p.late,
+                };
+                open.rows.comment(&slot.id, &row);
+            }
+            Body::Director(Director::Product(def)) => {
+                let seq = open.seq as i64 + 1;
+                open.catalog
+                    .insert(normalize_code(&def.code), (seq, def.clone()));
+            }
+            Body::Director(Director::Price { code, price_cents }) => {
+                if let Some((_, def)) = open.catalog.get_mut(&normalize_code(code)) {
+                    def.price_cents = *price_cents;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The decisions just made by slot `index`, as outputs. Each is keyed by its own time (an
+    /// expiry at its `expires_at`, wherever it fired from), so the output order does not depend
+    /// on when a timer fired.
+    fn emit(&mut self, index: u32, opens_claim: bool, sent: bool, out: &mut Vec<Out>) {
+        let slot = &mut self.sessions.slots[index as usize];
+        let Some(open) = slot.open.as_deref_mut() else {
+            return;
+        };
+        let sid = slot.id.as_str();
+        let mut counted_claim = false;
+        for d in &self.decisions {
+            open.seq += 1;
+            let key = (d.ts.max(self.floor), slot.order, open.seq, 0);
+            if self.drafts {
+                if let DBody::Reservation(r) = &d.body {
+                    let currency = open.session.currency_of(&r.sku);
+                    if let Some(line) = draft_line(sid, d, currency) {
+                        out.push(Out::Draft(Line { key, line, sent }));
+                    }
+                }
+            }
+            out.push(Out::Decision(Line {
+                key,
+                line: d.to_json(sid),
+                sent,
+            }));
+            if self.tables {
+                open.rows.decision(sid, open.seq as i64, d);
+                track_reservation(d, open.seq as i64, &mut open.reservations);
+            }
+            metrics(sid, d, opens_claim && !counted_claim, &mut self.metric_sums);
+            claimant(sid, d, &mut open.placed, &mut open.sent, out);
+            counted_claim |= matches!(d.body, DBody::Claim(_));
+        }
+    }
+
+    /// Registers slot `index` under its session's next timer.
+    fn reschedule(&mut self, index: u32) {
+        let slot = &mut self.sessions.slots[index as usize];
+        let next = slot.open.as_ref().and_then(|o| o.session.next_timer());
+        if slot.timer == next {
+            return;
+        }
+        if let Some(t) = slot.timer {
+            self.timers.remove(&(t, index));
+        }
+        if let Some(t) = next {
+            self.timers.insert((t, index));
+        }
+        slot.timer = next;
+    }
+
+    /// Fires every timer due at or before the watermark `due` (SPEC 2), session by session.
+    pub fn fire(&mut self, due: i64, out: &mut Vec<Out>) {
+        while let Some(&(t, index)) = self.timers.first() {
+            if t > due {
+                break;
+            }
+            self.timers.pop_first();
+            let slot = &mut self.sessions.slots[index as usize];
+            slot.timer = None;
+            let Some(open) = slot.open.as_deref_mut() else {
+                continue;
+            };
+            open.live_dirty = true;
+            self.changed = true;
+            self.live_changed = true;
+            self.decisions.clear();
+            open.session.advance(due, &mut self.decisions);
+            let closed = open.session.closed_at().is_some();
+            self.emit(index, false, self.replaying, out);
+            if closed {
+                self.close(index, out);
+            } else {
+                self.reschedule(index);
+            }
+        }
+        // Closed sessions' redelivery keys that have been kept long enough.
+        while let Some(&(t, index)) = self.forget.first() {
+            if t > due {
+                break;
+            }
+            self.forget.pop_first();
+            self.sessions.slots[index as usize].seen = Default::default();
+        }
+    }
+
+    /// This activation's metric sums: to differential, and into each session's totals.
+    pub fn drain_metrics(&mut self, out: &mut Vec<Out>) {
+        for (key, amount) in self.metric_sums.drain() {
+            if let Some(open) = self.sessions.open_mut(&key.session_id) {
+                *open.cells.entry(key.clone()).or_default() += amount;
+            }
+            out.push(Out::Metric {
+                key: Box::new(key),
+                amount,
+            });
+        }
+    }
+
+    /// SPEC 3.5: the session in slot `index` has closed. Its last rows and figures go out, its
+    /// views are taken back out of differential, and its state is freed: what stays is the
+    /// slot's id and order, and its redelivery keys for `REDELIVERIES_KEPT_US`.
+    fn close(&mut self, index: u32, out: &mut Vec<Out>) {
+        // The sums of this activation first, so that the session's totals are complete.
+        self.drain_metrics(out);
+        let slot = &mut self.sessions.slots[index as usize];
+        let Some(mut open) = slot.open.take() else {
+            return;
+        };
+        if let Some(t) = slot.timer.take() {
+            self.timers.remove(&(t, index));
+        }
+        let id = slot.id.clone();
+        let closed_at = open.session.closed_at().unwrap_or(open.last_t);
+        if self.live {
+            out.push(Out::Live(Box::new(open.session.live_view(&id, closed_at))));
+        }
+        if self.tables {
+            if let Err(e) = open.snapshot(&id, true, out) {
+                eprintln!("livesell: cannot build the snapshot tables of session {id}: {e}");
+            }
+        }
+        out.push(Out::Summary {
+            session_id: id.clone(),
+            json: summary_json(&open),
+        });
+        out.push(Out::Closed {
+            session_id: id.clone(),
+            closed_at,
+        });
+        for (key, total) in std::mem::take(&mut open.cells) {
+            if total != 0 {
+                out.push(Out::Metric {
+                    key: Box::new(key),
+                    amount: -total,
+                });
+            }
+        }
+        for c in std::mem::take(&mut open.sent) {
+            out.push(Out::Claimant {
+                session_id: id.clone(),
+                claimant: Box::new(c),
+                diff: -1,
+            });
+        }
+        slot.seen.shrink_to_fit();
+        self.forget
+            .insert((closed_at.saturating_add(REDELIVERIES_KEPT_US), index));
+        self.closed += 1;
+    }
+
+    /// The live view of every open session changed since the last call.
+    pub fn live_views(&mut self, out: &mut Vec<Out>) {
+        self.live_changed = false;
+        for slot in &mut self.sessions.slots {
+            let Some(open) = slot.open.as_deref_mut().filter(|o| o.live_dirty) else {
+                continue;
+            };
+            open.live_dirty = false;
+            out.push(Out::Live(Box::new(
+                open.session.live_view(&slot.id, open.last_t),
+            )));
+        }
+    }
+
+    /// Every open session's snapshot rows (closed ones went at their close).
+    pub fn snapshot(&mut self, out: &mut Vec<Out>) {
+        for (id, open) in self.sessions.open_by_id() {
+            if let Err(e) = open.snapshot(id, false, out) {
+                eprintln!("livesell: cannot build the snapshot tables of session {id}: {e}");
+            }
+        }
+    }
+
+    /// The summary of every open session (the input is over).
+    pub fn summaries(&mut self, out: &mut Vec<Out>) {
+        for (id, open) in self.sessions.open_by_id() {
+            out.push(Out::Summary {
+                session_id: id.to_string(),
+                json: summary_json(open),
+            });
+        }
+    }
+}
+
+fn summary_json(open: &OpenSlot) -> String {
+    serde_json::to_string(&open.session.summary())
+        .unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()))
+}
+
+/// SPEC 3.5: an event of a closed session is not applied; it is a reject at its effective
+/// time, its bytes in the dead letter.
+pub fn closed_reject(p: Pending, source: &str, sent: bool, out: &mut Vec<Out>) {
+    let reject = Reject {
+        source: source.to_string(),
+        source_index: p.key.source,
+        line: p.key.position,
+        offset: p.offset,
+        reason: "session_closed".into(),
+        detail: format!("session {} has closed", p.event.session_id),
+        session_id: Some(p.event.session_id.to_string()),
+        ts: Some(p.key.eff),
+        raw: p.raw.into_vec(),
+    };
+    reject_outputs(Box::new(reject), p.key.eff, sent, out);
+}
