@@ -746,6 +746,10 @@ fn convert(
                 for comment in &c.comments {
                     writeln!(out, "{}", serde_json::to_string(comment)?)?;
                 }
+                // A live stream that ended: a director `end` for its show (SPEC 3.5).
+                for end in &c.ends {
+                    writeln!(out, "{}", serde_json::to_string(end)?)?;
+                }
                 comments += c.comments.len();
                 skipped += c.skipped;
             }
@@ -796,10 +800,14 @@ fn poll_youtube(opts: &livesell::io::youtube::PollOptions, shows: Shows) -> anyh
     let stats = livesell::io::youtube::poll(
         opts,
         &shows,
-        |comments| {
+        |comments, ends| {
             let mut out = stdout.lock();
             for c in comments {
                 writeln!(out, "{}", serde_json::to_string(c)?)?;
+            }
+            // The chat went offline (`offlineAt`): its show ends (SPEC 3.5).
+            for e in ends {
+                writeln!(out, "{}", serde_json::to_string(e)?)?;
             }
             // A page at a time, so a pipeline reading the pipe sees claims as they come.
             out.flush()?;

@@ -36,6 +36,8 @@ pub enum Input {
         max: Option<Micros>,
         last: bool,
         idle: bool,
+        /// An idle live source's clock (`io::lines::Block::heartbeat`).
+        heartbeat: Option<Micros>,
         lines: u64,
     },
 }

@@ -466,3 +466,52 @@ fn the_worked_example_table_decides_as_the_spec_says() {
         assert_eq!(s["comments"], 29);
     }
 }
+
+/// A long-running run (standard input left open) writes a show's tables and figures at its
+/// close, and `livesell report` works for it while the run goes on.
+#[test]
+fn a_closed_show_of_a_running_run_reports_itself_at_once() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let show = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/datasets/worked-example-close.jsonl"
+    ))
+    .unwrap();
+    let mut child = livesell()
+        .args(["run", "--quiet", "--workers", "2", "--input", "-", "--out"])
+        .arg(&out)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(show.as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let report = out.join("sessions/worked-example-close.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !report.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(report.exists(), "no report of the closed show within 30 s");
+    assert!(child.try_wait().unwrap().is_none(), "the run goes on");
+    let figures: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(figures["summary"]["gmv_cents"], 10000);
+    let html = dir.path().join("report.html");
+    let st = livesell()
+        .args(["report", "--data"])
+        .arg(&out)
+        .args(["--session", "worked-example-close", "--out"])
+        .arg(&html)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert!(
+        std::fs::read_to_string(&html)
+            .unwrap()
+            .contains("worked-example-close")
+    );
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}

@@ -673,3 +673,69 @@ fn serve_reads_kafka_and_sends_director_actions_through_it() {
         "the activation is on the input topic"
     );
 }
+
+/// A show that goes quiet after a claim while another show goes on: its hold expires on the
+/// watermark, while the run is still running, and the order-draft cancellation goes out.
+#[test]
+fn a_quiet_shows_hold_expires_while_the_run_goes_on_and_its_draft_is_cancelled() {
+    let broker = &Broker::mock();
+    create_topics(broker, 2);
+    let t0: i64 = 1_795_000_000_000;
+    let mut lines = vec![
+        format!(
+            r#"{{"type":"director","session_id":"quiet","ts":{t0},"action":"config","reservation_window_s":2}}"#
+        ),
+        format!(
+            r#"{{"type":"director","session_id":"quiet","ts":{t0},"action":"product","code":"K1","price_cents":2500,"variants":[{{"sku":"K1","stock":1}}]}}"#
+        ),
+        format!(
+            r#"{{"type":"director","session_id":"quiet","ts":{t0},"action":"activate","code":"K1"}}"#
+        ),
+        format!(
+            r#"{{"type":"comment","session_id":"quiet","ts":{},"platform":"tiktok","comment_id":"c1","user_id":"u1","text":"sold"}}"#,
+            t0 + 300
+        ),
+        format!(
+            r#"{{"type":"director","session_id":"busy","ts":{t0},"action":"product","code":"B1","price_cents":900,"variants":[{{"sku":"B1","stock":100}}]}}"#
+        ),
+    ];
+    // The busy show chats for 10 s of event time; the quiet one says nothing more.
+    for i in 0..100 {
+        lines.push(format!(
+            r#"{{"type":"comment","session_id":"busy","ts":{},"platform":"tiktok","comment_id":"b{i}","user_id":"v{i}","text":"nice"}}"#,
+            t0 + 500 + i * 100
+        ));
+    }
+    broker.produce_show("livesell.events", &lines);
+    let mut child = kafka_run(broker, "quiet", &[]).spawn().unwrap();
+    let _stop = Kill(&mut child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let cancelled = loop {
+        let drafts = broker.read_all("livesell.orders-out");
+        if let Some(d) = drafts
+            .iter()
+            .find(|d| d.contains(r#""id":"res:tiktok:c1/cancel""#))
+        {
+            break d.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no cancellation within 60 s: {drafts:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let v: serde_json::Value = serde_json::from_str(&cancelled).unwrap();
+    assert_eq!(v["kind"], "cancel_draft");
+    assert_eq!(v["reason"], "expired");
+    assert_eq!(v["ts"], "2026-11-18T11:06:42.300000Z");
+}
+
+/// Kills a child when dropped (a run that does not end by itself).
+struct Kill<'a>(&'a mut Child);
+
+impl Drop for Kill<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

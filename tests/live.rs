@@ -583,3 +583,80 @@ fn the_dashboard_works_in_chromium() {
 fn the_moderator_queue_works_with_the_keyboard_in_chromium() {
     browser_run("moderator.mjs", moderation_show, 60);
 }
+
+/// A show that claims its one unit twice in its first second and then goes quiet: nothing
+/// follows but the show clock.
+fn quiet_show(path: &Path, _secs: i64) {
+    let t0: i64 = 1_795_000_000_000;
+    let lines = [
+        json!({"type":"director","session_id":"quiet","ts":t0,"action":"config",
+               "reservation_window_s":2,"idle_close_s":3600}),
+        json!({"type":"director","session_id":"quiet","ts":t0,"action":"product","code":"K1",
+               "title":"Beanie","price_cents":2500,"variants":[{"sku":"K1","stock":1}]}),
+        json!({"type":"director","session_id":"quiet","ts":t0,"action":"activate","code":"K1"}),
+        json!({"type":"comment","session_id":"quiet","ts":t0 + 300,"platform":"tiktok",
+               "comment_id":"c1","user_id":"u1","text":"sold"}),
+        json!({"type":"comment","session_id":"quiet","ts":t0 + 400,"platform":"tiktok",
+               "comment_id":"c2","user_id":"u2","text":"sold"}),
+    ];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(path, text).unwrap();
+}
+
+/// The holders of K1 as the moderator's claims endpoint shows them.
+fn holders(addr: &str) -> Vec<String> {
+    let v = get_json(addr, "/api/claims?session=quiet&sku=K1");
+    v["skus"][0]["holders"]
+        .as_array()
+        .map(|hs| {
+            hs.iter()
+                .map(|h| h["user_id"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_quiet_shows_hold_expires_on_time_and_the_show_ends_from_the_dashboard_api() {
+    let s = start_show(quiet_show, 1, &[]);
+    let a = s.addr.as_str();
+    wait_for("u1 holds K1", || {
+        http(
+            a,
+            "GET",
+            "/api/claims?session=quiet&sku=K1",
+            Some(VIEWER),
+            None,
+        )
+        .0 == 200
+            && holders(a) == ["u1"]
+    });
+    // No event follows: the show clock alone expires u1's hold (2 s) and promotes u2.
+    wait_for("the expiry and the promotion", || holders(a) == ["u2"]);
+    let overlay = get_json(a, "/api/overlay?session=quiet");
+    assert_eq!(overlay["state"], "live");
+    // The producer ends the show; the overlay says so and claims are refused from then on.
+    let (st, body) = http(
+        a,
+        "POST",
+        "/api/director",
+        Some(DIRECTOR),
+        Some(r#"{"session_id":"quiet","action":"end"}"#),
+    );
+    assert_eq!(st, 202, "{body}");
+    wait_for("the overlay says the show ended", || {
+        get_json(a, "/api/overlay?session=quiet")["state"] == "ended"
+    });
+    let file = s._dir.path().join("out/decisions.jsonl");
+    for id in [
+        "res:tiktok:c1/expired",
+        "tiktok:c2/promoted/K1",
+        "session/ended",
+    ] {
+        wait_for(id, || {
+            std::fs::read_to_string(&file)
+                .unwrap_or_default()
+                .contains(&format!(r#""id":"{id}""#))
+        });
+    }
+}

@@ -111,6 +111,11 @@ fn polls_a_live_chat_as_the_api_paces_it() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    // The chat's offlineAt ends the show: a director `end` after the last comments.
+    let (ends, lines): (Vec<_>, Vec<_>) = lines.into_iter().partition(|l| l["type"] == "director");
+    assert_eq!(ends.len(), 1, "{ends:?}");
+    assert_eq!(ends[0]["action"], "end");
+    assert_eq!(ends[0]["session_id"], "show-0001");
     let ids: Vec<&str> = lines
         .iter()
         .map(|l| l["comment_id"].as_str().unwrap())

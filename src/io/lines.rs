@@ -27,6 +27,9 @@ pub struct Block {
     /// The input had nothing to say for its idle timeout: this block carries no lines, only
     /// that (a live source; SPEC 2 leaves an idle source out of the minimum watermark).
     pub idle: bool,
+    /// With `idle`, the live source's clock (event time) when the quiet spell was noticed: an
+    /// idle source's timers fire on it, so a quiet show's holds expire on time.
+    pub heartbeat: Option<crate::domain::time::Micros>,
     pub error: Option<String>,
     /// Where the buffer goes back to once the block is parsed, so the reader reuses it instead
     /// of faulting in a fresh megabyte for every block.
@@ -34,6 +37,9 @@ pub struct Block {
 }
 
 type Pool = Arc<std::sync::Mutex<Vec<Vec<u8>>>>;
+
+/// A live source's clock: the event time it stands at now.
+pub type Clock = Arc<dyn Fn() -> Option<crate::domain::time::Micros> + Send + Sync>;
 
 impl Drop for Block {
     fn drop(&mut self) {
@@ -187,6 +193,17 @@ impl LineSource {
         hands: usize,
         deal: Deal,
     ) -> LineSource {
+        Self::with_clock(name, reader, hands, deal, None)
+    }
+
+    /// `from_reader` for a live reader whose quiet spells report `clock` (`livesell serve`).
+    pub fn with_clock(
+        name: String,
+        reader: Box<dyn Read + Send>,
+        hands: usize,
+        deal: Deal,
+        clock: Option<Clock>,
+    ) -> LineSource {
         let hands = hands.max(1);
         let queues = match deal {
             Deal::Shared => 1,
@@ -197,7 +214,7 @@ impl LineSource {
             .unzip();
         std::thread::Builder::new()
             .name(format!("read {name}"))
-            .spawn(move || read_blocks(reader, txs))
+            .spawn(move || read_blocks(reader, txs, clock))
             .expect("spawn reader thread");
         let rxs: Vec<_> = rxs.into_iter().map(|rx| Arc::new(Mutex::new(rx))).collect();
         let taken = Arc::new(AtomicU64::new(0));
@@ -234,7 +251,11 @@ impl<R: Read> Read for Counting<R> {
 /// Reads blocks of whole lines into the hands' queues (block `i` into queue `i % queues`); a
 /// partial last line waits for the rest of its bytes. The end (with any read error) is a last,
 /// empty block.
-fn read_blocks(mut reader: Box<dyn Read + Send>, txs: Vec<SyncSender<Block>>) {
+fn read_blocks(
+    mut reader: Box<dyn Read + Send>,
+    txs: Vec<SyncSender<Block>>,
+    clock: Option<Clock>,
+) {
     let pool: Pool = Default::default();
     let mut carry: Vec<u8> = Vec::new();
     let mut line = 1u64;
@@ -249,6 +270,7 @@ fn read_blocks(mut reader: Box<dyn Read + Send>, txs: Vec<SyncSender<Block>>) {
         index,
         last: true,
         idle: false,
+        heartbeat: None,
         error,
         pool: None,
     };
@@ -267,9 +289,10 @@ fn read_blocks(mut reader: Box<dyn Read + Send>, txs: Vec<SyncSender<Block>>) {
         let n = match read_some(&mut reader, &mut buf[keep..]) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                // A live reader's way of saying it has been quiet for its idle timeout.
+                // A live reader's way of saying it has been quiet for its idle timeout. With a
+                // clock, every quiet spell says what time it is (timers fire on it).
                 carry.extend_from_slice(&buf[..keep]);
-                if !quiet {
+                if !quiet || clock.is_some() {
                     quiet = true;
                     let idle = Block {
                         bytes: Vec::new(),
@@ -278,6 +301,7 @@ fn read_blocks(mut reader: Box<dyn Read + Send>, txs: Vec<SyncSender<Block>>) {
                         index,
                         last: false,
                         idle: true,
+                        heartbeat: clock.as_ref().and_then(|c| c()),
                         error: None,
                         pool: None,
                     };
@@ -303,6 +327,7 @@ fn read_blocks(mut reader: Box<dyn Read + Send>, txs: Vec<SyncSender<Block>>) {
                 index,
                 last: false,
                 idle: false,
+                heartbeat: None,
                 error: None,
                 pool,
                 bytes,

@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::adapters::youtube_poll::{Next, YoutubePoll};
-use crate::adapters::{Comment, Shows};
+use crate::adapters::{Comment, End, Shows};
 
 pub const DEFAULT_API: &str = "https://www.googleapis.com/youtube/v3";
 
@@ -40,7 +40,7 @@ pub struct PollStats {
 pub fn poll(
     opts: &PollOptions,
     shows: &Shows,
-    mut sink: impl FnMut(&[Comment]) -> anyhow::Result<()>,
+    mut sink: impl FnMut(&[Comment], &[End]) -> anyhow::Result<()>,
     mut progress: impl FnMut(&str),
 ) -> anyhow::Result<PollStats> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -69,7 +69,7 @@ pub fn poll(
                 if status == 200 {
                     match poller.on_page(&body, shows) {
                         Ok(page) => {
-                            sink(&page.comments).context("writing comments")?;
+                            sink(&page.comments, &page.ends).context("writing comments")?;
                             stats.pages += 1;
                             stats.comments += page.comments.len() as u64;
                             stats.skipped += page.skipped as u64;

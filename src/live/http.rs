@@ -411,16 +411,24 @@ async fn director(State(app): Shared, headers: HeaderMap, body: Bytes) -> Respon
                 .fetch_add(1, Ordering::Relaxed);
             return axum::Json(app.hub.runsheet(&session).unwrap_or_default()).into_response();
         }
-        "product" | "deactivate" | "config" => {}
+        "product" | "deactivate" | "config" | "end" => {}
         other => {
             return fail(
                 StatusCode::BAD_REQUEST,
                 "invalid_field",
                 format!(
-                    "unknown action {other:?} (product, activate, next, skip, deactivate, price, config, reorder)"
+                    "unknown action {other:?} (product, activate, next, skip, deactivate, price, config, reorder, end)"
                 ),
             );
         }
+    }
+    // SPEC 3.5: a closed show takes nothing more (its events would only be rejected).
+    if view.as_ref().is_some_and(|v| v.closed_at.is_some()) {
+        return fail(
+            StatusCode::CONFLICT,
+            "session_closed",
+            format!("{session} has closed"),
+        );
     }
     o.insert("type".into(), json!("director"));
     let r = submit(&app, o);

@@ -36,6 +36,15 @@ struct SessionLive {
     queue: Vec<String>,
 }
 
+/// SPEC 3.5 as the surfaces say it: `live`, `ended` (after the director's `end`) or `closed`.
+fn show_state(v: &SessionView) -> &'static str {
+    match (v.ended_at, v.closed_at) {
+        (_, Some(_)) => "closed",
+        (Some(_), None) => "ended",
+        _ => "live",
+    }
+}
+
 /// Closed sessions kept for the surfaces (their final figures, "closed" on the overlay); older
 /// ones leave the hub.
 pub const KEEP_CLOSED: usize = 16;
@@ -286,6 +295,9 @@ impl LiveHub {
             Some(json!({
                 "session_id": id,
                 "as_of": format_micros(v.as_of),
+                "state": show_state(v),
+                "ended_at": v.ended_at.map(format_micros),
+                "closed_at": v.closed_at.map(format_micros),
                 "active": v.active_product().map(|p| {
                     let left = p.stock_left();
                     let mut o = active_json(p);

@@ -228,6 +228,15 @@ pub async fn ingest(
             sent += 1;
         }
     }
+    // A live stream that ended: the show ends (SPEC 3.5).
+    let mut ends = 0;
+    for e in &converted.ends {
+        let line = serde_json::to_string(e).unwrap_or_default();
+        if app.input.send_action(&e.session_id, line.as_bytes()) {
+            ends += 1;
+        }
+    }
     counters.webhook_accepted.fetch_add(1, Ordering::Relaxed);
-    axum::Json(json!({"comments": sent, "skipped": converted.skipped})).into_response()
+    axum::Json(json!({"comments": sent, "ends": ends, "skipped": converted.skipped}))
+        .into_response()
 }

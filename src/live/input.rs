@@ -21,6 +21,8 @@ pub struct ShowClock {
     origin: Mutex<(Instant, Micros)>,
     speed: f64,
     anchored: AtomicBool,
+    /// A replay will anchor the clock: until it does, the clock says nothing about event time.
+    awaits_anchor: AtomicBool,
 }
 
 impl ShowClock {
@@ -29,7 +31,21 @@ impl ShowClock {
             origin: Mutex::new((Instant::now(), wall_micros())),
             speed: if speed > 0.0 { speed } else { 1.0 },
             anchored: AtomicBool::new(false),
+            awaits_anchor: AtomicBool::new(false),
         }
+    }
+
+    /// A replay is coming: the clock is the show's only once its first event anchors it.
+    pub fn await_anchor(&self) {
+        self.awaits_anchor.store(true, Ordering::SeqCst);
+    }
+
+    /// The show's event time now, when the clock knows it (not before a replay anchors it):
+    /// what a quiet live input reports, so that timers fire on it (SPEC 2).
+    pub fn reading(&self) -> Option<Micros> {
+        let known =
+            self.anchored.load(Ordering::SeqCst) || !self.awaits_anchor.load(Ordering::SeqCst);
+        known.then(|| self.now())
     }
 
     /// Starts the show at event time `ts`, now (the replay's first event); only once.

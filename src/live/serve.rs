@@ -75,8 +75,21 @@ pub fn serve(cfg: ServeConfig, ready: impl FnOnce(&Started)) -> anyhow::Result<R
     let (input, pipeline) = match &cfg.source {
         None => {
             let (input, reader) = LiveInput::new(cfg.replay_speed, cfg.idle);
-            let source =
-                LineSource::from_reader("live".into(), Box::new(reader), workers, Deal::RoundRobin);
+            if replay.is_some() {
+                input.clock.await_anchor();
+            }
+            // A quiet input says the show clock's time: a quiet show's holds expire on time.
+            let clock = {
+                let input = input.clone();
+                Arc::new(move || input.clock.reading())
+            };
+            let source = LineSource::with_clock(
+                "live".into(),
+                Box::new(reader),
+                workers,
+                Deal::RoundRobin,
+                Some(clock),
+            );
             let run_cfg = RunConfig {
                 inputs: vec!["live".into()],
                 out: cfg.out.clone(),

@@ -332,6 +332,10 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
                 engine.release(bound, &mut buf);
                 if let Some(d) = due {
                     engine.shows.fire(d, &mut buf);
+                    // An idle source's clock can run ahead of what was released: whatever
+                    // comes later is ordered after the timers that fired.
+                    let a = &mut engine.arrivals;
+                    a.released = a.released.max(Some(d));
                 }
                 engine.shows.drain_metrics(&mut buf);
                 let p = &mut engine.pacing;
@@ -459,11 +463,13 @@ fn stash(engine: &mut Engine, item: Input, room: usize) {
             max,
             last,
             idle,
+            heartbeat,
             lines,
         } => {
             engine.first_worker |= target == 0;
             engine.lines += lines;
             a.clocks[source as usize].report(block, max, last, idle);
+            a.clocks[source as usize].heartbeat(block, heartbeat);
         }
     }
 }

@@ -86,6 +86,7 @@ impl SourceHand {
                 max: local,
                 last: b.last,
                 idle: b.idle,
+                heartbeat: b.heartbeat,
                 lines,
             });
         }

@@ -211,6 +211,7 @@ impl KafkaHand {
                 max: local,
                 last,
                 idle: p.idle,
+                heartbeat: None,
                 lines,
             });
         }

@@ -40,4 +40,13 @@ await drive(url, screenshot, async (page) => {
   await page.waitForFunction((g) => document.querySelector('[data-testid="gmv"]').textContent !== g, gmv1, { timeout: 15000 });
   const gmv2 = await page.getByTestId("gmv").textContent();
   console.log(`gmv: ${gmv1} -> ${gmv2}`);
+
+  step("end the show: it asks first; the overlay then says it ended and the button is off");
+  let asked = "";
+  page.once("dialog", async (d) => { asked = d.message(); await d.accept(); });
+  await page.getByTestId("end-show").click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="overlay-message"]').textContent.includes("Show ended"), null, { timeout: 15000 });
+  if (!asked.includes("End the show")) throw new Error(`no confirmation asked (got ${JSON.stringify(asked)})`);
+  if (!(await page.getByTestId("end-show").isDisabled())) throw new Error("End show is still enabled after the end");
+  console.log("ended: " + (await page.getByTestId("overlay-message").textContent()));
 });

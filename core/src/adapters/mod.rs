@@ -62,7 +62,11 @@ pub struct Shows {
 }
 
 impl Shows {
-    fn session(&self, platform: &str, ids: &[Option<&str>]) -> Result<String, AdapterError> {
+    pub(crate) fn session(
+        &self,
+        platform: &str,
+        ids: &[Option<&str>],
+    ) -> Result<String, AdapterError> {
         for id in ids.iter().flatten() {
             if let Some(s) = self.sessions.get(&format!("{platform}:{id}")) {
                 return Ok(s.clone());
@@ -123,6 +127,27 @@ pub struct Comment {
     pub text: String,
 }
 
+/// A canonical director `end` (SPEC 3.5): the platform reported that the live stream ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct End {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub session_id: String,
+    pub ts: Ts,
+    pub action: &'static str,
+}
+
+impl End {
+    pub fn new(session_id: String, ts: Ts) -> End {
+        End {
+            kind: "director",
+            session_id,
+            ts,
+            action: "end",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Ts {
@@ -135,6 +160,9 @@ pub enum Ts {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Converted {
     pub comments: Vec<Comment>,
+    /// The live streams the payload said ended (Twitch `stream.offline`, TikTok-Live-Connector's
+    /// `streamEnd`; YouTube's `offlineAt` is the poller's, which knows the chat it polls).
+    pub ends: Vec<End>,
     pub skipped: usize,
     /// YouTube: how long the poller should wait before the next page.
     pub poll_after_ms: Option<u64>,
@@ -211,7 +239,22 @@ pub fn convert(
     for c in &out.comments {
         check(c)?;
     }
+    for e in &out.ends {
+        check_end(e)?;
+    }
     Ok(out)
+}
+
+/// An end is passed on only if the pipeline's reader accepts it (its time above all).
+pub fn check_end(e: &End) -> Result<(), AdapterError> {
+    let line = serde_json::to_vec(e).map_err(|e| shape(e.to_string()))?;
+    crate::domain::event::parse_line(&line)
+        .map(|_| ())
+        .map_err(|err| AdapterError::Event {
+            reason: err.reason,
+            comment_id: "(end)".to_string(),
+            detail: err.to_string(),
+        })
 }
 
 /// A comment is passed on only if the pipeline's own reader accepts it (found by fuzzing:
@@ -419,17 +462,26 @@ fn tiktok(v: &Value, shows: &Shows) -> Result<Converted, AdapterError> {
     };
     let mut out = Converted::default();
     for c in items {
+        let millis = |c: &Value| {
+            match c.get("createTime") {
+                Some(Value::String(s)) => s.parse::<i64>().ok(),
+                Some(Value::Number(n)) => n.as_i64(),
+                _ => None,
+            }
+            .ok_or_else(|| shape("createTime (epoch milliseconds) is missing"))
+        };
+        let owner = text(c, &["broadcaster"]).or_else(|| text(c, &["roomOwner"]));
+        // The connector's `streamEnd` event (the host ended the live), as the forwarder names it.
+        if text(c, &["event"]) == Some("streamEnd") {
+            let session = shows.session("tiktok", &[owner])?;
+            out.ends.push(End::new(session, Ts::Millis(millis(c)?)));
+            continue;
+        }
         let Some(comment) = text(c, &["comment"]) else {
             out.skipped += 1; // gifts, likes, joins
             continue;
         };
-        let ms = match c.get("createTime") {
-            Some(Value::String(s)) => s.parse::<i64>().ok(),
-            Some(Value::Number(n)) => n.as_i64(),
-            _ => None,
-        }
-        .ok_or_else(|| shape("createTime (epoch milliseconds) is missing"))?;
-        let owner = text(c, &["broadcaster"]).or_else(|| text(c, &["roomOwner"]));
+        let ms = millis(c)?;
         out.comments.push(Comment {
             kind: "comment",
             session_id: shows.session("tiktok", &[owner])?,
@@ -455,7 +507,16 @@ fn twitch(v: &Value, shows: &Shows, header_ts: Option<&str>) -> Result<Converted
         None => (v, header_ts),
     };
     let mut out = Converted::default();
-    if text(body, &["subscription", "type"]) != Some("channel.chat.message") {
+    let kind = text(body, &["subscription", "type"]);
+    if kind == Some("stream.offline") {
+        // The broadcaster's stream went offline: the show ends at the message's time.
+        let e = body.get("event").ok_or_else(|| shape("event is missing"))?;
+        let ts = ts.ok_or_else(|| shape("no message timestamp (metadata or header)"))?;
+        let session = shows.session("twitch", &[text(e, &["broadcaster_user_id"])])?;
+        out.ends.push(End::new(session, Ts::Text(ts.to_string())));
+        return Ok(out);
+    }
+    if kind != Some("channel.chat.message") {
         out.skipped += 1;
         return Ok(out);
     }

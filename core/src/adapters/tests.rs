@@ -198,3 +198,42 @@ fn a_comment_the_pipeline_would_refuse_is_refused_here() {
     assert_eq!(e.reason(), "invalid_timestamp", "{e}");
     assert!(e.to_string().starts_with("comment LCC."), "{e}");
 }
+
+#[test]
+fn a_stream_that_goes_offline_ends_its_show() {
+    // Twitch's `stream.offline` EventSub: the show of the broadcaster ends at the message time.
+    let (comments, got) = run(
+        "twitch-eventsub",
+        "twitch-stream-offline.json",
+        Some("2026-11-21T21:00:00.123456789Z"),
+    );
+    assert!(comments.is_empty());
+    let ends: Vec<String> = got
+        .ends
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap())
+        .collect();
+    assert_eq!(
+        ends,
+        [
+            r#"{"type":"director","session_id":"tw-live","ts":"2026-11-21T21:00:00.123456789Z","action":"end"}"#
+        ]
+    );
+    let ev = parse_line(ends[0].as_bytes()).unwrap();
+    assert!(matches!(
+        ev.body,
+        Body::Director(crate::domain::event::Director::End)
+    ));
+    // TikTok-Live-Connector's `streamEnd` (as the forwarder passes it), after a last comment.
+    let (comments, got) = run("tiktok-live-connector", "tiktok-stream-end.json", None);
+    assert_eq!(comments.len(), 1);
+    let end = serde_json::to_string(&got.ends[0]).unwrap();
+    assert_eq!(
+        end,
+        r#"{"type":"director","session_id":"default-show","ts":1700000601000,"action":"end"}"#
+    );
+    // An end without its time is refused, not passed on undated.
+    let undated = br#"{"event":"streamEnd","broadcaster":"x"}"#;
+    let e = convert(Format::TiktokLiveConnector, undated, &shows(), None).unwrap_err();
+    assert_eq!(e.reason(), "invalid_payload");
+}

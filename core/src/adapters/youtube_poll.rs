@@ -4,7 +4,7 @@ use std::collections::{HashSet, VecDeque};
 
 use serde_json::Value;
 
-use super::{AdapterError, Comment, Format, Shows, convert};
+use super::{AdapterError, Comment, End, Format, Shows, Ts, check_end, convert};
 
 /// When a page carries no `pollingIntervalMillis` (YouTube always sends one; a proxy may not).
 pub const DEFAULT_INTERVAL_MS: u64 = 5_000;
@@ -29,6 +29,8 @@ pub enum Next {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
     pub comments: Vec<Comment>,
+    /// The chat's `offlineAt`, as a director `end` of its show (SPEC 3.5).
+    pub ends: Vec<End>,
     pub skipped: usize,
     pub repeats: usize,
     pub next: Next,
@@ -100,7 +102,19 @@ impl YoutubePoll {
         if converted.next_page_token.is_some() {
             self.page_token = converted.next_page_token;
         }
+        let mut ends = Vec::new();
+        if let Some(at) = &converted.offline_at {
+            let end = shows
+                .session("youtube", &[Some(&self.live_chat_id)])
+                .map(|s| End::new(s, Ts::Text(at.clone())))
+                .and_then(|e| check_end(&e).map(|()| e));
+            match end {
+                Ok(e) => ends.push(e),
+                Err(e) => return Err((e, self.failed())),
+            }
+        }
         let mut page = Page {
+            ends,
             comments: Vec::with_capacity(converted.comments.len()),
             skipped: converted.skipped,
             repeats: 0,
@@ -277,6 +291,18 @@ mod tests {
             "the last page's comments still count"
         );
         assert!(matches!(last.next, Next::Stop(ref why) if why.contains("offline")));
+        // The chat's offlineAt ends its show (SPEC 3.5).
+        let ends: Vec<String> = last
+            .ends
+            .iter()
+            .map(|e| serde_json::to_string(e).unwrap())
+            .collect();
+        assert_eq!(
+            ends,
+            [
+                r#"{"type":"director","session_id":"show","ts":"2026-11-21T21:00:00Z","action":"end"}"#
+            ]
+        );
         let ended = br#"{"error":{"code":403,"errors":[{"reason":"liveChatEnded"}]}}"#;
         assert!(matches!(p.on_failure(Some(403), ended), Next::Stop(_)));
         assert!(matches!(p.on_failure(Some(401), b""), Next::Stop(_)));

@@ -22,6 +22,8 @@ pub struct SourceClock {
     /// As of the last folded block, the source had been quiet for the idle timeout (SPEC 2:
     /// it does not hold back the minimum watermark).
     idle: bool,
+    /// The latest clock reading of an idle live source: its timers' watermark while idle.
+    heartbeat: Option<Micros>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -29,6 +31,7 @@ struct BlockReport {
     max: Option<Micros>,
     last: bool,
     idle: bool,
+    heartbeat: Option<Micros>,
 }
 
 impl SourceClock {
@@ -39,13 +42,29 @@ impl SourceClock {
             reported: Default::default(),
             ended: false,
             idle: false,
+            heartbeat: None,
         }
     }
 
     /// Block `block` holds events up to `max`; `last` marks the closing block of the source;
     /// `idle` says the source had been quiet for the idle timeout when the block was cut.
     pub fn report(&mut self, block: u64, max: Option<Micros>, last: bool, idle: bool) {
-        self.reported.insert(block, BlockReport { max, last, idle });
+        self.reported.insert(
+            block,
+            BlockReport {
+                max,
+                last,
+                idle,
+                heartbeat: None,
+            },
+        );
+    }
+
+    /// A live source's clock reading, sent with the quiet spell reported as `block`.
+    pub fn heartbeat(&mut self, block: u64, at: Option<Micros>) {
+        if let Some(r) = self.reported.get_mut(&block) {
+            r.heartbeat = r.heartbeat.max(at);
+        }
     }
 
     /// The lowest reported block not folded yet.
@@ -73,6 +92,7 @@ impl SourceClock {
             self.ended |= r.last;
             // A block with events is never idle; a quiet source stays idle until it speaks.
             self.idle = r.idle && r.max.is_none();
+            self.heartbeat = self.heartbeat.max(r.heartbeat);
         }
     }
 
@@ -100,7 +120,9 @@ impl SourceClock {
             return self.watermark_before(None);
         }
         if self.idle {
-            return None;
+            // A quiet live source: its clock, when it has one (nothing it still sends is
+            // stamped before it), so that a quiet show's timers fire on time.
+            return self.heartbeat;
         }
         Some(self.watermark_before(None).unwrap_or(Micros::MIN))
     }

@@ -211,11 +211,14 @@ impl Shows {
         }
     }
 
-    /// Registers slot `index` under its session's next timer.
+    /// Registers slot `index` under its session's next timer. A registration earlier than the
+    /// next timer is kept: every event puts the idle close off, and moving the registration
+    /// each time would cost two tree updates an event; firing early does nothing and registers
+    /// again.
     fn reschedule(&mut self, index: u32) {
         let slot = &mut self.sessions.slots[index as usize];
         let next = slot.open.as_ref().and_then(|o| o.session.next_timer());
-        if slot.timer == next {
+        if slot.timer == next || next.is_some_and(|n| slot.timer.is_some_and(|t| t <= n)) {
             return;
         }
         if let Some(t) = slot.timer {
@@ -239,11 +242,13 @@ impl Shows {
             let Some(open) = slot.open.as_deref_mut() else {
                 continue;
             };
-            open.live_dirty = true;
-            self.changed = true;
-            self.live_changed = true;
             self.decisions.clear();
             open.session.advance(due, &mut self.decisions);
+            if !self.decisions.is_empty() {
+                open.live_dirty = true;
+                self.changed = true;
+                self.live_changed = true;
+            }
             let closed = open.session.closed_at().is_some();
             self.emit(index, false, self.replaying, out);
             if closed {
@@ -266,7 +271,12 @@ impl Shows {
     pub fn drain_metrics(&mut self, out: &mut Vec<Out>) {
         for (key, amount) in self.metric_sums.drain() {
             if let Some(open) = self.sessions.open_mut(&key.session_id) {
-                *open.cells.entry(key.clone()).or_default() += amount;
+                match open.cells.get_mut(&key) {
+                    Some(total) => *total += amount,
+                    None => {
+                        open.cells.insert(key.clone(), amount);
+                    }
+                }
             }
             out.push(Out::Metric {
                 key: Box::new(key),
