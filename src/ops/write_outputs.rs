@@ -227,6 +227,8 @@ struct Writer {
     ranked: FxHashMap<(String, u64, Claimant), i64>,
     /// Each open session's parts of the snapshot tables (a closed one's are written and gone).
     gathered: BTreeMap<String, Gathered>,
+    /// Sessions closed so far.
+    closed_seen: u64,
     /// Tables changed since they were last written, and when that was (live snapshots).
     snapshots_dirty: bool,
     last_snapshot: Instant,
@@ -268,6 +270,7 @@ impl Writer {
             totals: FxHashMap::default(),
             ranked: FxHashMap::default(),
             gathered: BTreeMap::new(),
+            closed_seen: 0,
             snapshots_dirty: false,
             last_snapshot: Instant::now(),
             report,
@@ -364,6 +367,7 @@ impl Writer {
     /// SPEC 3.5: a session closed. Its tables are written, once, to their partitions, and its
     /// figures to `DIR/sessions/<session>.json`; then the writer forgets its rows.
     fn closed(&mut self, session_id: &str, closed_at: i64) -> anyhow::Result<()> {
+        self.closed_seen += 1;
         if let Some(h) = &self.targets.live {
             h.closed(session_id, closed_at);
         }
@@ -460,7 +464,23 @@ impl Writer {
             return Ok(());
         }
         let dir = f.out_dir.join("snapshots");
-        self.write_snapshots(&dir)
+        let run = f.out_dir.join("run.json");
+        self.write_snapshots(&dir)?;
+        // A long-running run's figures so far, for an operator (and the memory benchmark).
+        let r = self.report.borrow();
+        let progress = serde_json::json!({
+            "running": true,
+            "decisions": r.decisions,
+            "dead_letters": r.dead_letters,
+            "sessions": self.sessions.len(),
+            "open_sessions": self.sessions.len() as u64 - self.closed_seen,
+            "closed_sessions": self.closed_seen,
+        });
+        drop(r);
+        let tmp = run.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_string_pretty(&progress)?)?;
+        std::fs::rename(&tmp, &run)?;
+        Ok(())
     }
 
     fn finish(&mut self) -> anyhow::Result<()> {

@@ -115,6 +115,17 @@ impl Shows {
         open.last_t = eff;
         open.first_t.get_or_insert(eff);
         open.live_dirty = true;
+        // The session's timers due by then fire first, as decisions of their own: the event's
+        // decisions (and the claim it counts) are then the same whether a timer fired here or
+        // earlier, on the watermark.
+        self.decisions.clear();
+        open.session.advance(eff, &mut self.decisions);
+        if !self.decisions.is_empty() {
+            self.emit(index, false, sent, out);
+        }
+        let Some(open) = self.sessions.slots[index as usize].open.as_deref_mut() else {
+            return;
+        };
         self.decisions.clear();
         let applied = open
             .session
