@@ -13,12 +13,11 @@ pub enum Input {
         source: u32,
         block: u64,
         line: u64,
-        /// Byte offset and bytes of the line: the dead letter's, should the event's session
-        /// be closed by the time it is applied (SPEC 3.5).
+        /// Byte offset of the line: the dead letter's, should the event's session be closed
+        /// by the time it is applied (SPEC 3.5).
         offset: u64,
         local: Option<Micros>,
         event: Box<Event>,
-        raw: Box<[u8]>,
     },
     /// A line that could not be read.
     Reject {

@@ -108,8 +108,8 @@ fn answers_match_the_summary_on_a_generated_show() {
     );
     let gmv_minute = by_session(
         &data,
-        "SELECT session_id, sum(gmv_cents) AS gmv, sum(units) AS units FROM gmv_minute \
-         GROUP BY session_id",
+        "SELECT session_id, sum(gmv_cents) AS gmv, sum(units) AS units, sum(claims) AS claims \
+         FROM gmv_minute GROUP BY session_id",
     );
     for (id, s) in sessions {
         let o = &orders[id];
@@ -138,6 +138,12 @@ fn answers_match_the_summary_on_a_generated_show() {
         );
         assert_eq!(int(&gmv_minute[id]["gmv"]), int(&s["gmv_cents"]), "{id}");
         assert_eq!(int(&gmv_minute[id]["units"]), int(&s["units_sold"]), "{id}");
+        // SPEC 4's claims, each counted once at its own decision.
+        assert_eq!(
+            int(&gmv_minute[id]["claims"]),
+            int(&s["claims"]),
+            "{id} claims"
+        );
     }
     assert!(sessions.values().any(|s| int(&s["gmv_cents"]) > 0));
 

@@ -66,7 +66,6 @@ enum Stashed {
         offset: u64,
         local: Option<i64>,
         event: Box<Event>,
-        raw: Box<[u8]>,
     },
     Reject {
         local: Option<i64>,
@@ -127,7 +126,6 @@ impl Engine {
                         offset,
                         local,
                         event,
-                        raw,
                     } => {
                         let index = self.shows.sessions.slot_of(&event.session_id, out);
                         let slot = &mut self.shows.sessions.slots[index as usize];
@@ -155,7 +153,6 @@ impl Engine {
                             slot: index,
                             event,
                             offset,
-                            raw: if redelivery { Box::default() } else { raw },
                             redelivery,
                         }));
                     }
@@ -435,7 +432,6 @@ fn stash(engine: &mut Engine, item: Input, room: usize) {
             offset,
             local,
             event,
-            raw,
         } => a
             .stash
             .entry((source, block))
@@ -445,7 +441,6 @@ fn stash(engine: &mut Engine, item: Input, room: usize) {
                 offset,
                 local,
                 event,
-                raw,
             }),
         Input::Reject {
             block,

@@ -117,7 +117,6 @@ pub fn read_record(
                 offset,
                 local: *local,
                 event: Box::new(event),
-                raw: bytes.into(),
             });
             *local = (*local).max(Some(ts));
             Some(ts)

@@ -251,6 +251,43 @@ pub enum Director {
     End,
 }
 
+/// A director action's own fields, as SPEC 1 names them.
+fn director_json(d: &Director) -> serde_json::Value {
+    use serde_json::{Value, json};
+    match d {
+        Director::Product(p) => {
+            let variants: Vec<Value> = p
+                .variants
+                .iter()
+                .map(|v| {
+                    let options: serde_json::Map<String, Value> = v
+                        .options
+                        .iter()
+                        .map(|(k, x)| (k.clone(), Value::from(x.as_str())))
+                        .collect();
+                    json!({"sku": v.sku, "options": options, "stock": v.stock})
+                })
+                .collect();
+            json!({"action": "product", "code": p.code, "title": p.title,
+                   "price_cents": p.price_cents, "currency": p.currency, "variants": variants})
+        }
+        Director::Activate { code } => json!({"action": "activate", "code": code}),
+        Director::Deactivate => json!({"action": "deactivate"}),
+        Director::Price { code, price_cents } => {
+            json!({"action": "price", "code": code, "price_cents": price_cents})
+        }
+        Director::Config(c) => {
+            let words = |w: &Vec<String>| (!w.is_empty()).then(|| w.clone());
+            json!({"action": "config", "reservation_window_s": c.reservation_window_s,
+                   "max_qty": c.max_qty, "close_after_s": c.close_after_s,
+                   "idle_close_s": c.idle_close_s, "claim_keywords": words(&c.claim_keywords),
+                   "cancel_keywords": words(&c.cancel_keywords),
+                   "filler_words": words(&c.filler_words)})
+        }
+        Director::End => json!({"action": "end"}),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductDef {
     pub code: String,
@@ -322,6 +359,75 @@ pub enum Moderation {
 }
 
 impl Event {
+    /// The event as a canonical SPEC 1 line (RFC 3339 `ts`, the fields it was read with): what
+    /// the dead letter keeps of an event that was read but not applied (a closed session's),
+    /// since the reader does not keep every line's bytes. A `config`'s keyword packs appear as
+    /// the words they added.
+    pub fn to_line(&self) -> String {
+        use serde_json::{Map, Value, json};
+        let mut o = Map::new();
+        let (ty, fields): (&str, Value) = match &self.body {
+            Body::Director(d) => ("director", director_json(d)),
+            Body::Stock { sku, change } => (
+                "stock",
+                match change {
+                    StockChange::Set(n) => json!({"sku": &**sku, "set": n}),
+                    StockChange::Delta(n) => json!({"sku": &**sku, "delta": n}),
+                },
+            ),
+            Body::Comment {
+                platform,
+                comment_id,
+                user_id,
+                user_name,
+                text,
+            } => (
+                "comment",
+                json!({"platform": &**platform, "comment_id": &**comment_id,
+                       "user_id": &**user_id, "user_name": user_name.as_deref(), "text": &**text}),
+            ),
+            Body::Reserve {
+                request_id,
+                platform,
+                user_id,
+                sku,
+                qty,
+            } => (
+                "reserve",
+                json!({"request_id": &**request_id, "platform": &**platform,
+                       "user_id": &**user_id, "sku": &**sku, "qty": qty}),
+            ),
+            Body::Order(x) => (
+                "order",
+                json!({"order_id": &*x.order_id, "platform": &*x.platform, "user_id": &*x.user_id,
+                       "sku": &*x.sku, "qty": x.qty, "amount_cents": x.amount_cents,
+                       "status": match x.status { OrderStatus::Paid => "paid", OrderStatus::Refunded => "refunded" },
+                       "reservation_id": x.reservation_id.as_deref()}),
+            ),
+            Body::Moderation {
+                escalation_id,
+                decision,
+            } => (
+                "moderation",
+                match decision {
+                    Moderation::Accept { sku, qty } => {
+                        json!({"escalation_id": &**escalation_id, "decision": "accept", "sku": sku, "qty": qty})
+                    }
+                    Moderation::Reject => {
+                        json!({"escalation_id": &**escalation_id, "decision": "reject"})
+                    }
+                },
+            ),
+        };
+        o.insert("type".into(), ty.into());
+        o.insert("session_id".into(), (&*self.session_id).into());
+        o.insert("ts".into(), super::time::format_micros(self.ts).into());
+        if let Value::Object(f) = fields {
+            o.extend(f.into_iter().filter(|(_, v)| !v.is_null()));
+        }
+        Value::Object(o).to_string()
+    }
+
     /// SPEC 2: director 0, stock 1, order 2, moderation 3, reserve 4, comment 5.
     pub fn type_rank(&self) -> u8 {
         match self.body {
@@ -860,6 +966,25 @@ mod tests {
 
     fn reason(line: &str) -> &'static str {
         parse_line(line.as_bytes()).unwrap_err().reason
+    }
+
+    #[test]
+    fn an_event_written_back_reads_as_the_same_event() {
+        let lines = [
+            r#"{"type":"director","session_id":"s","ts":1000,"action":"product","code":"A12","title":"Bag","price_cents":2500,"currency":"EUR","variants":[{"sku":"A12-RED-M","options":{"color":"red","size":"M"},"stock":1}]}"#,
+            r#"{"type":"director","session_id":"s","ts":1000,"action":"config","reservation_window_s":60,"close_after_s":600,"claim_keywords":["yes"]}"#,
+            r#"{"type":"director","session_id":"s","ts":1000,"action":"end"}"#,
+            r#"{"type":"stock","session_id":"s","ts":"2026-11-21T20:00:00.5Z","sku":"K1","delta":-2}"#,
+            r#"{"type":"comment","session_id":"s","ts":1000,"platform":"tiktok","comment_id":7,"user_id":"u","user_name":"Ann","text":"sold \"A12\""}"#,
+            r#"{"type":"reserve","session_id":"s","ts":1000,"request_id":"r1","platform":"web","user_id":"w","sku":"K1","qty":2}"#,
+            r#"{"type":"order","session_id":"s","ts":1000,"order_id":"o1","platform":"web","user_id":"w","sku":"K1","qty":1,"amount_cents":900,"status":"paid","reservation_id":"res:x"}"#,
+            r#"{"type":"moderation","session_id":"s","ts":1000,"escalation_id":"esc:1","decision":"accept","sku":"K1","qty":1}"#,
+        ];
+        for line in lines {
+            let ev = parse_line(line.as_bytes()).unwrap();
+            let back = ev.to_line();
+            assert_eq!(parse_line(back.as_bytes()).unwrap(), ev, "{back}");
+        }
     }
 
     #[test]

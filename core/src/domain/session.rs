@@ -132,6 +132,8 @@ pub struct Session {
     /// SPEC 3.5: the effective time of the first `end`, the close it sets (`E + close_after_s`),
     /// the close the latest applied event sets (`last + idle_close_s`), and the close once done.
     ended: Option<Micros>,
+    /// The last event applied counted in `claims`.
+    counted_claim: bool,
     close_by_end: Option<Micros>,
     close_by_idle: Option<Micros>,
     closed: Option<Micros>,
@@ -158,6 +160,7 @@ impl Session {
     }
 
     fn apply_open(&mut self, ev: &Event, t: Micros, late: bool, out: &mut Vec<Decision>) {
+        self.counted_claim = false;
         if late {
             self.stats.late_events += 1;
         }
@@ -190,7 +193,7 @@ impl Session {
                     platform: platform.clone(),
                     user_id: user_id.clone(),
                 };
-                self.stats.claims += 1;
+                self.count_claim();
                 note_buyer(&mut self.buyers, &buyer);
                 if self.ended.is_some() {
                     // SPEC 3.5: no tap-to-buy after the end, whatever the sku.
@@ -237,6 +240,17 @@ impl Session {
     /// `ignored`.
     pub fn last_reading(&self) -> &'static str {
         self.last_reading
+    }
+
+    /// Whether the last event applied counted in `claims` (SPEC 4: a comment read as a claim,
+    /// or a reserve request): the `gmv_minute` claims of the pipeline count the same events.
+    pub fn counted_a_claim(&self) -> bool {
+        self.counted_claim
+    }
+
+    fn count_claim(&mut self) {
+        self.stats.claims += 1;
+        self.counted_claim = true;
     }
 
     pub fn count_redelivery(&mut self) {
@@ -558,7 +572,7 @@ impl Session {
             user_id: user_id.into(),
         };
         if reading.is_claim() {
-            self.stats.claims += 1;
+            self.count_claim();
             note_buyer(&mut self.buyers, &buyer);
         }
         match reading {
@@ -645,7 +659,7 @@ impl Session {
             platform: platform.into(),
             user_id: user_id.into(),
         };
-        self.stats.claims += 1;
+        self.count_claim();
         self.stats.rejected += 1;
         self.last_reading = "rejected";
         note_buyer(&mut self.buyers, &buyer);

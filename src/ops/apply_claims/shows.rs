@@ -26,9 +26,8 @@ pub struct Pending {
     /// Index of the session's slot in `Sessions`.
     pub slot: u32,
     pub event: Box<Event>,
-    /// Its byte offset and bytes, for the dead letter should its session be closed by then.
+    /// Its byte offset, for the dead letter should its session be closed by then.
     pub offset: u64,
-    pub raw: Box<[u8]>,
     /// A copy of an event that arrived before it (SPEC 2): only counted.
     pub redelivery: bool,
 }
@@ -133,8 +132,12 @@ impl Shows {
         if applied {
             self.record(index, &p);
         }
-        let opens_claim =
-            applied && matches!(p.event.body, Body::Comment { .. } | Body::Reserve { .. });
+        // SPEC 4's `claims`: the claim the event made counts once, at its first claim decision.
+        let opens_claim = applied
+            && self.sessions.slots[index as usize]
+                .open
+                .as_ref()
+                .is_some_and(|o| o.session.counted_a_claim());
         self.emit(index, opens_claim, sent, out);
         if applied {
             self.reschedule(index);
@@ -388,7 +391,9 @@ fn summary_json(open: &OpenSlot) -> String {
 }
 
 /// SPEC 3.5: an event of a closed session is not applied; it is a reject at its effective
-/// time, its bytes in the dead letter.
+/// time, the event in the dead letter. Its `raw` is the event written back as a canonical line
+/// (`Event::to_line`): keeping every line's own bytes until it is applied cost 15% of a run
+/// (schemas/README.md).
 pub fn closed_reject(p: Pending, source: &str, sent: bool, out: &mut Vec<Out>) {
     let reject = Reject {
         source: source.to_string(),
@@ -399,7 +404,125 @@ pub fn closed_reject(p: Pending, source: &str, sent: bool, out: &mut Vec<Out>) {
         detail: format!("session {} has closed", p.event.session_id),
         session_id: Some(p.event.session_id.to_string()),
         ts: Some(p.key.eff),
-        raw: p.raw.into_vec(),
+        raw: p.event.to_line().into_bytes(),
     };
     reject_outputs(Box::new(reject), p.key.eff, sent, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::event::parse_line;
+
+    const T0: i64 = 1_800_000_000_000_000;
+
+    fn pending(shows: &mut Shows, line: u64, json: &str, out: &mut Vec<Out>) -> Pending {
+        let event = parse_line(json.as_bytes()).expect("an event");
+        let slot = shows.sessions.slot_of(&event.session_id, out);
+        Pending {
+            key: ReplayKey {
+                eff: event.ts,
+                rank: event.type_rank(),
+                source: 0,
+                position: line,
+            },
+            late: false,
+            slot,
+            event: Box::new(event),
+            offset: 0,
+            redelivery: false,
+        }
+    }
+
+    #[test]
+    fn a_closed_session_is_written_out_and_freed() {
+        let mut shows = Shows::new(true, true, false);
+        let mut out = Vec::new();
+        let ms = T0 / 1000;
+        let lines = [
+            format!(
+                r#"{{"type":"director","session_id":"s","ts":{ms},"action":"config","idle_close_s":60}}"#
+            ),
+            format!(
+                r#"{{"type":"director","session_id":"s","ts":{ms},"action":"product","code":"K1","price_cents":900,"variants":[{{"sku":"K1","stock":1}}]}}"#
+            ),
+            format!(
+                r#"{{"type":"director","session_id":"s","ts":{ms},"action":"activate","code":"K1"}}"#
+            ),
+            format!(
+                r#"{{"type":"comment","session_id":"s","ts":{},"platform":"tiktok","comment_id":"c1","user_id":"u1","text":"sold"}}"#,
+                ms + 1000
+            ),
+            format!(
+                r#"{{"type":"order","session_id":"s","ts":{},"order_id":"o1","platform":"tiktok","user_id":"u1","sku":"K1","qty":1,"amount_cents":900,"status":"paid"}}"#,
+                ms + 2000
+            ),
+        ];
+        for (i, l) in lines.iter().enumerate() {
+            let p = pending(&mut shows, i as u64 + 1, l, &mut out);
+            shows.apply(p, false, "show", &mut out);
+        }
+        shows.drain_metrics(&mut out);
+        assert!(shows.sessions.slots[0].open.is_some());
+        assert_eq!(shows.timers.len(), 1, "the session's close is its timer");
+        out.clear();
+        // The watermark passes the idle close (60 s after the order).
+        shows.fire(T0 + 62_000_000, &mut out);
+        let slot = &shows.sessions.slots[0];
+        assert!(slot.open.is_none(), "the closed session's state is freed");
+        assert!(shows.timers.is_empty());
+        assert_eq!(shows.closed, 1);
+        assert_eq!(slot.seen.len(), 0, "no redelivery keys were made here");
+        // Its last rows and figures went out, and its views are taken back out of differential.
+        let tables: Vec<&str> = out
+            .iter()
+            .filter_map(|o| match o {
+                Out::Snapshot { table, .. } => Some(table.as_str()),
+                _ => None,
+            })
+            .collect();
+        for t in ["comments", "claims", "orders", "gmv_minute", "claimants"] {
+            assert!(tables.contains(&t), "{t} in {tables:?}");
+        }
+        let retracted: i64 = out
+            .iter()
+            .filter_map(|o| match o {
+                Out::Metric { key, amount } if key.metric == crate::records::Metric::GmvCents => {
+                    Some(*amount)
+                }
+                _ => None,
+            })
+            .sum();
+        assert_eq!(
+            retracted, -900,
+            "the session's GMV leaves the maintained view"
+        );
+        assert!(
+            out.iter()
+                .any(|o| matches!(o, Out::Claimant { diff: -1, .. }))
+        );
+        assert!(out.iter().any(|o| matches!(o, Out::Closed { .. })));
+        // A later event is a session_closed reject with its bytes; nothing is reopened.
+        out.clear();
+        let late = format!(
+            r#"{{"type":"comment","session_id":"s","ts":{},"platform":"tiktok","comment_id":"c2","user_id":"u2","text":"sold"}}"#,
+            ms + 70_000
+        );
+        let p = pending(&mut shows, 9, &late, &mut out);
+        shows.apply(p, false, "show", &mut out);
+        assert!(shows.sessions.slots[0].open.is_none());
+        let dead: Vec<&str> = out
+            .iter()
+            .filter_map(|o| match o {
+                Out::DeadLetter(l) => Some(l.line.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(dead.len(), 1);
+        assert!(
+            dead[0].contains("session_closed") && dead[0].contains("c2"),
+            "{}",
+            dead[0]
+        );
+    }
 }
