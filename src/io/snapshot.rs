@@ -53,6 +53,33 @@ pub fn gmv_minute_schema() -> Arc<Schema> {
     ]))
 }
 
+/// `gmv_minute` rows from metric totals: one row per session, minute, sku and platform, in that
+/// order (a metric with no total is 0 in its row).
+pub fn gmv_minute_rows<'a>(
+    totals: impl IntoIterator<Item = (&'a crate::records::MetricKey, i64)>,
+) -> Vec<GmvMinuteRow> {
+    use crate::records::Metric;
+    let mut cells: std::collections::BTreeMap<(&str, i64, &str, &str), GmvMinuteRow> =
+        Default::default();
+    for (key, total) in totals {
+        let row = cells
+            .entry((&key.session_id, key.minute, &key.sku, &key.platform))
+            .or_insert_with(|| GmvMinuteRow {
+                session_id: key.session_id.clone(),
+                minute: key.minute,
+                sku: key.sku.clone(),
+                platform: key.platform.clone(),
+                ..Default::default()
+            });
+        match key.metric {
+            Metric::GmvCents => row.gmv_cents = total,
+            Metric::Units => row.units = total,
+            Metric::Claims => row.claims = total,
+        }
+    }
+    cells.into_values().collect()
+}
+
 pub fn gmv_minute_batch(
     rows: &[GmvMinuteRow],
 ) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {

@@ -21,12 +21,13 @@ use crate::io::kafka::{
     DEAD_LETTER_TOPIC, DECISIONS_TOPIC, GMV_TOPIC, KafkaSink, ORDERS_OUT_TOPIC,
 };
 use crate::io::snapshot::{
-    GmvMinuteRow, claimants_batch, gmv_minute_batch, write_parquet, write_row_groups,
+    GmvMinuteRow, claimants_batch, gmv_minute_batch, gmv_minute_rows, write_parquet,
+    write_row_groups,
 };
 use crate::io::{layout, tables};
 use crate::live::hub::LiveHub;
 use crate::ops::read_kafka::KafkaShared;
-use crate::records::{Claimant, Line, Metric, MetricKey, Out, OutKey};
+use crate::records::{Claimant, Line, MetricKey, Out, OutKey};
 use bytes::Bytes;
 
 /// What the writer saw, for the command line to print.
@@ -576,35 +577,22 @@ struct SessionViews {
 
 /// The maintained views per open session: `gmv_minute` by minute, sku and platform; the
 /// claimants by sku and rank.
-fn open_views<'a>(
-    totals: &'a FxHashMap<(MetricKey, i64), i64>,
-    ranked: &'a FxHashMap<(String, u64, Claimant), i64>,
-) -> BTreeMap<&'a str, SessionViews> {
-    let mut cells: BTreeMap<(&str, i64, &str, &str), GmvMinuteRow> = BTreeMap::new();
-    for (key, total) in totals.keys() {
-        let row = cells
-            .entry((&key.session_id, key.minute, &key.sku, &key.platform))
-            .or_insert_with(|| GmvMinuteRow {
-                session_id: key.session_id.clone(),
-                minute: key.minute,
-                sku: key.sku.clone(),
-                platform: key.platform.clone(),
-                ..Default::default()
-            });
-        match key.metric {
-            Metric::GmvCents => row.gmv_cents = *total,
-            Metric::Units => row.units = *total,
-            Metric::Claims => row.claims = *total,
-        }
-    }
-    let mut views: BTreeMap<&str, SessionViews> = BTreeMap::new();
-    for ((session, ..), row) in cells {
-        views.entry(session).or_default().gmv.push(row);
+fn open_views(
+    totals: &FxHashMap<(MetricKey, i64), i64>,
+    ranked: &FxHashMap<(String, u64, Claimant), i64>,
+) -> BTreeMap<String, SessionViews> {
+    let mut views: BTreeMap<String, SessionViews> = BTreeMap::new();
+    for row in gmv_minute_rows(totals.keys().map(|(k, t)| (k, *t))) {
+        views
+            .entry(row.session_id.clone())
+            .or_default()
+            .gmv
+            .push(row);
     }
     let mut rows: Vec<&(String, u64, Claimant)> = ranked.keys().collect();
     rows.sort_unstable_by(|a, b| (&a.0, &a.2.sku, a.1).cmp(&(&b.0, &b.2.sku, b.1)));
     for r in rows {
-        views.entry(&r.0).or_default().ranked.push(r.clone());
+        views.entry(r.0.clone()).or_default().ranked.push(r.clone());
     }
     views
 }

@@ -11,12 +11,12 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::domain::decision::{Body as DBody, Decision, ResEvent};
 use crate::domain::event::{ProductDef, Text, VariantDef};
 use crate::domain::session::Session;
-use crate::io::snapshot::{GmvMinuteRow, claimants_batch, gmv_minute_batch};
+use crate::io::snapshot::{claimants_batch, gmv_minute_batch, gmv_minute_rows};
 use crate::io::tables::{
     ProductRow, ReservationRow, TableError, TableRows, encode, products_batch, reservations_batch,
     stock_batch,
 };
-use crate::records::{Claimant, Metric, MetricKey, Out, RowGroups};
+use crate::records::{Claimant, MetricKey, Out, RowGroups};
 
 use super::emit::ranked;
 
@@ -140,7 +140,7 @@ impl OpenSlot {
             ("stock", self.stock_batch(id)),
         ];
         if closing {
-            whole.push(("gmv_minute", self.gmv_minute_batch(id)));
+            whole.push(("gmv_minute", self.gmv_minute_batch()));
             whole.push(("claimants", claimants_batch(&ranked(id, &self.sent))));
         }
         for (name, batch) in whole {
@@ -224,26 +224,9 @@ impl OpenSlot {
     }
 
     /// `gmv_minute` of this session, from the totals it sent: the rows differential has.
-    fn gmv_minute_batch(&self, id: &str) -> Result<RecordBatch, ArrowError> {
-        let mut cells: BTreeMap<(i64, &str, &str), GmvMinuteRow> = BTreeMap::new();
-        for (key, total) in self.cells.iter().filter(|(_, t)| **t != 0) {
-            let row = cells
-                .entry((key.minute, &key.sku, &key.platform))
-                .or_insert_with(|| GmvMinuteRow {
-                    session_id: id.to_string(),
-                    minute: key.minute,
-                    sku: key.sku.clone(),
-                    platform: key.platform.clone(),
-                    ..Default::default()
-                });
-            match key.metric {
-                Metric::GmvCents => row.gmv_cents = *total,
-                Metric::Units => row.units = *total,
-                Metric::Claims => row.claims = *total,
-            }
-        }
-        let rows: Vec<GmvMinuteRow> = cells.into_values().collect();
-        gmv_minute_batch(&rows)
+    fn gmv_minute_batch(&self) -> Result<RecordBatch, ArrowError> {
+        let totals = self.cells.iter().filter(|(_, t)| **t != 0);
+        gmv_minute_batch(&gmv_minute_rows(totals.map(|(k, t)| (k, *t))))
     }
 }
 
