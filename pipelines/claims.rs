@@ -103,6 +103,7 @@ pub fn run_live(
         kafka: None,
         snapshot_every: cfg.snapshot_interval,
         live,
+        arranged: Default::default(),
     };
 
     let guards = timely::execute(timely::Config::process(workers), move |worker| {
@@ -113,6 +114,7 @@ pub fn run_live(
                 .expect("no worker panics while holding its hands"),
         );
         let report = Rc::new(RefCell::new(RunReport::default()));
+        targets.arranged.track(worker);
 
         worker.dataflow::<u64, _, _>(|scope| {
             // events in source order, with effective times and rejects
@@ -252,6 +254,7 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
     }
     let hands = Arc::new(hands);
     let targets = Targets {
+        arranged: Default::default(),
         snapshot_every: cfg.snapshot_interval,
         live: cfg.live.clone(),
         out_dir: cfg.out.clone(),
@@ -287,6 +290,7 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
             .take()
             .expect("each worker takes its own hand once");
         let report = Rc::new(RefCell::new(RunReport::default()));
+        targets.arranged.track(worker);
         worker.dataflow::<u64, _, _>(|scope| {
             // every partition's events in offset order, with effective times and rejects
             let inputs = scope.read_kafka(hand);

@@ -514,3 +514,91 @@ fn a_closed_show_of_a_running_run_reports_itself_at_once() {
     drop(stdin);
     assert!(child.wait().unwrap().success());
 }
+
+/// The views of closed shows leave differential's arrangements: while a show that claims
+/// nothing goes on, the updates they hold fall far below their peak (retracted, then compacted
+/// away), as `run.json` says at each `--snapshot-interval`.
+#[test]
+fn closed_shows_leave_the_arrangements() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let t0: i64 = 1_800_000_000_000;
+    let mut lines = Vec::new();
+    for s in ["a", "b", "c"] {
+        lines.push(format!(r#"{{"type":"director","session_id":"{s}","ts":{t0},"action":"config","idle_close_s":5}}"#));
+        lines.push(format!(r#"{{"type":"director","session_id":"{s}","ts":{t0},"action":"product","code":"K1","price_cents":900,"variants":[{{"sku":"K1","stock":100000}}]}}"#));
+        lines.push(format!(
+            r#"{{"type":"director","session_id":"{s}","ts":{t0},"action":"activate","code":"K1"}}"#
+        ));
+    }
+    // Three shows claim for a minute (every claim a new sku placement, paid orders every few)
+    // and go quiet; a fourth only chats for ten minutes more.
+    for i in 0..6000i64 {
+        let s = ["a", "b", "c"][(i % 3) as usize];
+        let ts = t0 + 10 + i * 10;
+        lines.push(format!(r#"{{"type":"comment","session_id":"{s}","ts":{ts},"platform":"tiktok","comment_id":"c{i}","user_id":"u{i}","text":"sold"}}"#));
+        if i % 5 == 0 {
+            lines.push(format!(r#"{{"type":"order","session_id":"{s}","ts":{ts},"order_id":"o{i}","platform":"web","user_id":"w{i}","sku":"K1","qty":1,"amount_cents":900,"status":"paid"}}"#));
+        }
+    }
+    let mut chat = Vec::new();
+    for i in 0..6000i64 {
+        let ts = t0 + 60_000 + i * 100;
+        chat.push(format!(r#"{{"type":"comment","session_id":"d","ts":{ts},"platform":"tiktok","comment_id":"d{i}","user_id":"v{i}","text":"hello"}}"#));
+    }
+    let mut child = livesell()
+        .args([
+            "run",
+            "--quiet",
+            "--input",
+            "-",
+            "--snapshot-interval",
+            "0.2",
+            "--out",
+        ])
+        .arg(&out)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for l in &lines {
+        writeln!(stdin, "{l}").unwrap();
+    }
+    let run = |key: &str| -> i64 {
+        std::fs::read_to_string(out.join("run.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| v[key].as_i64())
+            .unwrap_or(-1)
+    };
+    let mut fell = None;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    for chunk in chat.chunks(200).cycle() {
+        for l in chunk {
+            writeln!(stdin, "{l}").unwrap();
+        }
+        stdin.flush().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let (held, peak) = (run("arranged_updates"), run("arranged_updates_peak"));
+        if run("closed_sessions") == 3 && peak > 0 && held * 4 < peak {
+            fell = Some((held, peak));
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            break;
+        }
+    }
+    drop(stdin);
+    let _ = child.wait();
+    let (held, peak) = fell.unwrap_or_else(|| {
+        panic!(
+            "the arrangements did not shrink: closed {}, held {}, peak {}",
+            run("closed_sessions"),
+            run("arranged_updates"),
+            run("arranged_updates_peak")
+        )
+    });
+    assert!(peak > 500, "the three shows filled the views ({peak})");
+    eprintln!("arranged updates: peak {peak}, after the closes {held}");
+}

@@ -1,5 +1,6 @@
 //! Connectors: transports that move bytes in and out; formats live in `domain::event`.
 
+pub mod arranged;
 pub mod kafka;
 pub mod layout;
 pub mod lines;

@@ -62,6 +62,8 @@ pub struct Targets {
     pub snapshot_every: Option<Duration>,
     /// The live surfaces of `livesell serve`.
     pub live: Option<Arc<LiveHub>>,
+    /// The updates differential's arrangements hold (`run.json`'s `arranged_updates`).
+    pub arranged: Arc<crate::io::arranged::Arranged>,
 }
 
 #[derive(Clone)]
@@ -476,6 +478,8 @@ impl Writer {
             "sessions": self.sessions.len(),
             "open_sessions": self.sessions.len() as u64 - self.closed_seen,
             "closed_sessions": self.closed_seen,
+            "arranged_updates": self.targets.arranged.held(),
+            "arranged_updates_peak": self.targets.arranged.peak(),
         });
         drop(r);
         let tmp = run.with_extension("json.tmp");
@@ -524,6 +528,7 @@ impl Writer {
             "open_sessions": r.open_sessions,
             "closed_sessions": r.closed_sessions,
             "redeliveries_after_close": r.late_redeliveries,
+            "arranged_updates_peak": self.targets.arranged.peak(),
         });
         drop(r);
         std::fs::write(
