@@ -730,6 +730,49 @@ fn a_quiet_shows_hold_expires_while_the_run_goes_on_and_its_draft_is_cancelled()
     assert_eq!(v["ts"], "2026-11-18T11:06:42.300000Z");
 }
 
+/// A show that closes sends its last ticker frame with its final figures, and the retraction of
+/// its views does not tick it down to zero afterwards.
+#[test]
+fn a_closed_shows_last_ticker_frame_keeps_its_figures() {
+    let broker = &Broker::mock();
+    create_topics(broker, 1);
+    let t0: i64 = 1_795_000_000_000;
+    let mut lines = vec![
+        format!(
+            r#"{{"type":"director","session_id":"shut","ts":{t0},"action":"config","idle_close_s":5}}"#
+        ),
+        format!(
+            r#"{{"type":"director","session_id":"shut","ts":{t0},"action":"product","code":"K1","price_cents":2500,"variants":[{{"sku":"K1","stock":5}}]}}"#
+        ),
+        format!(
+            r#"{{"type":"order","session_id":"shut","ts":{},"order_id":"o1","platform":"web","user_id":"w1","sku":"K1","qty":1,"amount_cents":2500,"status":"paid"}}"#,
+            t0 + 100
+        ),
+    ];
+    // Another show goes on past the first one's idle close (5 s after its order).
+    for i in 0..100 {
+        lines.push(format!(
+            r#"{{"type":"comment","session_id":"on","ts":{},"platform":"tiktok","comment_id":"b{i}","user_id":"v{i}","text":"nice"}}"#,
+            t0 + 200 + i * 100
+        ));
+    }
+    broker.produce_show("livesell.events", &lines);
+    let st = kafka_run(broker, "shut", &["--exit-when-idle", "2"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let frames: Vec<serde_json::Value> = broker
+        .read_all("livesell.gmv")
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["session_id"] == "shut")
+        .collect();
+    let last = frames.last().expect("frames of the closed show");
+    assert_eq!(last["closed"], true, "{frames:?}");
+    assert_eq!(last["gmv_cents"], 2500, "{frames:?}");
+    assert_eq!(frames.iter().filter(|f| f["closed"] == true).count(), 1);
+}
+
 /// Kills a child when dropped (a run that does not end by itself).
 struct Kill<'a>(&'a mut Child);
 

@@ -26,6 +26,7 @@ use crate::io::snapshot::{
 };
 use crate::io::{layout, tables};
 use crate::live::hub::LiveHub;
+use crate::ops::apply_claims::session_hash;
 use crate::ops::read_kafka::KafkaShared;
 use crate::records::{Claimant, Line, MetricKey, Out, OutKey};
 use bytes::Bytes;
@@ -230,8 +231,9 @@ struct Writer {
     ranked: FxHashMap<(String, u64, Claimant), i64>,
     /// Each open session's parts of the snapshot tables (a closed one's are written and gone).
     gathered: BTreeMap<String, Gathered>,
-    /// Sessions closed so far.
+    /// Sessions closed so far, and their routing hashes (8 bytes a show).
     closed_seen: u64,
+    closed_ids: rustc_hash::FxHashSet<u64>,
     /// Tables changed since they were last written, and when that was (live snapshots).
     snapshots_dirty: bool,
     last_snapshot: Instant,
@@ -274,6 +276,7 @@ impl Writer {
             ranked: FxHashMap::default(),
             gathered: BTreeMap::new(),
             closed_seen: 0,
+            closed_ids: Default::default(),
             snapshots_dirty: false,
             last_snapshot: Instant::now(),
             report,
@@ -296,7 +299,10 @@ impl Writer {
                 if let Some(h) = &self.targets.live {
                     h.metric(&key, total * diff);
                 }
-                if let Some(k) = &mut self.kafka {
+                // A closed show's ticker said its last word at the close: the retraction of its
+                // views must not tick it down to zero.
+                let closed = || self.closed_ids.contains(&session_hash(&key.session_id));
+                if let Some(k) = self.kafka.as_mut().filter(|_| !closed()) {
                     let sums = k.ticker.entry(key.session_id.clone()).or_default();
                     sums[key.metric as usize] += total * diff;
                     k.dirty.insert(key.session_id.clone());
@@ -371,6 +377,28 @@ impl Writer {
     /// figures to `DIR/sessions/<session>.json`; then the writer forgets its rows.
     fn closed(&mut self, session_id: &str, closed_at: i64) -> anyhow::Result<()> {
         self.closed_seen += 1;
+        self.closed_ids.insert(session_hash(session_id));
+        let summary: Option<serde_json::Value> = self
+            .summaries
+            .get(session_id)
+            .and_then(|s| serde_json::from_str(s).ok());
+        if let Some(k) = &mut self.kafka {
+            // The show's last ticker frame, from its final figures; then it leaves the ticker.
+            k.ticker.remove(session_id);
+            k.dirty.remove(session_id);
+            if let (Some(s), false) = (&summary, k.replaying) {
+                let n = |f: &str| s[f].as_i64().unwrap_or(0) as i128;
+                let mut o = JsonObject::new();
+                o.str("session_id", session_id);
+                o.ts("as_of", closed_at);
+                o.num("gmv_cents", n("gmv_cents"));
+                o.num("units", n("units_sold"));
+                o.num("claims", n("claims"));
+                o.raw("closed", "true");
+                k.sink
+                    .send(GMV_TOPIC, Some(session_id), o.finish().as_bytes())?;
+            }
+        }
         if let Some(h) = &self.targets.live {
             h.closed(session_id, closed_at);
         }
