@@ -14,19 +14,20 @@ use timely::dataflow::Stream;
 use timely::dataflow::operators::Concat;
 use timely::dataflow::operators::vec::Partition;
 
-use crate::io::kafka::{KafkaAddress, PartitionId, committed_offsets, discover};
+use crate::io::checkpoint::{Loaded, Store};
+use crate::io::kafka::{KafkaAddress, PartitionId, committed_offsets, discover, low_watermarks};
 use crate::ops::read_kafka::{KafkaHand, KafkaShared, KafkaSourceConfig, ReadKafka};
 use crate::ops::write_outputs::KafkaTarget;
 use crate::records::Input;
 
 use crate::io::lines::LineSource;
 use crate::live::hub::LiveHub;
-use crate::ops::apply_claims::{ApplyClaims, EngineSettings};
+use crate::ops::apply_claims::{ApplyClaims, CheckpointSettings, EngineSettings};
 use crate::ops::maintain_metrics::MaintainMetrics;
 use crate::ops::rank_claimants::RankClaimants;
 use crate::ops::read_events::{ReadEvents, SourceHand};
 use crate::ops::select_updates::ViewTimes;
-use crate::ops::write_outputs::{RunReport, Targets, WriteOutputs};
+use crate::ops::write_outputs::{CheckpointTarget, RunReport, Targets, WriteOutputs};
 
 #[derive(Debug, Clone)]
 pub struct RunConfig {
@@ -104,6 +105,7 @@ pub fn run_live(
         snapshot_every: cfg.snapshot_interval,
         live,
         arranged: Default::default(),
+        checkpoints: None,
     };
 
     let guards = timely::execute(timely::Config::process(workers), move |worker| {
@@ -189,6 +191,15 @@ pub struct KafkaRunConfig {
     pub snapshot_interval: Option<Duration>,
     /// Keep the live surfaces of `livesell serve` up to date.
     pub live: Option<Arc<LiveHub>>,
+    /// Take checkpoints, and restart from the newest.
+    pub checkpoints: Option<Checkpoints>,
+}
+
+/// `--checkpoint-dir` and `--checkpoint-interval`.
+#[derive(Debug, Clone)]
+pub struct Checkpoints {
+    pub dir: PathBuf,
+    pub every: Duration,
 }
 
 /// timely's cluster mode: this is process `process` of `hosts.len()`, each with the same workers.
@@ -207,9 +218,16 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
     let brokers = cfg.source.brokers.clone();
     let timeout = Duration::from_secs(10);
     let parts = discover(&brokers, &cfg.source.topics, timeout)?;
-    let committed = match &cfg.sink {
-        Some(_) => committed_offsets(&brokers, &cfg.group, &parts, timeout)?,
-        None => Vec::new(),
+    let store = cfg.checkpoints.as_ref().map(|c| Store::new(&c.dir));
+    let loaded = store.as_ref().and_then(|s| {
+        s.load_newest(|e| eprintln!("livesell: checkpoint refused: {e}; trying the one before"))
+    });
+    let starts = start_positions(&brokers, &parts, loaded.as_ref(), timeout)?;
+    let committed = match (&cfg.sink, &loaded) {
+        (Some(_), None) => committed_offsets(&brokers, &cfg.group, &parts, timeout)?,
+        // From a checkpoint, what came after it is sent again (deterministic ids let
+        // consumers drop the copies; transactions, where the broker has them, do not show them).
+        _ => Vec::new(),
     };
     if committed.iter().any(Option::is_some) {
         // Everything is replayed to rebuild the state; only what the sink had not
@@ -236,11 +254,14 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
     // Partition s is read by worker s % peers, wherever that worker runs.
     let mut hands = Vec::new();
     for w in process * workers..(process + 1) * workers {
-        let mine: Vec<(u32, PartitionId, u64)> = parts
+        let mine: Vec<(u32, PartitionId, u64, Option<u64>)> = parts
             .iter()
             .enumerate()
             .filter(|(s, _)| s % peers == w)
-            .map(|(s, p)| (s as u32, p.clone(), resume.get(s).copied().unwrap_or(0)))
+            .map(|(s, p)| {
+                let committed = resume.get(s).copied().unwrap_or(0);
+                (s as u32, p.clone(), committed, starts[s])
+            })
             .collect();
         let hand = KafkaHand::open(
             &brokers,
@@ -253,7 +274,22 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
         hands.push(Mutex::new(Some(hand)));
     }
     let hands = Arc::new(hands);
+    let restore_parts = loaded.as_ref().map(|l| Arc::new(l.workers.clone()));
+    let engine_checkpoints = match (&store, &cfg.checkpoints) {
+        (Some(store), Some(c)) => Some(CheckpointSettings {
+            store: store.clone(),
+            every_ms: c.every.as_millis().max(1) as u64,
+            first_id: store.next_id(),
+            restore: restore_parts,
+        }),
+        _ => None,
+    };
     let targets = Targets {
+        checkpoints: store.as_ref().map(|store| CheckpointTarget {
+            store: store.clone(),
+            partitions: parts.clone(),
+            restore: loaded.as_ref().and_then(|l| l.writer.clone()).map(Arc::new),
+        }),
         arranged: Default::default(),
         snapshot_every: cfg.snapshot_interval,
         live: cfg.live.clone(),
@@ -302,6 +338,7 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
                 snapshot_every: targets.snapshot_every,
                 resume: resume.clone(),
                 live_every: targets.live.as_ref().map(|_| LIVE_EVERY),
+                checkpoints: engine_checkpoints.clone(),
             };
             // The ticker and live surfaces show the views as they change.
             decide_and_write(inputs, engine, ViewTimes::EXACT, &targets, &report, index);
@@ -311,6 +348,61 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
     })
     .map_err(|e| anyhow::anyhow!("cannot start workers: {e}"))?;
     first_report(guards)
+}
+
+/// Where each partition starts: the checkpoint's position, or (`None`) its earliest retained
+/// offset. A checkpoint's position that retention has already trimmed would silently build
+/// a wrong state from what is left: that is an error, as is a start without a checkpoint
+/// on partitions retention has trimmed (their shows' run sheets may be gone).
+fn start_positions(
+    brokers: &str,
+    parts: &[PartitionId],
+    loaded: Option<&Loaded>,
+    timeout: Duration,
+) -> anyhow::Result<Vec<Option<u64>>> {
+    let lows = low_watermarks(brokers, parts, timeout)?;
+    let Some(l) = loaded else {
+        for (p, low) in parts.iter().zip(&lows) {
+            if *low > 0 {
+                eprintln!(
+                    "livesell: warning: no checkpoint, and retention has trimmed {} below offset {low}: the shows whose events began before it are rebuilt from what is left",
+                    p.name()
+                );
+            }
+        }
+        return Ok(vec![None; parts.len()]);
+    };
+    let m = &l.manifest;
+    let mut starts = Vec::with_capacity(parts.len());
+    for (p, low) in parts.iter().zip(&lows) {
+        let at = m
+            .positions
+            .iter()
+            .find(|x| x.topic == p.topic && x.partition == p.partition)
+            .map(|x| x.next);
+        if at.unwrap_or(0) < *low {
+            bail!(
+                "checkpoint {} resumes {} at offset {}, but retention has trimmed it below {low}: the events in between are gone. Keep a longer retention, or move {} away to start from what is left",
+                m.id,
+                p.name(),
+                at.unwrap_or(0),
+                l.dir.display()
+            );
+        }
+        starts.push(at);
+    }
+    eprintln!(
+        "livesell: restoring checkpoint {} ({} open session(s), {} worker part(s)); resuming {}",
+        m.id,
+        m.open_sessions,
+        m.workers,
+        m.positions
+            .iter()
+            .map(|x| format!("{}/{}@{}", x.topic, x.partition, x.next))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(starts)
 }
 
 /// Waits for every worker; worker 0's report (the writer's) is the run's.

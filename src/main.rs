@@ -33,7 +33,9 @@ fn keep_freed_memory() {
     unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
 }
 use livesell::io::kafka::{DEFAULT_INPUT_TOPIC, KafkaAddress};
-use livesell::pipelines::claims::{Cluster, KafkaRunConfig, RunConfig, run, run_kafka};
+use livesell::pipelines::claims::{
+    Checkpoints, Cluster, KafkaRunConfig, RunConfig, run, run_kafka,
+};
 
 #[derive(Parser)]
 #[command(
@@ -90,6 +92,13 @@ enum Command {
         /// input or Kafka: a live show); they are always written at the end.
         #[arg(long)]
         snapshot_interval: Option<f64>,
+        /// Kafka: keep checkpoints here and restart from the newest (default DIR/checkpoints
+        /// under --out; without --out, none unless given).
+        #[arg(long, requires = "source")]
+        checkpoint_dir: Option<PathBuf>,
+        /// Kafka: seconds between two checkpoints (0: none).
+        #[arg(long, default_value_t = 10.0, requires = "source")]
+        checkpoint_interval: f64,
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
@@ -308,7 +317,17 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
             allowed_lateness_ms,
             quiet: _,
             snapshot_interval,
+            checkpoint_dir,
+            checkpoint_interval,
         } => {
+            let checkpoints =
+                match checkpoint_dir.or_else(|| out.as_ref().map(|o| o.join("checkpoints"))) {
+                    Some(dir) if checkpoint_interval != 0.0 => Some(Checkpoints {
+                        dir,
+                        every: secs(checkpoint_interval, "checkpoint-interval")?,
+                    }),
+                    _ => None,
+                };
             let cluster = match (processes, hosts) {
                 (1, None) => None,
                 (n, Some(file)) => {
@@ -350,6 +369,7 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
                     .map(|s| secs(s, "snapshot-interval"))
                     .transpose()?,
                 live: None,
+                checkpoints,
             };
             let started = Instant::now();
             let report = run_kafka(cfg)?;

@@ -38,6 +38,9 @@ pub enum Input {
         /// An idle live source's clock (`io::lines::Block::heartbeat`).
         heartbeat: Option<Micros>,
         lines: u64,
+        /// Where the source's next block starts (a Kafka partition's next offset): a
+        /// checkpoint taken after this block resumes there.
+        next: Option<u64>,
     },
 }
 
@@ -157,6 +160,9 @@ pub enum Out {
     Released {
         bound: Option<Micros>,
     },
+    /// A worker wrote its part of a checkpoint; everything it sent before holds the state
+    /// that part has.
+    Checkpoint(Box<crate::ops::apply_claims::PartDone>),
 }
 
 /// A buyer's claim on a sku; ordered by platform time first, which is the ranking.

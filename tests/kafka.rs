@@ -284,10 +284,11 @@ fn kafka_run(broker: &Broker, group: &str, extra: &[&str]) -> Command {
         "--source",
         &format!("{}/livesell.events", broker.url()),
     ])
-    .args(["--group", group, "--sink", &broker.url()])
-    .args(["--idle-timeout", "1"])
-    .args(extra)
-    .stderr(Stdio::null());
+    .args(["--group", group, "--sink", &broker.url()]);
+    if !extra.contains(&"--idle-timeout") {
+        c.args(["--idle-timeout", "1"]);
+    }
+    c.args(extra).stderr(Stdio::null());
     c
 }
 
@@ -781,4 +782,308 @@ impl Drop for Kill<'_> {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// A run with `--out DIR` takes a checkpoint every `interval` seconds (under DIR/checkpoints)
+/// and restarts from the newest; its stderr goes to `log`.
+fn checkpointed_run(
+    broker: &Broker,
+    group: &str,
+    out: &Path,
+    interval: &str,
+    log: &Path,
+    extra: &[&str],
+) -> Command {
+    let mut c = kafka_run(broker, group, extra);
+    c.arg("--out")
+        .arg(out)
+        .args(["--checkpoint-interval", interval])
+        .stderr(std::fs::File::create(log).unwrap());
+    c
+}
+
+fn complete_checkpoints(out: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(out.join("checkpoints"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    dirs.retain(|d| d.join("MANIFEST.json").is_file());
+    dirs.sort();
+    dirs
+}
+
+#[test]
+fn restarts_from_checkpoints_after_kill_9_and_decides_as_one_run() {
+    if let Some(broker) = Broker::start() {
+        kill_9_with_checkpoints(&broker, 200_000, 15_000);
+    }
+}
+
+#[test]
+fn on_the_mock_cluster_restarts_from_checkpoints() {
+    kill_9_with_checkpoints(&Broker::mock(), 40_000, 3_000);
+}
+
+/// Streams a show, kills the checkpointed processor with -9 five times (one of them while a
+/// checkpoint is being written), and checks that every restart started from a checkpoint,
+/// that the files equal an uninterrupted file run byte for byte, and that the deduplicated
+/// decisions topic equals it too.
+fn kill_9_with_checkpoints(broker: &Broker, events: u64, rate: u64) {
+    create_topics(broker, 4);
+    let dir = tempfile::tempdir().unwrap();
+    let (show, lines) = generate(dir.path(), events, 8, 23);
+    let expected = file_mode(&show, &dir.path().join("file"));
+    let out = dir.path().join("kafka");
+
+    let stream_ms = events * 1000 / rate;
+    let addr = broker.addr.clone();
+    let feeder = std::thread::spawn(move || {
+        let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+            .set("bootstrap.servers", &addr)
+            .set("linger.ms", "5")
+            .set("queue.buffering.max.messages", "1000000")
+            .create()
+            .expect("a producer");
+        let started = Instant::now();
+        for (i, line) in lines.iter().enumerate() {
+            send(&producer, "livesell.events", line);
+            if i % 1000 == 999 {
+                let due = Duration::from_micros(i as u64 * 1_000_000 / rate);
+                if let Some(wait) = due.checked_sub(started.elapsed()) {
+                    std::thread::sleep(wait);
+                }
+            }
+        }
+        producer.flush(Duration::from_secs(60)).expect("flushed");
+    });
+
+    let mut rng = fastrand::Rng::with_seed(2027);
+    let mut restored = 0;
+    for kill in 0..5 {
+        let log = dir.path().join(format!("run{kill}.log"));
+        let mut run = checkpointed_run(broker, "g-ckpt", &out, "0.5", &log, &["--workers", "2"]);
+        if kill == 2 {
+            // This run's checkpoints write slowly: it is killed in the middle of one.
+            run.env("LIVESELL_CHECKPOINT_WRITE_DELAY_MS", "400");
+        }
+        let mut child = run.spawn().unwrap();
+        if kill == 2 {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                assert!(Instant::now() < deadline, "no checkpoint write began");
+                let writing = std::fs::read_dir(out.join("checkpoints"))
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .any(|d| {
+                        std::fs::read_dir(d.path())
+                            .into_iter()
+                            .flatten()
+                            .flatten()
+                            .any(|f| f.file_name().to_string_lossy().ends_with(".tmp"))
+                    });
+                if writing {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        } else {
+            let after = Duration::from_millis(rng.u64(1_500..(stream_ms / 5).max(1_600)));
+            std::thread::sleep(after);
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "run {kill} ended before the kill"
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let text = std::fs::read_to_string(&log).unwrap();
+        restored += text.contains("restoring checkpoint") as usize;
+    }
+    feeder.join().unwrap();
+    let log = dir.path().join("last.log");
+    let st = checkpointed_run(
+        broker,
+        "g-ckpt",
+        &out,
+        "0.5",
+        &log,
+        &["--workers", "2", "--exit-when-idle", "3"],
+    )
+    .status()
+    .unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(st.success(), "{text}");
+    assert!(
+        text.contains("restoring checkpoint"),
+        "the last run restored nothing: {text}"
+    );
+    assert!(
+        restored >= 3,
+        "only {restored} of the killed runs started from a checkpoint"
+    );
+    assert!(!complete_checkpoints(&out).is_empty());
+
+    // The files: cut back to the checkpoint and written on, they are an uninterrupted run's.
+    let got = std::fs::read_to_string(out.join("decisions.jsonl")).unwrap();
+    assert_same(
+        &got.lines().map(str::to_string).collect::<Vec<_>>(),
+        &expected.lines().map(str::to_string).collect::<Vec<_>>(),
+        "decisions.jsonl after five kills vs an uninterrupted run",
+    );
+    let summary = |d: &Path| std::fs::read_to_string(d.join("summary.json")).unwrap();
+    assert_eq!(summary(&out), summary(&dir.path().join("file")));
+
+    // The topic: what came after a checkpoint is sent again, and a consumer deduplicating by
+    // id sees one uninterrupted run; nothing before a completed checkpoint was sent twice.
+    let sent = broker.read_all("livesell.decisions");
+    let unique = dedupe(sent.clone());
+    let expected_lines: Vec<String> = expected.lines().map(str::to_string).collect();
+    eprintln!(
+        "decisions: {} sent over 6 runs, {} unique, {} in an uninterrupted run",
+        sent.len(),
+        unique.len(),
+        expected_lines.len()
+    );
+    assert_same(
+        &per_session(unique.clone()),
+        &per_session(expected_lines.clone()),
+        "deduplicated decisions topic vs an uninterrupted run, per session",
+    );
+    let oversells = |l: &[String]| {
+        l.iter()
+            .filter(|l| l.contains(r#""outcome":"oversell""#))
+            .count()
+    };
+    assert_eq!(oversells(&unique), oversells(&expected_lines));
+}
+
+/// The input positions a complete checkpoint resumes at, summed over the partitions: how
+/// many messages it covers (every partition's offsets start at 0).
+fn covered(checkpoint: &Path) -> u64 {
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(checkpoint.join("MANIFEST.json")).unwrap()).unwrap();
+    m["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["next"].as_u64().unwrap())
+        .sum()
+}
+
+/// Runs `lines` in two halves: the first run is killed with -9 once a checkpoint covers the
+/// first half and two more have been taken (its sources never go idle: an idle source that
+/// comes back is applied at a bound that depends on timing); `damage` may spoil what it left.
+/// Returns the second run's log and checks that its files equal an uninterrupted run's.
+fn in_two_halves(broker: &Broker, workers: (&str, &str), damage: impl FnOnce(&Path)) -> String {
+    create_topics(broker, 4);
+    let dir = tempfile::tempdir().unwrap();
+    let (show, lines) = generate(dir.path(), 30_000, 4, 31);
+    let expected = file_mode(&show, &dir.path().join("file"));
+    let out = dir.path().join("kafka");
+    let (first, second) = lines.split_at(lines.len() / 2);
+    broker.produce_show("livesell.events", first);
+    let log = dir.path().join("first.log");
+    let busy = ["--idle-timeout", "60"];
+    let mut child = checkpointed_run(
+        broker,
+        "g-halves",
+        &out,
+        "0.2",
+        &log,
+        &["--workers", workers.0, busy[0], busy[1]],
+    )
+    .spawn()
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut after_all = None;
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "no checkpoint covered the first half: {}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        let done = complete_checkpoints(&out);
+        if let Some(newest) = done.last() {
+            if covered(newest) == first.len() as u64 {
+                let first_full = after_all.get_or_insert_with(|| newest.clone()).clone();
+                if done.iter().filter(|d| **d > first_full).count() >= 1 && done.len() >= 2 {
+                    break;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    damage(&out);
+    broker.produce_show("livesell.events", second);
+    let log = dir.path().join("second.log");
+    let st = checkpointed_run(
+        broker,
+        "g-halves",
+        &out,
+        "0.2",
+        &log,
+        &[
+            "--workers",
+            workers.1,
+            "--exit-when-idle",
+            "2",
+            busy[0],
+            busy[1],
+        ],
+    )
+    .status()
+    .unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(st.success(), "{text}");
+    let got = std::fs::read_to_string(out.join("decisions.jsonl")).unwrap();
+    assert_same(
+        &got.lines().map(str::to_string).collect::<Vec<_>>(),
+        &expected.lines().map(str::to_string).collect::<Vec<_>>(),
+        "decisions.jsonl of two halves vs one run",
+    );
+    let summary = |d: &Path| std::fs::read_to_string(d.join("summary.json")).unwrap();
+    assert_eq!(summary(&out), summary(&dir.path().join("file")));
+    text
+}
+
+#[test]
+fn a_corrupted_newest_checkpoint_is_refused_and_the_one_before_is_used() {
+    let broker = Broker::mock();
+    let log = in_two_halves(&broker, ("2", "2"), |out| {
+        let newest = complete_checkpoints(out).pop().unwrap();
+        let part = newest.join("part-1.bin");
+        let mut bytes = std::fs::read(&part).unwrap();
+        let n = bytes.len();
+        bytes[n / 2] ^= 0x40;
+        std::fs::write(&part, bytes).unwrap();
+    });
+    assert!(
+        log.contains("checkpoint refused") && log.contains("checksum"),
+        "{log}"
+    );
+    assert!(log.contains("restoring checkpoint"), "{log}");
+}
+
+#[test]
+fn a_checkpoint_taken_with_two_workers_restores_with_one() {
+    let broker = Broker::mock();
+    let log = in_two_halves(&broker, ("2", "1"), |_| {});
+    assert!(
+        log.contains("restoring checkpoint") && log.contains("2 worker part(s)"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_checkpoint_taken_with_one_worker_restores_with_three() {
+    let broker = Broker::mock();
+    let log = in_two_halves(&broker, ("1", "3"), |_| {});
+    assert!(log.contains("restoring checkpoint"), "{log}");
 }

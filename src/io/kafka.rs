@@ -153,8 +153,9 @@ pub fn discover(
     Ok(out)
 }
 
-/// A consumer assigned to some partitions from their earliest retained offset: the claim engine
-/// rebuilds its state by replaying them (see schemas/README.md, "Restarts").
+/// A consumer assigned to some partitions, each from a checkpoint's position or else from its
+/// earliest retained offset (the claim engine then rebuilds its state by replaying it; see
+/// schemas/README.md, "Restarts").
 pub struct PartitionReader {
     consumer: BaseConsumer,
     parts: Vec<PartitionId>,
@@ -164,7 +165,7 @@ impl PartitionReader {
     pub fn open(
         brokers: &str,
         group: &str,
-        parts: Vec<PartitionId>,
+        parts: Vec<(PartitionId, Option<u64>)>,
     ) -> Result<Self, TransportError> {
         let consumer: BaseConsumer = base_config(brokers)
             .set("group.id", group)
@@ -175,13 +176,15 @@ impl PartitionReader {
             .create()
             .map_err(kafka(format!("connecting to {brokers}")))?;
         let mut tpl = TopicPartitionList::new();
-        for p in &parts {
-            tpl.add_partition_offset(&p.topic, p.partition, Offset::Beginning)
+        for (p, start) in &parts {
+            let offset = start.map_or(Offset::Beginning, |o| Offset::Offset(o as i64));
+            tpl.add_partition_offset(&p.topic, p.partition, offset)
                 .map_err(kafka(format!("assigning {}", p.name())))?;
         }
         consumer
             .assign(&tpl)
             .map_err(kafka(format!("assigning partitions on {brokers}")))?;
+        let parts = parts.into_iter().map(|(p, _)| p).collect();
         Ok(PartitionReader { consumer, parts })
     }
 
@@ -250,6 +253,26 @@ pub fn committed_offsets(
             },
         )
         .collect())
+}
+
+/// Each partition's earliest retained offset (what retention has not trimmed yet).
+pub fn low_watermarks(
+    brokers: &str,
+    parts: &[PartitionId],
+    timeout: Duration,
+) -> Result<Vec<u64>, TransportError> {
+    let consumer: BaseConsumer = base_config(brokers)
+        .create()
+        .map_err(kafka(format!("connecting to {brokers}")))?;
+    parts
+        .iter()
+        .map(|p| {
+            consumer
+                .fetch_watermarks(&p.topic, p.partition, timeout)
+                .map(|(low, _)| low.max(0) as u64)
+                .map_err(kafka(format!("reading the offsets of {}", p.name())))
+        })
+        .collect()
 }
 
 /// Counts messages the broker refused, so the sink can tell it has failed.

@@ -1,6 +1,7 @@
 //! Connectors: transports that move bytes in and out; formats live in `domain::event`.
 
 pub mod arranged;
+pub mod checkpoint;
 pub mod kafka;
 pub mod layout;
 pub mod lines;

@@ -127,7 +127,8 @@ pub fn schema(name: &str) -> SchemaRef {
 }
 
 /// A reservation as it stands: its last event decides the state.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(into = "ReservationState")]
 pub struct ReservationRow {
     pub seq: i64,
     pub claim_id: Text,
@@ -141,6 +142,69 @@ pub struct ReservationRow {
     pub state: &'static str,
     pub ended_at: Option<Micros>,
     pub reason: Option<&'static str>,
+}
+
+/// `ReservationRow` in a checkpoint: its labels as strings (a `&'static str` cannot be read
+/// back from bytes as it is).
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct ReservationState {
+    seq: i64,
+    claim_id: Text,
+    platform: Text,
+    user_id: Text,
+    sku: Text,
+    qty: u64,
+    unit_price_cents: i64,
+    created_at: Micros,
+    expires_at: Micros,
+    state: String,
+    ended_at: Option<Micros>,
+    reason: Option<String>,
+}
+
+impl From<ReservationRow> for ReservationState {
+    fn from(r: ReservationRow) -> Self {
+        ReservationState {
+            seq: r.seq,
+            claim_id: r.claim_id,
+            platform: r.platform,
+            user_id: r.user_id,
+            sku: r.sku,
+            qty: r.qty,
+            unit_price_cents: r.unit_price_cents,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            state: r.state.to_string(),
+            ended_at: r.ended_at,
+            reason: r.reason.map(str::to_string),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ReservationRow {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ReservationState::deserialize(d).map(ReservationRow::from)
+    }
+}
+
+impl From<ReservationState> for ReservationRow {
+    fn from(r: ReservationState) -> Self {
+        use crate::io::checkpoint::intern;
+        ReservationRow {
+            seq: r.seq,
+            claim_id: r.claim_id,
+            platform: r.platform,
+            user_id: r.user_id,
+            sku: r.sku,
+            qty: r.qty,
+            unit_price_cents: r.unit_price_cents,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            state: intern(&r.state),
+            ended_at: r.ended_at,
+            reason: r.reason.as_deref().map(intern),
+        }
+    }
 }
 
 /// A product as the run sheet last defined it, one row per variant.
@@ -185,6 +249,7 @@ pub struct TableRows {
     sealed: Vec<(&'static str, Bytes)>,
     /// A chunk that could not be built or encoded (a bug, not bad input): reported by `finish`.
     error: Option<TableError>,
+    restored: Restored,
 }
 
 #[derive(Default)]
@@ -263,20 +328,20 @@ impl Comments {
         }
     }
 
-    fn batch(c: Comments) -> Result<RecordBatch, ArrowError> {
+    fn batch(c: &mut Comments, cloned: bool) -> Result<RecordBatch, ArrowError> {
         RecordBatch::try_new(
             schema("comments"),
             vec![
-                str_array(c.session_id),
-                i64_array(c.seq),
-                ts_array(c.ts),
-                str_array(c.platform),
-                str_array(c.comment_id),
-                str_array(c.user_id),
-                str_array(c.user_name),
-                str_array(c.text),
-                str_array(c.reading),
-                bool_array(c.late),
+                c.session_id.take(cloned),
+                c.seq.take(cloned),
+                c.ts.take(cloned),
+                c.platform.take(cloned),
+                c.comment_id.take(cloned),
+                c.user_id.take(cloned),
+                c.user_name.take(cloned),
+                c.text.take(cloned),
+                c.reading.take(cloned),
+                c.late.take(cloned),
             ],
         )
     }
@@ -311,47 +376,47 @@ impl Claims {
         }
     }
 
-    fn batch(mut c: Claims) -> Result<RecordBatch, ArrowError> {
+    fn batch(c: &mut Claims, cloned: bool) -> Result<RecordBatch, ArrowError> {
         RecordBatch::try_new(
             schema("claims"),
             vec![
-                str_array(c.session_id),
-                i64_array(c.seq),
-                ts_array(c.ts),
-                str_array(c.claim_id),
-                str_array(c.platform),
-                str_array(c.user_id),
-                str_array(c.sku),
-                i64_array(c.qty),
-                str_array(c.outcome),
-                str_array(c.reason),
-                str_array(c.reservation_id),
-                i64_array(c.waitlist_position),
-                str_array(c.escalation_id),
-                Arc::new(c.candidates.finish()),
-                bool_array(c.late),
+                c.session_id.take(cloned),
+                c.seq.take(cloned),
+                c.ts.take(cloned),
+                c.claim_id.take(cloned),
+                c.platform.take(cloned),
+                c.user_id.take(cloned),
+                c.sku.take(cloned),
+                c.qty.take(cloned),
+                c.outcome.take(cloned),
+                c.reason.take(cloned),
+                c.reservation_id.take(cloned),
+                c.waitlist_position.take(cloned),
+                c.escalation_id.take(cloned),
+                c.candidates.take(cloned),
+                c.late.take(cloned),
             ],
         )
     }
 }
 
 impl Orders {
-    fn batch(o: Orders) -> Result<RecordBatch, ArrowError> {
+    fn batch(o: &mut Orders, cloned: bool) -> Result<RecordBatch, ArrowError> {
         RecordBatch::try_new(
             schema("orders"),
             vec![
-                str_array(o.session_id),
-                i64_array(o.seq),
-                ts_array(o.ts),
-                str_array(o.order_id),
-                str_array(o.platform),
-                str_array(o.user_id),
-                str_array(o.sku),
-                i64_array(o.qty),
-                i64_array(o.amount_cents),
-                str_array(o.outcome),
-                str_array(o.reservation_id),
-                i64_array(o.gmv_cents),
+                o.session_id.take(cloned),
+                o.seq.take(cloned),
+                o.ts.take(cloned),
+                o.order_id.take(cloned),
+                o.platform.take(cloned),
+                o.user_id.take(cloned),
+                o.sku.take(cloned),
+                o.qty.take(cloned),
+                o.amount_cents.take(cloned),
+                o.outcome.take(cloned),
+                o.reservation_id.take(cloned),
+                o.gmv_cents.take(cloned),
             ],
         )
     }
@@ -359,6 +424,59 @@ impl Orders {
 
 fn ts_array(mut b: TimestampMicrosecondBuilder) -> ArrayRef {
     Arc::new(b.finish().with_timezone("UTC"))
+}
+
+/// A column's builder finished into an array: emptied (`cloned` false), or copied and left
+/// as it is (a checkpoint of a chunk still filling).
+trait Take {
+    fn take(&mut self, cloned: bool) -> ArrayRef;
+}
+
+impl Take for StringBuilder {
+    fn take(&mut self, cloned: bool) -> ArrayRef {
+        Arc::new(if cloned {
+            self.finish_cloned()
+        } else {
+            self.finish()
+        })
+    }
+}
+impl Take for Int64Builder {
+    fn take(&mut self, cloned: bool) -> ArrayRef {
+        Arc::new(if cloned {
+            self.finish_cloned()
+        } else {
+            self.finish()
+        })
+    }
+}
+impl Take for BooleanBuilder {
+    fn take(&mut self, cloned: bool) -> ArrayRef {
+        Arc::new(if cloned {
+            self.finish_cloned()
+        } else {
+            self.finish()
+        })
+    }
+}
+impl Take for TimestampMicrosecondBuilder {
+    fn take(&mut self, cloned: bool) -> ArrayRef {
+        let a = if cloned {
+            self.finish_cloned()
+        } else {
+            self.finish()
+        };
+        Arc::new(a.with_timezone("UTC"))
+    }
+}
+impl Take for ListBuilder<StringBuilder> {
+    fn take(&mut self, cloned: bool) -> ArrayRef {
+        Arc::new(if cloned {
+            self.finish_cloned()
+        } else {
+            self.finish()
+        })
+    }
 }
 
 impl TableRows {
@@ -374,16 +492,18 @@ impl TableRows {
         c.text.append_value(r.text);
         c.reading.append_value(r.reading);
         c.late.append_value(r.late);
-        if c.seq.len() >= CHUNK_ROWS {
+        if c.seq.len() + self.restored.rows(0) >= CHUNK_ROWS {
             let next = Comments::sized_like(c);
-            let full = std::mem::replace(c, next);
-            self.seal("comments", Comments::batch(full));
+            let mut full = std::mem::replace(c, next);
+            self.seal(0, Comments::batch(&mut full, false));
         }
     }
 
-    fn seal(&mut self, name: &'static str, batch: Result<RecordBatch, ArrowError>) {
+    /// Seals table `t`'s full chunk: the rows restored from a checkpoint, then the new ones.
+    fn seal(&mut self, t: usize, batch: Result<RecordBatch, ArrowError>) {
+        let batch = self.restored.before(t, batch);
         match encode(batch) {
-            Ok(b) => self.sealed.push((name, b)),
+            Ok(b) => self.sealed.push((APPENDED[t], b)),
             Err(e) => {
                 self.error.get_or_insert(e);
             }
@@ -414,10 +534,10 @@ impl TableRows {
                 }
                 c.candidates.append(true);
                 c.late.append_value(d.late);
-                if c.seq.len() >= CHUNK_ROWS {
+                if c.seq.len() + self.restored.rows(1) >= CHUNK_ROWS {
                     let next = Claims::sized_like(c);
-                    let full = std::mem::replace(c, next);
-                    self.seal("claims", Claims::batch(full));
+                    let mut full = std::mem::replace(c, next);
+                    self.seal(1, Claims::batch(&mut full, false));
                 }
             }
             Body::Order(x) => {
@@ -439,9 +559,9 @@ impl TableRows {
                     1
                 };
                 o.gmv_cents.append_value(sign * x.amount_cents);
-                if o.seq.len() >= CHUNK_ROWS {
-                    let full = std::mem::take(o);
-                    self.seal("orders", Orders::batch(full));
+                if o.seq.len() + self.restored.rows(2) >= CHUNK_ROWS {
+                    let mut full = std::mem::take(o);
+                    self.seal(2, Orders::batch(&mut full, false));
                 }
             }
             Body::Reservation(_) | Body::Session(_) => {}
@@ -454,20 +574,135 @@ impl TableRows {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        let c = std::mem::take(&mut self.comments);
-        if !c.seq.is_empty() {
-            self.sealed.push(("comments", encode(Comments::batch(c))?));
+        let mut c = std::mem::take(&mut self.comments);
+        if !c.seq.is_empty() || self.restored.rows(0) > 0 {
+            let b = self.restored.before(0, Comments::batch(&mut c, false));
+            self.sealed.push(("comments", encode(b)?));
         }
-        let c = std::mem::take(&mut self.claims);
-        if !c.seq.is_empty() {
-            self.sealed.push(("claims", encode(Claims::batch(c))?));
+        let mut c = std::mem::take(&mut self.claims);
+        if !c.seq.is_empty() || self.restored.rows(1) > 0 {
+            let b = self.restored.before(1, Claims::batch(&mut c, false));
+            self.sealed.push(("claims", encode(b)?));
         }
-        let o = std::mem::take(&mut self.orders);
-        if !o.seq.is_empty() {
-            self.sealed.push(("orders", encode(Orders::batch(o))?));
+        let mut o = std::mem::take(&mut self.orders);
+        if !o.seq.is_empty() || self.restored.rows(2) > 0 {
+            let b = self.restored.before(2, Orders::batch(&mut o, false));
+            self.sealed.push(("orders", encode(b)?));
         }
         Ok(std::mem::take(&mut self.sealed))
     }
+
+    /// The rows as they stand, for a checkpoint, leaving them as they are: the sealed chunks
+    /// as they are, and each chunk still filling as Arrow IPC (its rows, restored or new).
+    pub fn checkpoint(&mut self) -> Result<RowsState, TableError> {
+        if let Some(e) = &self.error {
+            return Err(TableError::Build(ArrowError::ComputeError(e.to_string())));
+        }
+        let mut open = Vec::new();
+        let batches = [
+            Comments::batch(&mut self.comments, true),
+            Claims::batch(&mut self.claims, true),
+            Orders::batch(&mut self.orders, true),
+        ];
+        for (t, batch) in batches.into_iter().enumerate() {
+            let batch = self.restored.peek(t, batch?)?;
+            if batch.num_rows() > 0 {
+                open.push((t as u8, ipc(&batch)?));
+            }
+        }
+        Ok(RowsState {
+            sealed: self
+                .sealed
+                .iter()
+                .map(|(n, b)| (n.to_string(), serde_bytes::ByteBuf::from(b.to_vec())))
+                .collect(),
+            open,
+        })
+    }
+
+    /// Rows read back from a checkpoint: later rows are appended after them.
+    pub fn restore(state: RowsState) -> Result<TableRows, TableError> {
+        let mut rows = TableRows::default();
+        for (name, b) in state.sealed {
+            let name = APPENDED.into_iter().find(|n| *n == name).ok_or_else(|| {
+                TableError::Build(ArrowError::ParseError(format!("no table {name}")))
+            })?;
+            rows.sealed.push((name, Bytes::from(b.into_vec())));
+        }
+        for (t, b) in state.open {
+            let t = t as usize;
+            if t >= APPENDED.len() {
+                return Err(TableError::Build(ArrowError::ParseError(format!(
+                    "no table {t}"
+                ))));
+            }
+            rows.restored.0[t] = Some(from_ipc(&b)?);
+        }
+        Ok(rows)
+    }
+}
+
+/// The append-only tables, in the order `Restored` indexes them.
+const APPENDED: [&str; 3] = ["comments", "claims", "orders"];
+
+/// A session's table rows as a checkpoint holds them (`TableRows::checkpoint`).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct RowsState {
+    sealed: Vec<(String, serde_bytes::ByteBuf)>,
+    /// Per table (an index of `APPENDED`), the rows of its chunk still filling.
+    open: Vec<(u8, serde_bytes::ByteBuf)>,
+}
+
+/// Per append-only table, the rows of its unfinished chunk read back from a checkpoint: they
+/// go first in that chunk, so a restored run seals the same chunks as one that never stopped.
+#[derive(Default)]
+struct Restored([Option<RecordBatch>; 3]);
+
+impl Restored {
+    fn rows(&self, t: usize) -> usize {
+        self.0[t].as_ref().map_or(0, RecordBatch::num_rows)
+    }
+
+    /// `batch` with table `t`'s restored rows before it, which are then gone.
+    fn before(
+        &mut self,
+        t: usize,
+        batch: Result<RecordBatch, ArrowError>,
+    ) -> Result<RecordBatch, ArrowError> {
+        let batch = batch?;
+        match self.0[t].take() {
+            Some(first) => {
+                datafusion::arrow::compute::concat_batches(&batch.schema(), [&first, &batch])
+            }
+            None => Ok(batch),
+        }
+    }
+
+    /// `before`, keeping the restored rows.
+    fn peek(&self, t: usize, batch: RecordBatch) -> Result<RecordBatch, ArrowError> {
+        match &self.0[t] {
+            Some(first) => {
+                datafusion::arrow::compute::concat_batches(&batch.schema(), [first, &batch])
+            }
+            None => Ok(batch),
+        }
+    }
+}
+
+fn ipc(batch: &RecordBatch) -> Result<serde_bytes::ByteBuf, ArrowError> {
+    let mut w = datafusion::arrow::ipc::writer::StreamWriter::try_new(Vec::new(), &batch.schema())?;
+    w.write(batch)?;
+    Ok(serde_bytes::ByteBuf::from(w.into_inner()?))
+}
+
+fn from_ipc(bytes: &[u8]) -> Result<RecordBatch, ArrowError> {
+    let r = datafusion::arrow::ipc::reader::StreamReader::try_new(bytes, None)?;
+    let batches = r.collect::<Result<Vec<_>, _>>()?;
+    let schema = batches
+        .first()
+        .map(RecordBatch::schema)
+        .ok_or_else(|| ArrowError::IpcError("no rows".into()))?;
+    datafusion::arrow::compute::concat_batches(&schema, &batches)
 }
 
 /// Why a table's rows could not be handed over (a bug, not bad input).
@@ -488,9 +723,6 @@ fn str_array(mut b: StringBuilder) -> ArrayRef {
     Arc::new(b.finish())
 }
 fn i64_array(mut b: Int64Builder) -> ArrayRef {
-    Arc::new(b.finish())
-}
-fn bool_array(mut b: BooleanBuilder) -> ArrayRef {
     Arc::new(b.finish())
 }
 

@@ -124,6 +124,11 @@ pub fn serve(cfg: ServeConfig, ready: impl FnOnce(&Started)) -> anyhow::Result<R
                 cluster: None,
                 snapshot_interval: cfg.snapshot_interval,
                 live: Some(hub.clone()),
+                // A restarted server is back to its shows' state from the newest checkpoint.
+                checkpoints: Some(crate::pipelines::claims::Checkpoints {
+                    dir: cfg.out.join("checkpoints"),
+                    every: Duration::from_secs(10),
+                }),
             };
             let pipeline = std::thread::Builder::new()
                 .name("pipeline".into())

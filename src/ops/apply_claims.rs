@@ -1,6 +1,7 @@
 //! The claim engine operator: per session, replays final events in SPEC 2 order, and fires
 //! timers on the watermark; the sessions themselves are `shows`'s.
 
+mod checkpoint;
 mod emit;
 mod shows;
 mod slots;
@@ -19,6 +20,8 @@ use crate::domain::order::{
 };
 use crate::records::{Input, Out, Reject};
 
+use checkpoint::Cuts;
+pub use checkpoint::PartDone;
 use emit::reject_outputs;
 pub use shows::REDELIVERIES_KEPT_US;
 use shows::{Pending, Shows};
@@ -50,6 +53,11 @@ struct Arrivals {
     /// Per source, the offset an earlier run's group committed: what an event before it
     /// caused already reached the Kafka sink (empty for files).
     resume: Vec<u64>,
+    /// Per reported block not folded yet, its non-blank lines and the position the source's
+    /// next block starts at; and per source, that position as of the blocks folded (a
+    /// checkpoint's input positions).
+    blocks: BTreeMap<(u32, u64), (u64, Option<u64>)>,
+    positions: Vec<Option<u64>>,
 }
 
 impl Arrivals {
@@ -90,6 +98,8 @@ struct Engine {
     lines: u64,
     first_worker: bool,
     pacing: Pacing,
+    /// Checkpoints to take (`--checkpoint-dir`).
+    cuts: Option<Cuts>,
 }
 
 /// When the engine sends what nobody waits for: snapshots and live views.
@@ -164,6 +174,12 @@ impl Engine {
                 }
             }
             a.clocks[s].fold();
+            if let Some((lines, next)) = a.blocks.remove(&(s as u32, b)) {
+                self.lines += lines;
+                if next.is_some() {
+                    a.positions[s] = next;
+                }
+            }
         }
     }
 
@@ -259,6 +275,20 @@ pub struct EngineSettings {
     pub resume: Vec<u64>,
     /// Send each changed session's live view at most this often (`livesell serve`).
     pub live_every: Option<std::time::Duration>,
+    /// Take checkpoints, and start from one (`--checkpoint-dir`).
+    pub checkpoints: Option<CheckpointSettings>,
+}
+
+/// Where and how often the engine takes its parts of checkpoints.
+#[derive(Debug, Clone)]
+pub struct CheckpointSettings {
+    pub store: crate::io::checkpoint::Store,
+    /// Block time (milliseconds of the run) between two cuts.
+    pub every_ms: u64,
+    /// The id of the first checkpoint this run takes.
+    pub first_id: u64,
+    /// The parts of the checkpoint this run starts from, in worker order.
+    pub restore: Option<std::sync::Arc<Vec<Vec<u8>>>>,
 }
 
 impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
@@ -271,19 +301,23 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
             snapshot_every,
             resume,
             live_every,
+            checkpoints,
         } = settings;
         let scope = self.scope();
-        self.unary_frontier(Exchange::new(route), "ApplyClaims", move |_cap, info| {
+        let (worker, peers) = (scope.index(), scope.peers());
+        self.unary_frontier(Exchange::new(route), "ApplyClaims", move |cap, info| {
             let activator = scope.activator_for(info.address);
             let mut engine = Engine {
                 arrivals: Arrivals {
                     pending: BinaryHeap::new(),
                     multi_source: sources.len() > 1,
                     clocks: vec![SourceClock::new(lateness_us); sources.len()],
+                    positions: vec![None; sources.len()],
                     names: sources,
                     stash: BTreeMap::new(),
                     released: None,
                     resume,
+                    blocks: BTreeMap::new(),
                 },
                 shows: Shows::new(drafts, tables, live_every.is_some()),
                 lines: 0,
@@ -294,12 +328,33 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
                     live_every,
                     last_live: std::time::Instant::now(),
                 },
+                cuts: checkpoints.as_ref().map(|c| Cuts {
+                    store: c.store.clone(),
+                    every: c.every_ms.max(1),
+                    next: c.every_ms.max(1),
+                    next_id: c.first_id,
+                    worker,
+                    peers,
+                }),
             };
+            // A restored run's first outputs (the views brought back) go out at time 0, before
+            // any block: the writer tells them from what the new input causes.
+            let mut restore = checkpoints
+                .and_then(|c| c.restore)
+                .map(|parts| (cap, parts));
             let mut held: Option<Capability<u64>> = None;
             let mut marked: Option<u64> = None;
             let mut finished = false;
             let mut buf: Vec<Out> = Vec::new();
             move |(input, frontier), output| {
+                if let Some((cap, parts)) = restore.take() {
+                    if let Err(e) = engine.restore(&parts, worker, peers, &mut buf) {
+                        // Checked before the run started: a part that reads back there reads
+                        // back here; a failure is a bug, and the run must not go on without it.
+                        panic!("cannot restore the checkpoint: {e:#}");
+                    }
+                    output.session(&cap).give_iterator(buf.drain(..));
+                }
                 input.for_each_stamp(|cap, data| {
                     if let Some(t) = cap.least() {
                         if held.as_ref().is_none_or(|h| t < h.time()) {
@@ -316,6 +371,9 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
                     }
                 });
                 let f = frontier.frontier().first().copied();
+                if let (Some(fr), Some(h)) = (f, held.as_mut()) {
+                    cut_checkpoints(&mut engine, fr, h, &mut marked, &mut buf, output);
+                }
                 engine.admit(f, &mut buf);
                 let clocks = &engine.arrivals.clocks;
                 let bound = if f.is_some() {
@@ -409,6 +467,59 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
     }
 }
 
+/// Takes every checkpoint cut the frontier `f` has passed, in order: each cut's outputs go
+/// out below it, with its release mark and this worker's `PartDone`, and what comes after
+/// goes out at the cut or later, so that the writer's state at a cut is that of the engines'.
+fn cut_checkpoints(
+    engine: &mut Engine,
+    f: u64,
+    h: &mut Capability<u64>,
+    marked: &mut Option<u64>,
+    buf: &mut Vec<Out>,
+    output: &mut timely::dataflow::operators::generic::OutputBuilderSession<
+        '_,
+        u64,
+        timely::container::CapacityContainerBuilder<Vec<Out>>,
+    >,
+) {
+    loop {
+        let Some(c) = engine.cuts.as_ref().filter(|c| f >= c.next) else {
+            return;
+        };
+        let (cut, id, store) = (c.next, c.next_id, c.store.clone());
+        let c = engine.cuts.as_mut().expect("checked");
+        c.next += c.every;
+        c.next_id += 1;
+        if cut == 0 || *h.time() > cut - 1 {
+            // Nothing reached this worker before the cut: no part to take (the checkpoint
+            // stays incomplete, the previous one stands).
+            continue;
+        }
+        let entry = engine.cut(cut, id, &store, buf);
+        let clocks = &engine.arrivals.clocks;
+        let mark = flush_mark(final_below(clocks), timer_watermark(clocks));
+        if let Some(m) = mark.or(engine.arrivals.released) {
+            engine.shows.floor = engine.shows.floor.max(m);
+        }
+        output.session(&*h).give_iterator(buf.drain(..));
+        let at = h.delayed(&(cut - 1));
+        let (worker, peers) = engine.cuts.as_ref().map_or((0, 1), |c| (c.worker, c.peers));
+        output.session(&at).give(Out::Released {
+            bound: mark.or(Some(i64::MAX)),
+        });
+        output.session(&at).give(Out::Checkpoint(Box::new(PartDone {
+            id,
+            worker,
+            peers,
+            entry,
+            positions: engine.arrivals.positions.clone(),
+            open_sessions: engine.shows.sessions.open_count(),
+        })));
+        *marked = Some(cut);
+        h.downgrade(&cut);
+    }
+}
+
 /// What the writer may write: every decision keyed below both the release bound (events
 /// below it are applied) and the timer watermark (timers at or below it fired; one above it may
 /// still fire before a later event, keyed at its own time). `None`: everything.
@@ -460,9 +571,11 @@ fn stash(engine: &mut Engine, item: Input, room: usize) {
             idle,
             heartbeat,
             lines,
+            next,
         } => {
             engine.first_worker |= target == 0;
-            engine.lines += lines;
+            // Counted, and the position taken, once folded: a checkpoint's cut may come first.
+            a.blocks.insert((source, block), (lines, next));
             a.clocks[source as usize].report(block, max, last, idle);
             a.clocks[source as usize].heartbeat(block, heartbeat);
         }

@@ -87,6 +87,7 @@ impl SourceHand {
                 last: b.last,
                 idle: b.idle,
                 heartbeat: b.heartbeat,
+                next: None,
                 lines,
             });
         }

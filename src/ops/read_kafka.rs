@@ -73,6 +73,9 @@ struct Part {
     spans: Vec<(u64, usize, usize)>,
     last_data: Instant,
     idle: bool,
+    /// The offset after the last message read (`None` before the first, when the run starts
+    /// from the beginning): where a checkpoint taken after this block resumes.
+    next: Option<u64>,
 }
 
 /// This worker's partitions and the consumer that reads them.
@@ -86,12 +89,13 @@ pub struct KafkaHand {
 }
 
 impl KafkaHand {
-    /// `parts`: `(source index, partition, offset the group committed before)` for each
-    /// partition this worker owns; `peers`: all workers.
+    /// `parts`: `(source index, partition, offset the group committed before, offset to
+    /// start at)` for each partition this worker owns (no start: the earliest retained);
+    /// `peers`: all workers.
     pub fn open(
         brokers: &str,
         group: &str,
-        parts: Vec<(u32, PartitionId, u64)>,
+        parts: Vec<(u32, PartitionId, u64, Option<u64>)>,
         peers: usize,
         shared: Arc<KafkaShared>,
         cfg: KafkaSourceConfig,
@@ -102,11 +106,14 @@ impl KafkaHand {
             Some(PartitionReader::open(
                 brokers,
                 group,
-                parts.iter().map(|(_, p, _)| p.clone()).collect(),
+                parts
+                    .iter()
+                    .map(|(_, p, _, start)| (p.clone(), *start))
+                    .collect(),
             )?)
         };
         if let Ok(mut tracks) = shared.tracks.lock() {
-            for (s, p, committed) in &parts {
+            for (s, p, committed, _) in &parts {
                 tracks[*s as usize] = Some((p.clone(), CommitTrack::after(*committed)));
             }
         }
@@ -115,13 +122,14 @@ impl KafkaHand {
             reader,
             parts: parts
                 .into_iter()
-                .map(|(source, p, _)| Part {
+                .map(|(source, p, _, start)| Part {
                     source,
                     name: p.name(),
                     bytes: Vec::new(),
                     spans: Vec::new(),
                     last_data: now,
                     idle: false,
+                    next: start,
                 })
                 .collect(),
             peers: peers as u64,
@@ -201,6 +209,9 @@ impl KafkaHand {
             }
         }
         let lines = p.spans.len() as u64;
+        if let Some(&(offset, _, _)) = p.spans.last() {
+            p.next = Some(offset + 1);
+        }
         p.spans.clear();
         p.bytes.clear();
         for target in 0..self.peers {
@@ -213,6 +224,7 @@ impl KafkaHand {
                 idle: p.idle,
                 heartbeat: None,
                 lines,
+                next: p.next,
             });
         }
     }
@@ -228,6 +240,10 @@ impl<'scope> ReadKafka<'scope> for timely::dataflow::Scope<'scope, u64> {
         let scope = self.clone();
         source(self, "ReadKafka", move |capability, info| {
             let activator = scope.activator_for(info.address);
+            // Block times start at 1: time 0 is a restored engine's, for the views it brings
+            // back before any block.
+            let mut capability = capability;
+            capability.downgrade(&1);
             let mut cap = Some(capability);
             let mut buf: Vec<Input> = Vec::new();
             move |output| {

@@ -31,6 +31,9 @@ use crate::ops::read_kafka::KafkaShared;
 use crate::records::{Claimant, Line, MetricKey, Out, OutKey};
 use bytes::Bytes;
 
+mod checkpoint;
+pub use checkpoint::CheckpointTarget;
+
 /// What the writer saw, for the command line to print.
 #[derive(Debug, Default, Clone)]
 pub struct RunReport {
@@ -65,6 +68,8 @@ pub struct Targets {
     pub live: Option<Arc<LiveHub>>,
     /// The updates differential's arrangements hold (`run.json`'s `arranged_updates`).
     pub arranged: Arc<crate::io::arranged::Arranged>,
+    /// Complete the checkpoints the engines take, and start from one (`--checkpoint-dir`).
+    pub checkpoints: Option<CheckpointTarget>,
 }
 
 #[derive(Clone)]
@@ -94,21 +99,44 @@ struct Files {
 }
 
 impl Files {
-    fn open(out_dir: &PathBuf) -> std::io::Result<Files> {
+    /// `resume`: the lengths `decisions.jsonl` and `dead_letter.jsonl` had at the checkpoint
+    /// this run starts from: they are cut back to them and written on; the sessions' files
+    /// stay. Without, a run writes everything anew.
+    fn open(out_dir: &PathBuf, resume: Option<(u64, u64)>) -> anyhow::Result<Files> {
         std::fs::create_dir_all(out_dir)?;
-        // A run writes its sessions' files anew: an earlier run's into the same directory
-        // would otherwise mix with them (the other outputs are replaced whole).
-        for dir in ["snapshots", "sessions"] {
-            match std::fs::remove_dir_all(out_dir.join(dir)) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-                _ => {}
+        if resume.is_none() {
+            // A run writes its sessions' files anew: an earlier run's into the same directory
+            // would otherwise mix with them (the other outputs are replaced whole).
+            for dir in ["snapshots", "sessions"] {
+                match std::fs::remove_dir_all(out_dir.join(dir)) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                    _ => {}
+                }
             }
         }
-        let open =
-            |n: &str| File::create(out_dir.join(n)).map(|f| BufWriter::with_capacity(1 << 20, f));
+        let open = |n: &str, len: Option<u64>| -> anyhow::Result<BufWriter<File>> {
+            let path = out_dir.join(n);
+            let f = match len {
+                None => File::create(&path)?,
+                Some(len) => {
+                    let f = std::fs::OpenOptions::new().append(true).open(&path)?;
+                    let has = f.metadata()?.len();
+                    if has < len {
+                        anyhow::bail!(
+                            "{} has {has} bytes, but the checkpoint this run starts from was taken when it had {len}: it was changed since; move it away, or start without the checkpoint",
+                            path.display()
+                        );
+                    }
+                    // What came after the checkpoint is written again from it.
+                    f.set_len(len)?;
+                    f
+                }
+            };
+            Ok(BufWriter::with_capacity(1 << 20, f))
+        };
         Ok(Files {
-            decisions: open("decisions.jsonl")?,
-            dead: open("dead_letter.jsonl")?,
+            decisions: open("decisions.jsonl", resume.map(|r| r.0))?,
+            dead: open("dead_letter.jsonl", resume.map(|r| r.1))?,
             out_dir: out_dir.clone(),
             last_flush: Instant::now(),
         })
@@ -133,6 +161,8 @@ struct KafkaOut {
     /// Per session: GMV cents, units, claims, summed from the maintained `gmv_minute` totals.
     ticker: BTreeMap<String, [i64; 3]>,
     dirty: BTreeSet<String>,
+    /// Checkpoints are taken: the group commits their positions, once complete.
+    by_checkpoint: bool,
 }
 
 impl KafkaOut {
@@ -150,6 +180,13 @@ impl KafkaOut {
     /// the sink's mark, and the newest noted bound whose messages are all acknowledged is
     /// committed. `force` (the end of the run) waits for everything and commits it.
     fn commit(&mut self, force: bool) -> anyhow::Result<()> {
+        if self.by_checkpoint {
+            // The group's offsets are a completed checkpoint's positions (`complete_cuts`).
+            if force {
+                self.sink.flush(Duration::from_secs(60))?;
+            }
+            return Ok(());
+        }
         if force {
             self.sink.flush(Duration::from_secs(60))?;
             self.to_commit.clear();
@@ -238,14 +275,20 @@ struct Writer {
     snapshots_dirty: bool,
     last_snapshot: Instant,
     report: Rc<RefCell<RunReport>>,
+    /// Checkpoints waiting for their parts, or for the broker's acknowledgements.
+    cuts: checkpoint::Cuts,
+    /// The run started from a checkpoint: what comes at time 0 is the views brought back.
+    restored: bool,
 }
 
 impl Writer {
     fn open(targets: Targets, report: Rc<RefCell<RunReport>>) -> anyhow::Result<Writer> {
+        let state = checkpoint::restored_state(&targets)?;
+        let resume = state.as_ref().map(|s| s.file_lengths());
         let files = match &targets.out_dir {
-            Some(d) => {
-                Some(Files::open(d).with_context(|| format!("cannot write {}", d.display()))?)
-            }
+            Some(d) => Some(
+                Files::open(d, resume).with_context(|| format!("cannot write {}", d.display()))?,
+            ),
             None => None,
         };
         let kafka = match &targets.kafka {
@@ -260,6 +303,7 @@ impl Writer {
                 last_tick: Instant::now(),
                 ticker: BTreeMap::new(),
                 dirty: BTreeSet::new(),
+                by_checkpoint: targets.checkpoints.is_some(),
             }),
             None => None,
         };
@@ -280,10 +324,14 @@ impl Writer {
             snapshots_dirty: false,
             last_snapshot: Instant::now(),
             report,
-        })
+            cuts: Default::default(),
+            restored: false,
+        }
+        .restore(state))
     }
 
-    fn take(&mut self, o: Out) -> anyhow::Result<()> {
+    /// Takes one output sent at time `t`.
+    fn take(&mut self, o: Out, t: u64) -> anyhow::Result<()> {
         match o {
             Out::Decision(l) => self.pending_decisions.push(l),
             Out::DeadLetter(l) => self.pending_dead.push(l),
@@ -302,10 +350,14 @@ impl Writer {
                 // A closed show's ticker said its last word at the close: the retraction of its
                 // views must not tick it down to zero.
                 let closed = || self.closed_ids.contains(&session_hash(&key.session_id));
+                // The views a restored run brings back were on the ticker before its restart.
+                let brought_back = self.restored && t == 0;
                 if let Some(k) = self.kafka.as_mut().filter(|_| !closed()) {
                     let sums = k.ticker.entry(key.session_id.clone()).or_default();
                     sums[key.metric as usize] += total * diff;
-                    k.dirty.insert(key.session_id.clone());
+                    if !brought_back {
+                        k.dirty.insert(key.session_id.clone());
+                    }
                 }
                 let e = self.totals.entry((key.clone(), total)).or_default();
                 *e += diff;
@@ -367,6 +419,7 @@ impl Writer {
                     h.view(*view);
                 }
             }
+            Out::Checkpoint(part) => self.cuts.part_done(t, *part),
             Out::Released { .. } => {}
             Out::Metric { .. } | Out::Claimant { .. } => {}
         }
@@ -727,7 +780,7 @@ impl<'scope> WriteOutputs for Stream<'scope, u64, Vec<Out>> {
                                     marks.push((t, bound.unwrap_or(i64::MAX)))
                                 }
                                 (o, Some(w)) => {
-                                    if let Err(e) = w.take(o) {
+                                    if let Err(e) = w.take(o, t) {
                                         if taken.is_ok() {
                                             taken = Err(e);
                                         }
@@ -761,6 +814,8 @@ impl<'scope> WriteOutputs for Stream<'scope, u64, Vec<Out>> {
                 });
                 // A live run's snapshots, every `--snapshot-interval`, from the parts received.
                 let result = result.and_then(|()| w.live_snapshot());
+                // Checkpoints whose every part came in below the frontier, then acknowledged.
+                let result = result.and_then(|()| w.complete_cuts(f));
                 if let Err(e) = result {
                     let message = format!("writing to {}: {e:#}", w.targets.describe());
                     if w.kafka.is_some() {

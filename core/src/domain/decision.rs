@@ -74,7 +74,7 @@ impl OrderOutcome {
 }
 
 /// A buyer: the pair (platform, user id).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Buyer {
     pub platform: Text,
     pub user_id: Text,

@@ -11,7 +11,7 @@ use super::time::Micros;
 /// largest `ts` earlier in its own block, minus the allowed lateness. Block indexes need not be
 /// consecutive (a Kafka partition reports only the ticks it had something to say in): the
 /// caller folds a block only once every block below it has been reported.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SourceClock {
     lateness: Micros,
     /// Largest `ts` over the folded blocks.
@@ -26,7 +26,7 @@ pub struct SourceClock {
     heartbeat: Option<Micros>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 struct BlockReport {
     max: Option<Micros>,
     last: bool,
@@ -35,6 +35,14 @@ struct BlockReport {
 }
 
 impl SourceClock {
+    /// The clock as it stands with only the blocks below `block` reported: what a checkpoint
+    /// taken at that block keeps (the later ones are read again after a restore).
+    pub fn below(&self, block: u64) -> SourceClock {
+        let mut c = self.clone();
+        c.reported.split_off(&block);
+        c
+    }
+
     pub fn new(lateness: Micros) -> Self {
         SourceClock {
             lateness,

@@ -21,7 +21,7 @@ pub const DEFAULT_MAX_QTY: u64 = 5;
 pub const DEFAULT_CLOSE_AFTER_S: i64 = 86_400;
 pub const DEFAULT_IDLE_CLOSE_S: i64 = 21_600;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Variant {
     pub sku: String,
     /// Option values, normalised and split into tokens (`Navy Blue` is `["navy", "blue"]`).
@@ -49,7 +49,7 @@ impl Variant {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Product {
     /// As the run sheet spells it; outputs use this form.
     pub code: String,
@@ -95,7 +95,7 @@ impl Product {
 }
 
 /// Session settings that `config` director actions change; keywords only accumulate.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Config {
     pub window_us: Micros,
     pub max_qty: u64,
@@ -206,7 +206,7 @@ impl Config {
 }
 
 /// Products by normalised code, and which product owns each sku.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct RunSheet {
     products: Vec<Product>,
     by_code: FxHashMap<String, usize>,

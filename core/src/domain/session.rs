@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use rustc_hash::{FxHashMap, FxHashSet};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::decision::{
     Body as DBody, Buyer, ClaimDecision, ClaimOutcome, Decision, OrderDecision, OrderOutcome,
@@ -21,7 +21,7 @@ use super::runsheet::{Config, Product, RunSheet, Variant};
 use super::text::normalize_code;
 use super::time::Micros;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkuSummary {
     pub pool: i64,
     pub held: i64,
@@ -31,7 +31,7 @@ pub struct SkuSummary {
 }
 
 /// `summary.json` for one session (SPEC 4), plus a few counts an operator asks for.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub gmv_cents: i64,
     pub units_sold: i64,
@@ -58,14 +58,14 @@ pub struct Summary {
     pub skus: BTreeMap<String, SkuSummary>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Waiting {
     claim_id: Text,
     buyer: Buyer,
     qty: u64,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Sku {
     pool: i64,
     held: i64,
@@ -82,7 +82,7 @@ impl Sku {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Reservation {
     id: Text,
     claim_id: Text,
@@ -94,7 +94,7 @@ struct Reservation {
     unit_price_cents: i64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Escalation {
     claim_id: Text,
     buyer: Buyer,
@@ -108,7 +108,9 @@ struct Escalation {
     candidates: Vec<String>,
 }
 
-#[derive(Debug, Default)]
+/// A session's whole state serializes (a checkpoint, `livesell run --checkpoint-dir`); the
+/// memo of readings is a cache and starts empty again.
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Session {
     cfg: Config,
     sheet: RunSheet,
@@ -122,12 +124,14 @@ pub struct Session {
     /// Unanswered escalations per reason, each in the order they were raised: the moderator
     /// queue counts them per reason and lists the oldest of each, so a filter by reason is
     /// never cut before it filters.
+    #[serde(with = "statics::reason_keys")]
     open_escalations: BTreeMap<&'static str, BTreeSet<(Micros, Text)>>,
     buyers: FxHashSet<Buyer>,
     stats: Summary,
     /// How the last comment was read (the `reading` column of the comments table).
-    last_reading: &'static str,
+    last_reading: statics::Label,
     /// Readings of texts seen since the last director event.
+    #[serde(skip)]
     readings: grammar::Memo,
     /// SPEC 3.5: the effective time of the first `end`, the close it sets (`E + close_after_s`),
     /// the close the latest applied event sets (`last + idle_close_s`), and the close once done.
@@ -239,7 +243,7 @@ impl Session {
     /// How the last comment applied was read: `claim`, `escalated`, `rejected`, `cancel` or
     /// `ignored`.
     pub fn last_reading(&self) -> &'static str {
-        self.last_reading
+        self.last_reading.0
     }
 
     /// Whether the last event applied counted in `claims` (SPEC 4: a comment read as a claim,
@@ -556,7 +560,7 @@ impl Session {
         let reading = self
             .readings
             .read(text, &self.sheet, self.active.as_deref(), &self.cfg);
-        self.last_reading = reading.label();
+        self.last_reading = statics::Label(reading.label());
         if self.ended.is_some() && !matches!(reading, Reading::Cancel { .. }) {
             self.after_the_end(platform, comment_id, user_id, reading.is_claim(), cx);
             return;
@@ -652,7 +656,7 @@ impl Session {
     ) {
         if !claim {
             self.stats.ignored += 1;
-            self.last_reading = "ignored";
+            self.last_reading = statics::Label("ignored");
             return;
         }
         let buyer = Buyer {
@@ -661,7 +665,7 @@ impl Session {
         };
         self.count_claim();
         self.stats.rejected += 1;
-        self.last_reading = "rejected";
+        self.last_reading = statics::Label("rejected");
         note_buyer(&mut self.buyers, &buyer);
         cx.claim(
             Text::concat(&[platform, ":", comment_id]),
@@ -1037,6 +1041,62 @@ impl Cx<'_> {
             buyer,
             reservation_id,
         }));
+    }
+}
+
+/// Serde for the session's `&'static str` fields: written as strings, read back as the one
+/// static string of that value (an unknown one is a corrupt checkpoint).
+mod statics {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{Micros, Reason, Text};
+
+    /// A `Reading::label` (a field of this type is not borrowed from the bytes, as a `&str`
+    /// would be).
+    #[derive(Debug, Default, Clone, Copy)]
+    pub struct Label(pub &'static str);
+
+    impl Serialize for Label {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(self.0)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Label {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Label, D::Error> {
+            let v = String::deserialize(d)?;
+            // An empty label: no comment read yet.
+            std::iter::once("")
+                .chain(crate::domain::grammar::READING_LABELS)
+                .find(|l| *l == v)
+                .map(Label)
+                .ok_or_else(|| D::Error::custom(format!("unknown reading label {v:?}")))
+        }
+    }
+
+    type Open = BTreeMap<&'static str, BTreeSet<(Micros, Text)>>;
+
+    pub mod reason_keys {
+        use super::*;
+        pub fn serialize<S: Serializer>(v: &Open, s: S) -> Result<S::Ok, S::Error> {
+            v.iter().collect::<Vec<_>>().serialize(s)
+        }
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Open, D::Error> {
+            let v: Vec<(String, BTreeSet<(Micros, Text)>)> = Vec::deserialize(d)?;
+            v.into_iter()
+                .map(|(k, set)| {
+                    Reason::ALL
+                        .iter()
+                        .map(|r| r.as_str())
+                        .find(|r| *r == k)
+                        .map(|r| (r, set))
+                        .ok_or_else(|| D::Error::custom(format!("unknown reason {k:?}")))
+                })
+                .collect()
+        }
     }
 }
 
@@ -1598,6 +1658,48 @@ mod tests {
         assert_eq!(sum.skus["K1"].available, -1);
         assert_eq!(s.closed_at(), Some(T0 + 3_700_000_000));
         assert_eq!(s.next_timer(), None, "no timer fires after the close");
+    }
+
+    /// A checkpoint (`livesell run --checkpoint-dir`) is the session's state serialized: a
+    /// session read back at any point of the timeline goes on exactly as one that never
+    /// stopped, its decisions, summary, live view and timers alike.
+    #[test]
+    fn a_session_read_back_from_its_bytes_goes_on_as_if_it_never_stopped() {
+        let mut events = owned(K1);
+        events.push((0, CLOSE_AFTER_3600.to_string()));
+        events.extend([
+            (1, comment("tiktok", "c1", "u1", "sold")),
+            (2, comment("facebook", "c2", "u2", "sold x2")),
+            (3, comment("youtube", "c3", "u3", "sodl")),
+            (4, comment("instagram", "c4", "u4", "K1 x9")),
+            (5, comment("tiktok", "c5", "u1", "sold")),
+            (10, order("o1", "tiktok", "u1", "paid")),
+            (20, comment("facebook", "c6", "u2", "cancel")),
+            (30, r#""type":"stock","sku":"K1","delta":1"#.to_string()),
+            (85, order("o2", "instagram", "u4", "paid")),
+            (100, END.to_string()),
+            (110, comment("tiktok", "c7", "u5", "sold")),
+            (120, paid("o3", "youtube", "u3", 2)),
+        ]);
+        let finish = |s: &mut Session, rest: &[(i64, String)]| {
+            let mut lines = replay(s, rest);
+            lines.extend(watermark(s, 3700));
+            (lines, s.summary())
+        };
+        let whole = finish(&mut Session::new(), &events);
+        for cut in 0..=events.len() {
+            let mut s = Session::new();
+            let mut lines = replay(&mut s, &events[..cut]);
+            let bytes = bincode::serialize(&s).expect("a session serializes");
+            let mut back: Session = bincode::deserialize(&bytes).expect("and reads back");
+            assert_eq!(back.live_view("s", T0), s.live_view("s", T0), "cut {cut}");
+            assert_eq!(back.next_timer(), s.next_timer(), "cut {cut}");
+            let (rest, summary) = finish(&mut back, &events[cut..]);
+            lines.extend(rest);
+            assert_eq!((lines, summary), whole, "cut after {cut} events");
+        }
+        let corrupt = bincode::serialize(&Session::new()).expect("serializes");
+        assert!(bincode::deserialize::<Session>(&corrupt[..corrupt.len() / 2]).is_err());
     }
 
     #[test]

@@ -20,6 +20,7 @@ use super::slots::{OpenSlot, Sessions, track_reservation};
 pub const REDELIVERIES_KEPT_US: i64 = 3_600_000_000;
 
 /// An event waiting to be final, with what its reject would need.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Pending {
     pub key: ReplayKey,
     pub late: bool,
@@ -56,9 +57,9 @@ pub struct Shows {
     decisions: Vec<Decision>,
     pub metric_sums: MetricSums,
     /// Open sessions' next timers, `(due, slot)` (SPEC 2: they fire on the watermark).
-    timers: BTreeSet<(i64, u32)>,
+    pub(super) timers: BTreeSet<(i64, u32)>,
     /// Closed sessions' redelivery keys to forget, `(when, slot)`.
-    forget: BTreeSet<(i64, u32)>,
+    pub(super) forget: BTreeSet<(i64, u32)>,
     /// Emit an order-out record for every reservation change (winners to orders).
     pub drafts: bool,
     /// Gather the snapshot tables' rows (only when there is a directory to write them to).

@@ -64,6 +64,16 @@ impl Sessions {
         i
     }
 
+    /// Sessions read back from a checkpoint, in their order there.
+    pub fn from_slots(slots: Vec<SessionSlot>) -> Sessions {
+        let index = slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i as u32))
+            .collect();
+        Sessions { index, slots }
+    }
+
     /// The open slots in session id order.
     pub fn open_by_id(&mut self) -> Vec<(&str, &mut OpenSlot)> {
         let mut v: Vec<(&str, &mut OpenSlot)> = self
@@ -73,6 +83,10 @@ impl Sessions {
             .collect();
         v.sort_by(|a, b| a.0.cmp(b.0));
         v
+    }
+
+    pub fn index_of(&self, session_id: &str) -> Option<u32> {
+        self.index.get(session_id).copied()
     }
 
     /// The open state of a session by id.
@@ -86,6 +100,7 @@ impl Sessions {
     }
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct SessionSlot {
     pub id: String,
     /// Where the session's decisions stand among other sessions' at the same time.
@@ -99,8 +114,9 @@ pub struct SessionSlot {
     pub timer: Option<i64>,
 }
 
-/// An open session: the domain state and what the outputs need of it.
-#[derive(Default)]
+/// An open session: the domain state and what the outputs need of it. It serializes whole
+/// into a checkpoint but for its table rows, which go beside it (`TableRows::checkpoint`).
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub struct OpenSlot {
     pub session: Session,
     pub seq: u64,
@@ -113,6 +129,7 @@ pub struct OpenSlot {
     /// Comments applied so far (their `seq` in the comments table).
     pub comments: i64,
     /// The session's rows of the append-only snapshot tables, in processing order.
+    #[serde(skip)]
     pub rows: TableRows,
     /// Every reservation made, as it stands now (the reservations table).
     pub reservations: FxHashMap<Text, ReservationRow>,

@@ -40,7 +40,7 @@ const NEGATIONS: &[&str] = &[
 const ME: &str = "me";
 
 /// Why a comment was escalated or rejected; the strings are the SPEC's `reason` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Reason {
     MultipleProducts,
     NoProduct,
@@ -59,6 +59,22 @@ pub enum Reason {
 }
 
 impl Reason {
+    pub const ALL: [Reason; 13] = [
+        Reason::MultipleProducts,
+        Reason::NoProduct,
+        Reason::FuzzyCode,
+        Reason::UnknownProduct,
+        Reason::UnknownVariant,
+        Reason::AmbiguousVariant,
+        Reason::AmbiguousQty,
+        Reason::QtyOverLimit,
+        Reason::FuzzyKeyword,
+        Reason::UnclearClaim,
+        Reason::DuplicateClaim,
+        Reason::Moderator,
+        Reason::ShowEnded,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::MultipleProducts => "multiple_products",
@@ -112,6 +128,9 @@ pub enum Reading {
         skus: Vec<String>,
     },
 }
+
+/// Every value of `Reading::label`, and the two a session sets itself.
+pub const READING_LABELS: [&str; 5] = ["ignored", "claim", "escalated", "rejected", "cancel"];
 
 impl Reading {
     /// What kind of reading this is, as the comments table names it.

@@ -1,0 +1,247 @@
+//! A worker's claim engine at a checkpoint's cut, written as its part, and read back from every part (with any number of workers).
+//!
+//! A cut `C` is a block time: the part holds what the engine is after folding every block
+//! below `C` and nothing of any later one (those are read again after a restore): the source
+//! clocks, the events waiting for the watermark, every session (open ones whole, closed ones'
+//! few bytes) and the positions each source's next block starts at.
+
+use std::cmp::Reverse;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::order::{SourceClock, final_below, timer_watermark};
+use crate::io::checkpoint::{PartEntry, Store};
+use crate::io::tables::{RowsState, TableRows};
+use crate::records::Out;
+
+use super::Engine;
+use super::shows::Pending;
+use super::slots::{SessionSlot, Sessions, session_hash};
+
+/// One worker's part. `S` and `P` are borrowed when written, owned when read.
+#[derive(Serialize, Deserialize)]
+struct Part<S, P> {
+    worker: usize,
+    peers: usize,
+    clocks: Vec<SourceClock>,
+    positions: Vec<Option<u64>>,
+    released: Option<i64>,
+    floor: i64,
+    lines: u64,
+    closed: u64,
+    late_redeliveries: u64,
+    pending: P,
+    slots: S,
+    /// Open slots' table rows, by slot index.
+    rows: Vec<(u32, RowsState)>,
+    /// Closed sessions' redelivery keys to forget, `(when, session)`.
+    forget: Vec<(i64, String)>,
+}
+
+type Owned = Part<Vec<SessionSlot>, Vec<Pending>>;
+
+/// When this worker takes its parts, and where it writes them.
+pub struct Cuts {
+    pub store: Store,
+    /// Block time between two cuts (`--checkpoint-interval`).
+    pub every: u64,
+    /// The next cut's block time, and the id its checkpoint gets.
+    pub next: u64,
+    pub next_id: u64,
+    pub worker: usize,
+    pub peers: usize,
+}
+
+/// What a worker's part adds to its checkpoint, for the writer that completes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PartDone {
+    pub id: u64,
+    pub worker: usize,
+    pub peers: usize,
+    /// `None`: the part could not be written (the reason was logged): the checkpoint stays
+    /// incomplete and the previous one stands.
+    pub entry: Option<PartEntry>,
+    /// Per source, the offset its next block starts at (`None`: where the run started it).
+    pub positions: Vec<Option<u64>>,
+    pub open_sessions: u64,
+}
+
+impl Engine {
+    /// Takes this worker's part of the checkpoint at cut `cut` (every block below it has been
+    /// reported: the frontier passed it): folds and applies what the cut covers, then writes.
+    pub(super) fn cut(
+        &mut self,
+        cut: u64,
+        id: u64,
+        store: &Store,
+        out: &mut Vec<Out>,
+    ) -> Option<PartEntry> {
+        self.admit(Some(cut), out);
+        let clocks = &self.arrivals.clocks;
+        let (bound, due) = (final_below(clocks), timer_watermark(clocks));
+        self.release(bound, out);
+        if let Some(d) = due {
+            self.shows.fire(d, out);
+            let a = &mut self.arrivals;
+            a.released = a.released.max(Some(d));
+        }
+        self.shows.drain_metrics(out);
+        let (worker, peers) = self.cuts.as_ref().map_or((0, 1), |c| (c.worker, c.peers));
+        let file = format!("part-{worker}.bin");
+        let written = self.encode(cut, worker, peers).and_then(|bytes| {
+            store
+                .write_part(id, &file, &bytes)
+                .map_err(|e| e.to_string())
+        });
+        match written {
+            Ok(entry) => Some(entry),
+            Err(e) => {
+                eprintln!("livesell: checkpoint {id}: worker {worker}'s part not written: {e}");
+                None
+            }
+        }
+    }
+
+    fn encode(&mut self, cut: u64, worker: usize, peers: usize) -> Result<Vec<u8>, String> {
+        let slots = &mut self.shows.sessions.slots;
+        let mut rows = Vec::new();
+        for (i, s) in slots.iter_mut().enumerate() {
+            if let Some(open) = s.open.as_deref_mut() {
+                let state = open
+                    .rows
+                    .checkpoint()
+                    .map_err(|e| format!("the tables of session {}: {e}", s.id))?;
+                rows.push((i as u32, state));
+            }
+        }
+        let a = &self.arrivals;
+        let slots = &self.shows.sessions.slots;
+        let part = Part {
+            worker,
+            peers,
+            clocks: a.clocks.iter().map(|c| c.below(cut)).collect(),
+            positions: a.positions.clone(),
+            released: a.released,
+            floor: self.shows.floor,
+            lines: self.lines,
+            closed: self.shows.closed,
+            late_redeliveries: self.shows.late_redeliveries,
+            pending: a
+                .pending
+                .iter()
+                .map(|Reverse(p)| p)
+                .collect::<Vec<&Pending>>(),
+            slots: slots.as_slice(),
+            rows,
+            forget: self
+                .shows
+                .forget
+                .iter()
+                .map(|(t, i)| (*t, slots[*i as usize].id.clone()))
+                .collect(),
+        };
+        bincode::serialize(&part).map_err(|e| e.to_string())
+    }
+
+    /// This worker's share of a checkpoint's parts (its sessions: those the exchange routes to
+    /// it among `peers`), and the outputs that bring the views back: every session's routing
+    /// hash for the writer, open sessions' metric totals and ranked claimants for differential.
+    pub(super) fn restore(
+        &mut self,
+        parts: &[Vec<u8>],
+        worker: usize,
+        peers: usize,
+        out: &mut Vec<Out>,
+    ) -> anyhow::Result<()> {
+        let mut slots = Vec::new();
+        let mut pending = Vec::new();
+        let mut forget = Vec::new();
+        let mine = |id: &str| session_hash(id) % peers as u64 == worker as u64;
+        for (n, bytes) in parts.iter().enumerate() {
+            let part: Owned = bincode::deserialize(bytes)
+                .map_err(|e| anyhow::anyhow!("part {n} does not read back: {e}"))?;
+            if n == 0 {
+                self.arrivals.clocks = part.clocks;
+                self.arrivals.positions = part.positions;
+                if worker == 0 {
+                    self.lines = part.lines;
+                }
+            }
+            self.arrivals.released = self.arrivals.released.max(part.released);
+            self.shows.floor = self.shows.floor.max(part.floor);
+            if worker == 0 {
+                self.shows.closed += part.closed;
+                self.shows.late_redeliveries += part.late_redeliveries;
+            }
+            let mut rows: rustc_hash::FxHashMap<u32, RowsState> = part.rows.into_iter().collect();
+            for (i, mut slot) in part.slots.into_iter().enumerate() {
+                if !mine(&slot.id) {
+                    continue;
+                }
+                if let (Some(open), Some(state)) =
+                    (slot.open.as_deref_mut(), rows.remove(&(i as u32)))
+                {
+                    open.rows = TableRows::restore(state)
+                        .map_err(|e| anyhow::anyhow!("the tables of session {}: {e}", slot.id))?;
+                }
+                slots.push(slot);
+            }
+            pending.extend(
+                part.pending
+                    .into_iter()
+                    .filter(|p| mine(&p.event.session_id)),
+            );
+            forget.extend(part.forget.into_iter().filter(|(_, id)| mine(id)));
+        }
+        let sessions = Sessions::from_slots(slots);
+        for mut p in pending {
+            let Some(i) = sessions.index_of(&p.event.session_id) else {
+                anyhow::bail!(
+                    "an event waits for session {}, which is not in the checkpoint",
+                    p.event.session_id
+                );
+            };
+            p.slot = i;
+            self.arrivals.pending.push(Reverse(p));
+        }
+        for (t, id) in forget {
+            if let Some(i) = sessions.index_of(&id) {
+                self.shows.forget.insert((t, i));
+            }
+        }
+        for (i, slot) in sessions.slots.iter().enumerate() {
+            if let Some(t) = slot.timer {
+                self.shows.timers.insert((t, i as u32));
+            }
+            out.push(Out::Session {
+                hash: slot.order,
+                session_id: slot.id.clone(),
+            });
+            let Some(open) = slot.open.as_deref() else {
+                continue;
+            };
+            for (key, total) in &open.cells {
+                if *total != 0 {
+                    out.push(Out::Metric {
+                        key: Box::new(key.clone()),
+                        amount: *total,
+                    });
+                }
+            }
+            for c in &open.sent {
+                out.push(Out::Claimant {
+                    session_id: slot.id.clone(),
+                    claimant: Box::new(c.clone()),
+                    diff: 1,
+                });
+            }
+            if self.shows.live {
+                out.push(Out::Live(Box::new(
+                    open.session.live_view(&slot.id, open.last_t),
+                )));
+            }
+        }
+        self.shows.sessions = sessions;
+        Ok(())
+    }
+}
