@@ -24,6 +24,7 @@ use crate::io::lines::LineSource;
 use crate::live::hub::LiveHub;
 use crate::ops::apply_claims::{ApplyClaims, CheckpointSettings, EngineSettings};
 use crate::ops::maintain_metrics::MaintainMetrics;
+use crate::ops::produce_outputs::{ProduceOutputs, ProducerTarget};
 use crate::ops::rank_claimants::RankClaimants;
 use crate::ops::read_events::{ReadEvents, SourceHand};
 use crate::ops::select_updates::ViewTimes;
@@ -106,6 +107,7 @@ pub fn run_live(
         live,
         arranged: Default::default(),
         checkpoints: None,
+        producer: None,
     };
 
     let guards = timely::execute(timely::Config::process(workers), move |worker| {
@@ -167,9 +169,13 @@ fn decide_and_write<'scope>(
     let totals = metrics.maintain_metrics(views);
     // each sku's claimants ranked by platform time, maintained by differential
     let ranked = placements.rank_claimants(views);
-    // decisions, dead letters, order drafts, GMV ticker, summary, snapshots
+    // with a Kafka sink, every worker produces its own sessions' records and ticker
+    let files = match &targets.producer {
+        Some(p) => files.produce_outputs(totals, p.clone()),
+        None => files.concat(totals),
+    };
+    // decisions, dead letters, summary, snapshots, checkpoints and commits, on worker 0
     files
-        .concat(totals)
         .concat(ranked)
         .write_outputs(targets.clone(), report.clone(), worker == 0);
 }
@@ -284,11 +290,20 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
         }),
         _ => None,
     };
+    let producer = cfg.sink.as_ref().map(|sink| ProducerTarget {
+        brokers: sink.clone(),
+        forward_lines: cfg.out.is_some() || cfg.live.is_some(),
+        restored: loaded.is_some(),
+        store: store.clone(),
+        restore: loaded.as_ref().map(|l| Arc::new(l.producers.clone())),
+    });
     let targets = Targets {
+        producer,
         checkpoints: store.as_ref().map(|store| CheckpointTarget {
             store: store.clone(),
             partitions: parts.clone(),
             restore: loaded.as_ref().and_then(|l| l.writer.clone()).map(Arc::new),
+            every_ms: engine_checkpoints.as_ref().map_or(1, |c| c.every_ms),
         }),
         arranged: Default::default(),
         snapshot_every: cfg.snapshot_interval,

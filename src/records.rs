@@ -163,6 +163,20 @@ pub enum Out {
     /// A worker wrote its part of a checkpoint; everything it sent before holds the state
     /// that part has.
     Checkpoint(Box<crate::ops::apply_claims::PartDone>),
+    /// A worker's producer: the broker has acknowledged every record it sent keyed below
+    /// `bound`, or every record it sent before checkpoint `checkpoint`.
+    Acked {
+        worker: usize,
+        bound: Option<Micros>,
+        /// The checkpoint, and the producer's part of it (its records still waiting for a
+        /// release mark); `None` for the part: it could not be written.
+        checkpoint: Option<(u64, Option<crate::io::checkpoint::PartEntry>)>,
+    },
+    /// A worker's producer sent this many records that it did not pass on.
+    Produced {
+        decisions: u64,
+        dead_letters: u64,
+    },
 }
 
 /// A buyer's claim on a sku; ordered by platform time first, which is the ranking.

@@ -82,6 +82,8 @@ pub struct Loaded {
     /// Worker parts in worker order.
     pub workers: Vec<Vec<u8>>,
     pub writer: Option<Vec<u8>>,
+    /// The Kafka producers' parts (records waiting for a release mark), any order.
+    pub producers: Vec<Vec<u8>>,
 }
 
 /// The checkpoints directory of a run.
@@ -220,10 +222,13 @@ fn load(dir: &Path) -> Result<Loaded, CheckpointError> {
     }
     let mut workers = vec![None; manifest.workers];
     let mut writer = None;
+    let mut producers = Vec::new();
     for entry in &manifest.parts {
         let payload = read_part(&dir.join(&entry.file), entry)?;
         if entry.file == "writer.bin" {
             writer = Some(payload);
+        } else if entry.file.starts_with("producer-") {
+            producers.push(payload);
         } else if let Some(i) = entry
             .file
             .strip_prefix("part-")
@@ -246,6 +251,7 @@ fn load(dir: &Path) -> Result<Loaded, CheckpointError> {
         dir: dir.to_path_buf(),
         workers,
         writer,
+        producers,
     })
 }
 

@@ -314,7 +314,7 @@ impl DeliveryWatch {
     }
 }
 
-/// The producer of every output topic, plus the group handle the sink commits with.
+/// A worker's producer of every output topic.
 ///
 /// Messages are counted per epoch (the span between two `mark`s) with one atomic counter each,
 /// so following acknowledgements takes no lock per message.
@@ -325,13 +325,54 @@ pub struct KafkaSink {
     epochs: std::collections::VecDeque<Arc<AtomicU64>>,
     /// The number of the epoch at the front of `epochs`.
     first_epoch: usize,
+}
+
+/// The consumer group's handle that commits what the outputs have covered.
+pub struct GroupCommitter {
     committer: BaseConsumer,
     group: String,
 }
 
+impl GroupCommitter {
+    /// Commits `group`'s offsets on `brokers` (the input's).
+    pub fn open(brokers: &str, group: &str) -> Result<Self, TransportError> {
+        let committer = base_config(brokers)
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .create()
+            .map_err(kafka(format!("connecting to {brokers}")))?;
+        Ok(GroupCommitter {
+            committer,
+            group: group.to_string(),
+        })
+    }
+
+    /// Commits, for the group, each partition's first offset whose outputs are not all flushed;
+    /// `wait` for the broker's answer (else a failed commit is simply covered by the next).
+    pub fn commit(&self, offsets: &[(PartitionId, u64)], wait: bool) -> Result<(), TransportError> {
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let mut tpl = TopicPartitionList::new();
+        for (p, next) in offsets {
+            let mut e = tpl.add_partition(&p.topic, p.partition);
+            e.set_offset(Offset::Offset(*next as i64))
+                .map_err(kafka(format!("committing {}", p.name())))?;
+        }
+        let mode = if wait {
+            CommitMode::Sync
+        } else {
+            CommitMode::Async
+        };
+        self.committer
+            .commit(&tpl, mode)
+            .map_err(kafka(format!("committing offsets of group {}", self.group)))
+    }
+}
+
 impl KafkaSink {
-    /// Produces to `brokers`; commits `group`'s offsets on `commit_brokers` (the input's).
-    pub fn open(brokers: &str, commit_brokers: &str, group: &str) -> Result<Self, TransportError> {
+    /// Produces to `brokers`.
+    pub fn open(brokers: &str) -> Result<Self, TransportError> {
         let watch = DeliveryWatch::default();
         let producer = base_config(brokers)
             .set("linger.ms", "2")
@@ -341,18 +382,11 @@ impl KafkaSink {
             .set("acks", "all")
             .create_with_context(watch.clone())
             .map_err(kafka(format!("connecting a producer to {brokers}")))?;
-        let committer = base_config(commit_brokers)
-            .set("group.id", group)
-            .set("enable.auto.commit", "false")
-            .create()
-            .map_err(kafka(format!("connecting to {commit_brokers}")))?;
         Ok(KafkaSink {
             producer,
             watch,
             epochs: [Arc::default()].into(),
             first_epoch: 0,
-            committer,
-            group: group.to_string(),
         })
     }
 
@@ -407,28 +441,6 @@ impl KafkaSink {
             .flush(timeout)
             .map_err(kafka("flushing the producer"))?;
         self.watch.check()
-    }
-
-    /// Commits, for the group, each partition's first offset whose outputs are not all flushed;
-    /// `wait` for the broker's answer (else a failed commit is simply covered by the next).
-    pub fn commit(&self, offsets: &[(PartitionId, u64)], wait: bool) -> Result<(), TransportError> {
-        if offsets.is_empty() {
-            return Ok(());
-        }
-        let mut tpl = TopicPartitionList::new();
-        for (p, next) in offsets {
-            let mut e = tpl.add_partition(&p.topic, p.partition);
-            e.set_offset(Offset::Offset(*next as i64))
-                .map_err(kafka(format!("committing {}", p.name())))?;
-        }
-        let mode = if wait {
-            CommitMode::Sync
-        } else {
-            CommitMode::Async
-        };
-        self.committer
-            .commit(&tpl, mode)
-            .map_err(kafka(format!("committing offsets of group {}", self.group)))
     }
 }
 

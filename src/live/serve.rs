@@ -109,7 +109,7 @@ pub fn serve(cfg: ServeConfig, ready: impl FnOnce(&Started)) -> anyhow::Result<R
                 .first()
                 .cloned()
                 .unwrap_or_else(|| DEFAULT_INPUT_TOPIC.to_string());
-            let sink = KafkaSink::open(&address.brokers, &address.brokers, group)
+            let sink = KafkaSink::open(&address.brokers)
                 .map_err(|e| anyhow::anyhow!("{}", e.describe()))?;
             let input = LiveInput::kafka(sink, topic);
             let run_cfg = KafkaRunConfig {

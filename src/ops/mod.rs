@@ -2,6 +2,7 @@
 
 pub mod apply_claims;
 pub mod maintain_metrics;
+pub mod produce_outputs;
 pub mod rank_claimants;
 pub mod read_events;
 pub mod read_kafka;

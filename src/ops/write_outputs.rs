@@ -1,7 +1,7 @@
 //! The sink: decisions, dead letters, order drafts, the summary and snapshots, handed by worker 0 in key order to files and/or Kafka.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -17,9 +17,7 @@ use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::operators::generic::Operator;
 
 use crate::domain::decision::JsonObject;
-use crate::io::kafka::{
-    DEAD_LETTER_TOPIC, DECISIONS_TOPIC, GMV_TOPIC, KafkaSink, ORDERS_OUT_TOPIC,
-};
+use crate::io::kafka::GroupCommitter;
 use crate::io::snapshot::{
     GmvMinuteRow, claimants_batch, gmv_minute_batch, gmv_minute_rows, write_parquet,
     write_row_groups,
@@ -55,7 +53,6 @@ const FLUSH_EVERY: Duration = Duration::from_millis(2);
 /// How often the Kafka sink waits for the broker's acknowledgements and commits the group.
 const COMMIT_EVERY: Duration = Duration::from_millis(200);
 /// How often the GMV ticker is updated.
-const TICK_EVERY: Duration = Duration::from_millis(100);
 
 /// Where the outputs go: files under a directory, Kafka topics, or both.
 #[derive(Clone, Default)]
@@ -70,6 +67,8 @@ pub struct Targets {
     pub arranged: Arc<crate::io::arranged::Arranged>,
     /// Complete the checkpoints the engines take, and start from one (`--checkpoint-dir`).
     pub checkpoints: Option<CheckpointTarget>,
+    /// Every worker's Kafka producer (`--sink`).
+    pub producer: Option<crate::ops::produce_outputs::ProducerTarget>,
 }
 
 #[derive(Clone)]
@@ -143,105 +142,42 @@ impl Files {
     }
 }
 
+/// The consumer group's commits: what every worker's producer has had acknowledged.
 struct KafkaOut {
-    sink: KafkaSink,
+    committer: GroupCommitter,
     target: KafkaTarget,
-    /// The writer's release bound: every decision keyed below it has been handed over.
-    bound: Option<i64>,
-    /// The largest key time handed over (or skipped as sent by an earlier run).
-    max_key: Option<i64>,
-    /// The newest decision handed over had been sent by an earlier run: this run is still
-    /// replaying what its predecessor had done.
-    replaying: bool,
+    /// All workers, and per worker the bound below which the broker has acknowledged
+    /// everything its producer sent.
+    peers: usize,
+    acked: BTreeMap<usize, i64>,
+    /// Per checkpoint, the producers that had everything before it acknowledged, and their
+    /// parts.
+    cut_acks: BTreeMap<u64, Vec<Option<crate::io::checkpoint::PartEntry>>>,
     last_commit: Instant,
-    /// Bounds to commit once the broker has acknowledged every message sent before them:
-    /// `(sink mark, bound)`, oldest first.
-    to_commit: std::collections::VecDeque<(usize, i64)>,
-    last_tick: Instant,
-    /// Per session: GMV cents, units, claims, summed from the maintained `gmv_minute` totals.
-    ticker: BTreeMap<String, [i64; 3]>,
-    dirty: BTreeSet<String>,
     /// Checkpoints are taken: the group commits their positions, once complete.
     by_checkpoint: bool,
 }
 
 impl KafkaOut {
-    /// The bound to commit: every decision keyed below it has reached the broker. A bound of
-    /// "everything" (all sources idle or ended) is narrowed to what was actually handed over,
-    /// so that a later run still sends what comes after.
+    /// The least bound every producer has had acknowledged.
     fn commit_bound(&self) -> Option<i64> {
-        match self.bound {
-            Some(b) if b < i64::MAX => Some(b),
-            _ => self.max_key.map(|k| k + 1),
+        if self.acked.len() < self.peers {
+            return None;
         }
+        self.acked.values().min().copied()
     }
 
-    /// Commits, without waiting for the broker: every 200 ms the current bound is noted with
-    /// the sink's mark, and the newest noted bound whose messages are all acknowledged is
-    /// committed. `force` (the end of the run) waits for everything and commits it.
+    /// Commits, without waiting for the broker, every 200 ms: each partition's first message
+    /// whose outputs not every producer has had acknowledged. `force` (the end of the run)
+    /// waits for the broker's answer. With checkpoints, the commits are theirs.
     fn commit(&mut self, force: bool) -> anyhow::Result<()> {
-        if self.by_checkpoint {
-            // The group's offsets are a completed checkpoint's positions (`complete_cuts`).
-            if force {
-                self.sink.flush(Duration::from_secs(60))?;
-            }
-            return Ok(());
-        }
-        if force {
-            self.sink.flush(Duration::from_secs(60))?;
-            self.to_commit.clear();
-            if let Some(b) = self.commit_bound() {
-                let offsets = self.target.shared.covered(b);
-                self.sink.commit(&offsets, true)?;
-            }
-            return Ok(());
-        }
-        if self.last_commit.elapsed() < COMMIT_EVERY {
+        if self.by_checkpoint || (!force && self.last_commit.elapsed() < COMMIT_EVERY) {
             return Ok(());
         }
         self.last_commit = Instant::now();
         if let Some(b) = self.commit_bound() {
-            if self.to_commit.back().is_none_or(|(_, last)| *last < b) {
-                self.to_commit.push_back((self.sink.mark(), b));
-            }
-        }
-        let mut ready = None;
-        while let Some(&(mark, b)) = self.to_commit.front() {
-            if !self.sink.acknowledged_below(mark)? {
-                break;
-            }
-            ready = Some(b);
-            self.to_commit.pop_front();
-        }
-        if let Some(b) = ready {
             let offsets = self.target.shared.covered(b);
-            self.sink.commit(&offsets, false)?;
-        }
-        Ok(())
-    }
-
-    fn tick(&mut self, force: bool) -> anyhow::Result<()> {
-        if self.dirty.is_empty() || (!force && self.last_tick.elapsed() < TICK_EVERY) {
-            return Ok(());
-        }
-        self.last_tick = Instant::now();
-        // While a restarted run replays what an earlier one sent, the ticker stays quiet.
-        if self.replaying {
-            self.dirty.clear();
-            return Ok(());
-        }
-        for session in std::mem::take(&mut self.dirty) {
-            let [gmv, units, claims] = self.ticker.get(&session).copied().unwrap_or_default();
-            let mut o = JsonObject::new();
-            o.str("session_id", &session);
-            if let Some(k) = self.max_key {
-                o.ts("as_of", k);
-            }
-            o.num("gmv_cents", gmv as i128);
-            o.num("units", units as i128);
-            o.num("claims", claims as i128);
-            self.sink
-                .send(GMV_TOPIC, Some(&session), o.finish().as_bytes())?;
+            self.committer.commit(&offsets, force)?;
         }
         Ok(())
     }
@@ -260,7 +196,6 @@ struct Writer {
     kafka: Option<KafkaOut>,
     pending_decisions: Vec<Line>,
     pending_dead: Vec<Line>,
-    pending_drafts: Vec<Line>,
     /// Session ids by the routing hash their decisions are keyed with (Kafka message keys).
     sessions: FxHashMap<u64, String>,
     summaries: BTreeMap<String, String>,
@@ -282,8 +217,13 @@ struct Writer {
 }
 
 impl Writer {
-    fn open(targets: Targets, report: Rc<RefCell<RunReport>>) -> anyhow::Result<Writer> {
+    fn open(
+        targets: Targets,
+        report: Rc<RefCell<RunReport>>,
+        peers: usize,
+    ) -> anyhow::Result<Writer> {
         let state = checkpoint::restored_state(&targets)?;
+        let every_ms = targets.checkpoints.as_ref().map(|c| c.every_ms);
         let resume = state.as_ref().map(|s| s.file_lengths());
         let files = match &targets.out_dir {
             Some(d) => Some(
@@ -293,16 +233,12 @@ impl Writer {
         };
         let kafka = match &targets.kafka {
             Some(t) => Some(KafkaOut {
-                sink: KafkaSink::open(&t.brokers, &t.commit_brokers, &t.group)?,
+                committer: GroupCommitter::open(&t.commit_brokers, &t.group)?,
                 target: t.clone(),
-                bound: None,
-                max_key: None,
-                replaying: false,
+                peers,
+                acked: BTreeMap::new(),
+                cut_acks: BTreeMap::new(),
                 last_commit: Instant::now(),
-                to_commit: Default::default(),
-                last_tick: Instant::now(),
-                ticker: BTreeMap::new(),
-                dirty: BTreeSet::new(),
                 by_checkpoint: targets.checkpoints.is_some(),
             }),
             None => None,
@@ -313,7 +249,6 @@ impl Writer {
             kafka,
             pending_decisions: Vec::new(),
             pending_dead: Vec::new(),
-            pending_drafts: Vec::new(),
             sessions: FxHashMap::default(),
             summaries: BTreeMap::new(),
             totals: FxHashMap::default(),
@@ -324,7 +259,7 @@ impl Writer {
             snapshots_dirty: false,
             last_snapshot: Instant::now(),
             report,
-            cuts: Default::default(),
+            cuts: checkpoint::Cuts::new(every_ms),
             restored: false,
         }
         .restore(state))
@@ -335,7 +270,7 @@ impl Writer {
         match o {
             Out::Decision(l) => self.pending_decisions.push(l),
             Out::DeadLetter(l) => self.pending_dead.push(l),
-            Out::Draft(l) => self.pending_drafts.push(l),
+            Out::Draft(_) => {}
             Out::Session { hash, session_id } => {
                 self.sessions.insert(hash, session_id);
             }
@@ -349,16 +284,6 @@ impl Writer {
                 }
                 // A closed show's ticker said its last word at the close: the retraction of its
                 // views must not tick it down to zero.
-                let closed = || self.closed_ids.contains(&session_hash(&key.session_id));
-                // The views a restored run brings back were on the ticker before its restart.
-                let brought_back = self.restored && t == 0;
-                if let Some(k) = self.kafka.as_mut().filter(|_| !closed()) {
-                    let sums = k.ticker.entry(key.session_id.clone()).or_default();
-                    sums[key.metric as usize] += total * diff;
-                    if !brought_back {
-                        k.dirty.insert(key.session_id.clone());
-                    }
-                }
                 let e = self.totals.entry((key.clone(), total)).or_default();
                 *e += diff;
                 if *e == 0 {
@@ -420,6 +345,29 @@ impl Writer {
                 }
             }
             Out::Checkpoint(part) => self.cuts.part_done(t, *part),
+            Out::Acked {
+                worker,
+                bound,
+                checkpoint,
+            } => {
+                if let Some(k) = &mut self.kafka {
+                    if let Some(b) = bound {
+                        let e = k.acked.entry(worker).or_insert(b);
+                        *e = (*e).max(b);
+                    }
+                    if let Some((id, entry)) = checkpoint {
+                        k.cut_acks.entry(id).or_default().push(entry);
+                    }
+                }
+            }
+            Out::Produced {
+                decisions,
+                dead_letters,
+            } => {
+                let mut r = self.report.borrow_mut();
+                r.decisions += decisions;
+                r.dead_letters += dead_letters;
+            }
             Out::Released { .. } => {}
             Out::Metric { .. } | Out::Claimant { .. } => {}
         }
@@ -431,27 +379,6 @@ impl Writer {
     fn closed(&mut self, session_id: &str, closed_at: i64) -> anyhow::Result<()> {
         self.closed_seen += 1;
         self.closed_ids.insert(session_hash(session_id));
-        let summary: Option<serde_json::Value> = self
-            .summaries
-            .get(session_id)
-            .and_then(|s| serde_json::from_str(s).ok());
-        if let Some(k) = &mut self.kafka {
-            // The show's last ticker frame, from its final figures; then it leaves the ticker.
-            k.ticker.remove(session_id);
-            k.dirty.remove(session_id);
-            if let (Some(s), false) = (&summary, k.replaying) {
-                let n = |f: &str| s[f].as_i64().unwrap_or(0) as i128;
-                let mut o = JsonObject::new();
-                o.str("session_id", session_id);
-                o.ts("as_of", closed_at);
-                o.num("gmv_cents", n("gmv_cents"));
-                o.num("units", n("units_sold"));
-                o.num("claims", n("claims"));
-                o.raw("closed", "true");
-                k.sink
-                    .send(GMV_TOPIC, Some(session_id), o.finish().as_bytes())?;
-            }
-        }
         if let Some(h) = &self.targets.live {
             h.closed(session_id, closed_at);
         }
@@ -481,13 +408,61 @@ impl Writer {
         Ok(())
     }
 
+    /// Takes what came in, in time order, up to the next checkpoint's cut; flushes what the
+    /// marks the frontier passed allow; at each cut the frontier passed, writes the writer's
+    /// part of it, so that the part holds exactly what came before the cut (`waiting` keeps
+    /// what came after until then).
+    fn step(
+        &mut self,
+        waiting: &mut Vec<(u64, Out)>,
+        marks: &mut Vec<(u64, i64)>,
+        f: Option<u64>,
+        done: &mut bool,
+    ) -> anyhow::Result<()> {
+        waiting.sort_by_key(|(t, _)| *t);
+        loop {
+            let horizon = self.cuts.next_cut().unwrap_or(u64::MAX);
+            let n = waiting.partition_point(|(t, _)| *t < horizon);
+            for (t, o) in waiting.drain(..n) {
+                match o {
+                    Out::Released { bound } => marks.push((t, bound.unwrap_or(i64::MAX))),
+                    o => self.take(o, t)?,
+                }
+            }
+            // A mark sent at time t says: every worker has sent all decisions below its
+            // bound by the time this frontier passes t.
+            let limit = f.map_or(horizon, |f| f.min(horizon));
+            let bound = marks
+                .iter()
+                .filter(|(t, _)| *t < limit)
+                .map(|(_, b)| *b)
+                .max();
+            marks.retain(|(t, _)| *t >= limit);
+            if let (Some(b), Some(_)) = (bound, f) {
+                self.flush_below(Some(b))?;
+            }
+            let passed = f.is_none_or(|f| f >= horizon);
+            if horizon == u64::MAX || !passed || (f.is_none() && waiting.is_empty()) {
+                break;
+            }
+            self.complete_cut(horizon)?;
+        }
+        if f.is_none() && !*done {
+            *done = true;
+            self.finish()?;
+        }
+        // A live run's snapshots, every `--snapshot-interval`, from the parts received.
+        self.live_snapshot()?;
+        // Checkpoints every producer has acknowledged.
+        self.commit_acked()
+    }
+
     /// Hands over every buffered record whose key time is below `bound` (all when `None`), in
     /// key order: to the files, and to Kafka (unless an earlier run sent it already).
     fn flush_below(&mut self, bound: Option<i64>) -> anyhow::Result<()> {
         let below = |k: &OutKey| bound.is_none_or(|b| k.0 < b);
         let decisions = take_ready(&mut self.pending_decisions, below);
         let dead = take_ready(&mut self.pending_dead, below);
-        let drafts = take_ready(&mut self.pending_drafts, below);
         if let Some(f) = &mut self.files {
             write_lines(&decisions, &mut f.decisions)?;
             write_lines(&dead, &mut f.dead)?;
@@ -498,25 +473,6 @@ impl Writer {
             }
         }
         if let Some(k) = &mut self.kafka {
-            for (topic, records) in [
-                (DECISIONS_TOPIC, &decisions),
-                (DEAD_LETTER_TOPIC, &dead),
-                (ORDERS_OUT_TOPIC, &drafts),
-            ] {
-                for l in records.iter().filter(|l| !l.sent) {
-                    // Rejects carry no trustworthy session: their messages have no key.
-                    let session = self.sessions.get(&l.key.1).map(String::as_str);
-                    k.sink.send(topic, session, l.line.as_bytes())?;
-                }
-            }
-            for records in [&decisions, &dead] {
-                k.max_key = k.max_key.max(records.last().map(|l| l.key.0));
-            }
-            if let Some(l) = decisions.last() {
-                k.replaying = l.sent;
-            }
-            k.bound = k.bound.max(Some(bound.unwrap_or(i64::MAX)));
-            k.tick(false)?;
             k.commit(false)?;
         }
         if let Some(h) = &self.targets.live {
@@ -572,7 +528,6 @@ impl Writer {
     fn finish(&mut self) -> anyhow::Result<()> {
         self.flush_below(None)?;
         if let Some(k) = &mut self.kafka {
-            k.tick(true)?;
             k.commit(true)?;
         }
         let dead = self.report.borrow().dead_letters;
@@ -722,7 +677,7 @@ pub fn table_schema(name: &str) -> datafusion::arrow::datatypes::SchemaRef {
 }
 
 /// The buffered records whose keys `below` accepts, in key order; the rest stay, unsorted.
-fn take_ready(pending: &mut Vec<Line>, below: impl Fn(&OutKey) -> bool) -> Vec<Line> {
+pub(crate) fn take_ready(pending: &mut Vec<Line>, below: impl Fn(&OutKey) -> bool) -> Vec<Line> {
     if pending.is_empty() {
         return Vec::new();
     }
@@ -751,18 +706,21 @@ pub trait WriteOutputs {
 
 impl<'scope> WriteOutputs for Stream<'scope, u64, Vec<Out>> {
     fn write_outputs(self, targets: Targets, report: Rc<RefCell<RunReport>>, is_writer: bool) {
+        let peers = self.scope().peers();
         let mut writer: Option<Writer> = None;
         // Only worker 0 owns the files; the exchange sends nothing to the others.
         let mut failed = !is_writer;
         let mut done = false;
-        // Release marks `(time, bound)` not yet passed by this operator's frontier.
+        // Release marks `(time, bound)` not yet passed by this operator's frontier, and what
+        // came in but waits for a checkpoint's cut before it.
         let mut marks: Vec<(u64, i64)> = Vec::new();
+        let mut waiting: Vec<(u64, Out)> = Vec::new();
         self.sink(
             Exchange::new(|_: &Out| 0u64),
             "WriteOutputs",
             move |(input, frontier)| {
                 if writer.is_none() && !failed {
-                    match Writer::open(targets.clone(), report.clone()) {
+                    match Writer::open(targets.clone(), report.clone(), peers) {
                         Ok(w) => writer = Some(w),
                         Err(e) => {
                             failed = true;
@@ -770,52 +728,16 @@ impl<'scope> WriteOutputs for Stream<'scope, u64, Vec<Out>> {
                         }
                     }
                 }
-                let mut taken: anyhow::Result<()> = Ok(());
+                let open = writer.is_some();
                 input.for_each_stamp(|cap, data| {
                     let t = cap.least().copied().unwrap_or_default();
                     for batch in data {
-                        for o in batch.drain(..) {
-                            match (o, writer.as_mut()) {
-                                (Out::Released { bound }, _) => {
-                                    marks.push((t, bound.unwrap_or(i64::MAX)))
-                                }
-                                (o, Some(w)) => {
-                                    if let Err(e) = w.take(o, t) {
-                                        if taken.is_ok() {
-                                            taken = Err(e);
-                                        }
-                                    }
-                                }
-                                (_, None) => {}
-                            }
-                        }
+                        waiting.extend(batch.drain(..).filter(|_| open).map(|o| (t, o)));
                     }
                 });
                 let Some(w) = writer.as_mut() else { return };
                 let f = frontier.frontier().first().copied();
-                // A mark sent at time t says: every worker has sent all decisions below its
-                // bound by the time this frontier passes t.
-                let bound = marks
-                    .iter()
-                    .filter(|(t, _)| f.is_none_or(|f| *t < f))
-                    .map(|(_, b)| *b)
-                    .max();
-                marks.retain(|(t, _)| f.is_some_and(|f| *t >= f));
-                let result = taken.and_then(|()| match f {
-                    Some(_) => match bound {
-                        Some(b) => w.flush_below(Some(b)),
-                        None => Ok(()),
-                    },
-                    None if !done => {
-                        done = true;
-                        w.finish()
-                    }
-                    None => Ok(()),
-                });
-                // A live run's snapshots, every `--snapshot-interval`, from the parts received.
-                let result = result.and_then(|()| w.live_snapshot());
-                // Checkpoints whose every part came in below the frontier, then acknowledged.
-                let result = result.and_then(|()| w.complete_cuts(f));
+                let result = w.step(&mut waiting, &mut marks, f, &mut done);
                 if let Err(e) = result {
                     let message = format!("writing to {}: {e:#}", w.targets.describe());
                     if w.kafka.is_some() {

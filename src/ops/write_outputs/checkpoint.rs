@@ -21,6 +21,8 @@ pub struct CheckpointTarget {
     pub partitions: Vec<PartitionId>,
     /// The writer's part of the checkpoint this run starts from.
     pub restore: Option<Arc<Vec<u8>>>,
+    /// Block time between two cuts: the engines cut at every multiple of it.
+    pub every_ms: u64,
 }
 
 /// What the writer holds at a cut.
@@ -30,7 +32,6 @@ pub(super) struct WriterState {
     dead_len: u64,
     pending_decisions: Vec<Line>,
     pending_dead: Vec<Line>,
-    pending_drafts: Vec<Line>,
     summaries: BTreeMap<String, String>,
     /// Open sessions' row groups: `(session, first_t, table, parts)`.
     gathered: Vec<(String, i64, String, RowGroups)>,
@@ -61,18 +62,33 @@ pub(super) fn restored_state(targets: &Targets) -> anyhow::Result<Option<WriterS
 }
 
 /// Checkpoints on their way: parts received per checkpoint id (and the time they were sent
-/// at), then manifests waiting for the broker's acknowledgement of the outputs before them.
+/// at), then manifests waiting for every producer's acknowledgement of the outputs before
+/// them (and its part).
 #[derive(Default)]
 pub(super) struct Cuts {
-    parts: BTreeMap<u64, (u64, Vec<PartDone>)>,
-    acked: VecDeque<(usize, Manifest)>,
+    /// The engines' parts by the time they were sent at (a cut's time − 1).
+    parts: BTreeMap<u64, Vec<PartDone>>,
+    acked: VecDeque<Manifest>,
+    /// The next cut's block time, and the time between two (`None`: no checkpoints).
+    next: Option<u64>,
+    every: u64,
 }
 
 impl Cuts {
+    pub(super) fn new(every_ms: Option<u64>) -> Cuts {
+        Cuts {
+            next: every_ms,
+            every: every_ms.unwrap_or(0),
+            ..Default::default()
+        }
+    }
+
+    pub(super) fn next_cut(&self) -> Option<u64> {
+        self.next
+    }
+
     pub(super) fn part_done(&mut self, t: u64, part: PartDone) {
-        let e = self.parts.entry(part.id).or_insert((t, Vec::new()));
-        e.0 = e.0.max(t);
-        e.1.push(part);
+        self.parts.entry(t).or_default().push(part);
     }
 }
 
@@ -89,7 +105,6 @@ impl Writer {
         self.restored = true;
         self.pending_decisions = s.pending_decisions;
         self.pending_dead = s.pending_dead;
-        self.pending_drafts = s.pending_drafts;
         self.summaries = s.summaries;
         for (session, first_t, table, parts) in s.gathered {
             let g = self.gathered.entry(session).or_insert_with(|| Gathered {
@@ -107,65 +122,83 @@ impl Writer {
         self
     }
 
-    /// Completes every checkpoint whose parts all came in below the frontier `f`: the
-    /// writer's own part, then the manifest, at once for files, or once the broker has
-    /// acknowledged every message sent before it; then the group commits its positions.
-    pub(super) fn complete_cuts(&mut self, f: Option<u64>) -> anyhow::Result<()> {
+    /// The frontier passed cut `cut`, and the writer has taken everything before it: with
+    /// every engine's part in, the writer writes its own, then the manifest (at once for
+    /// files; once every producer has had everything before it acknowledged, with Kafka).
+    pub(super) fn complete_cut(&mut self, cut: u64) -> anyhow::Result<()> {
+        self.cuts.next = Some(cut + self.cuts.every.max(1));
         let Some(target) = self.targets.checkpoints.clone() else {
             return Ok(());
         };
-        while let Some((&id, (t, _))) = self.cuts.parts.first_key_value() {
-            if f.is_some_and(|f| *t >= f) {
+        // Parts sent before this cut's time belong to cuts that were not complete.
+        let mut parts = self.cuts.parts.remove(&(cut - 1)).unwrap_or_default();
+        self.cuts.parts.retain(|t, _| *t >= cut);
+        let Some(id) = parts.first().map(|p| p.id) else {
+            return Ok(());
+        };
+        let peers = parts[0].peers;
+        let entries: Vec<PartEntry> = parts.iter().filter_map(|p| p.entry.clone()).collect();
+        if entries.len() != peers || parts.len() != peers || parts.iter().any(|p| p.id != id) {
+            eprintln!(
+                "livesell: checkpoint {id} is incomplete ({} of {peers} parts): the previous one stands",
+                entries.len()
+            );
+            return Ok(());
+        }
+        parts.sort_by_key(|p| p.worker);
+        let mut entries = entries;
+        entries.push(self.write_part(&target.store, id)?);
+        let positions = parts[0]
+            .positions
+            .iter()
+            .zip(&target.partitions)
+            .filter_map(|(next, p)| {
+                next.map(|next| Position {
+                    topic: p.topic.clone(),
+                    partition: p.partition,
+                    next,
+                })
+            })
+            .collect();
+        let manifest = Manifest {
+            version: FORMAT_VERSION,
+            id,
+            workers: peers,
+            parts: entries,
+            positions,
+            open_sessions: parts.iter().map(|p| p.open_sessions).sum(),
+            written_at_ms: now_ms(),
+        };
+        match &mut self.kafka {
+            Some(_) => self.cuts.acked.push_back(manifest),
+            None => target.store.commit(&manifest)?,
+        }
+        Ok(())
+    }
+
+    /// Commits every checkpoint whose outputs before it every producer has had acknowledged
+    /// (with their parts), then the group's offsets at its positions.
+    pub(super) fn commit_acked(&mut self) -> anyhow::Result<()> {
+        let (Some(target), Some(k)) = (self.targets.checkpoints.clone(), &mut self.kafka) else {
+            return Ok(());
+        };
+        while let Some(m) = self.cuts.acked.front() {
+            let acks = k.cut_acks.get(&m.id).map_or(0, Vec::len);
+            if acks < k.peers {
                 break;
             }
-            let (_, (_, parts)) = self.cuts.parts.pop_first().expect("peeked");
-            let peers = parts.first().map_or(0, |p| p.peers);
-            let entries: Vec<PartEntry> = parts.iter().filter_map(|p| p.entry.clone()).collect();
-            if entries.len() != peers || parts.len() != peers {
+            let mut manifest = self.cuts.acked.pop_front().expect("peeked");
+            let producers = k.cut_acks.remove(&manifest.id).unwrap_or_default();
+            // Acknowledgements of older checkpoints that never completed are of no use.
+            k.cut_acks.retain(|id, _| *id > manifest.id);
+            if producers.iter().any(Option::is_none) {
                 eprintln!(
-                    "livesell: checkpoint {id} is incomplete ({} of {peers} parts): the previous one stands",
-                    entries.len()
+                    "livesell: checkpoint {} is incomplete (a producer's part was not written): the previous one stands",
+                    manifest.id
                 );
                 continue;
             }
-            let mut parts = parts;
-            parts.sort_by_key(|p| p.worker);
-            let mut entries = entries;
-            entries.push(self.write_part(&target.store, id)?);
-            let positions = parts[0]
-                .positions
-                .iter()
-                .zip(&target.partitions)
-                .filter_map(|(next, p)| {
-                    next.map(|next| Position {
-                        topic: p.topic.clone(),
-                        partition: p.partition,
-                        next,
-                    })
-                })
-                .collect();
-            let manifest = Manifest {
-                version: FORMAT_VERSION,
-                id,
-                workers: peers,
-                parts: entries,
-                positions,
-                open_sessions: parts.iter().map(|p| p.open_sessions).sum(),
-                written_at_ms: now_ms(),
-            };
-            match &mut self.kafka {
-                Some(k) => self.cuts.acked.push_back((k.sink.mark(), manifest)),
-                None => target.store.commit(&manifest)?,
-            }
-        }
-        let Some(k) = &mut self.kafka else {
-            return Ok(());
-        };
-        while let Some((mark, _)) = self.cuts.acked.front() {
-            if !k.sink.acknowledged_below(*mark)? {
-                break;
-            }
-            let (_, manifest) = self.cuts.acked.pop_front().expect("peeked");
+            manifest.parts.extend(producers.into_iter().flatten());
             target.store.commit(&manifest)?;
             let offsets: Vec<(PartitionId, u64)> = manifest
                 .positions
@@ -179,7 +212,7 @@ impl Writer {
                 })
                 .collect();
             // A failed commit is covered by the next checkpoint's.
-            if let Err(e) = k.sink.commit(&offsets, false) {
+            if let Err(e) = k.committer.commit(&offsets, false) {
                 eprintln!("livesell: {}", e.describe());
             }
         }
@@ -204,7 +237,6 @@ impl Writer {
             dead_len,
             pending_decisions: self.pending_decisions.clone(),
             pending_dead: self.pending_dead.clone(),
-            pending_drafts: self.pending_drafts.clone(),
             summaries: self.summaries.clone(),
             gathered: self
                 .gathered

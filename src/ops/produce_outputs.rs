@@ -1,0 +1,502 @@
+//! Every worker's Kafka producer: its own sessions' decisions, order drafts, dead letters and GMV ticker, in key order per session, with what the broker has acknowledged reported on.
+//!
+//! The records stay on the worker that decided them (the engine's outputs come in on a
+//! pipeline); the ticker's totals come from differential, exchanged by session. What the files
+//! and live surfaces need goes on to the writer; so do this worker's acknowledgements: the
+//! bound below which everything it sent is acknowledged (the group's commits), and each
+//! checkpoint whose outputs before it are all acknowledged.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use timely::dataflow::Stream;
+use timely::dataflow::channels::pact::{Exchange, Pipeline};
+use timely::dataflow::operators::Capability;
+use timely::dataflow::operators::generic::Operator;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::decision::JsonObject;
+use crate::io::checkpoint::{PartEntry, Store};
+use crate::io::kafka::{
+    DEAD_LETTER_TOPIC, DECISIONS_TOPIC, GMV_TOPIC, KafkaSink, ORDERS_OUT_TOPIC,
+};
+use crate::ops::apply_claims::session_hash;
+use crate::ops::write_outputs::take_ready;
+use crate::records::{Line, Out};
+
+/// How often the ticker is updated, and how often the acknowledged bound is noted.
+const TICK_EVERY: Duration = Duration::from_millis(100);
+const ACK_EVERY: Duration = Duration::from_millis(200);
+
+/// What one worker's producer needs.
+#[derive(Clone)]
+pub struct ProducerTarget {
+    pub brokers: String,
+    /// Pass the decision lines on to the writer (files or live surfaces want them); else only
+    /// their counts go on.
+    pub forward_lines: bool,
+    /// The run started from a checkpoint: totals at time 0 are the views brought back.
+    pub restored: bool,
+    /// Where this worker writes its part of each checkpoint (`--checkpoint-dir`).
+    pub store: Option<Store>,
+    /// The producers' parts of the checkpoint this run starts from.
+    pub restore: Option<Arc<Vec<Vec<u8>>>>,
+}
+
+/// A producer's part of a checkpoint: what it holds at the cut, waiting for a release mark.
+#[derive(Default, Serialize, Deserialize)]
+struct ProducerState {
+    decisions: Vec<Line>,
+    dead: Vec<Line>,
+    drafts: Vec<Line>,
+    summaries: BTreeMap<String, String>,
+}
+
+/// An acknowledgement waiting for the broker: everything sent before the sink's mark.
+enum Pending {
+    Bound(i64),
+    Cut(u64, Option<PartEntry>),
+}
+
+struct Producer {
+    sink: KafkaSink,
+    target: ProducerTarget,
+    worker: usize,
+    decisions: Vec<Line>,
+    dead: Vec<Line>,
+    drafts: Vec<Line>,
+    /// Session ids by routing hash (message keys).
+    sessions: rustc_hash::FxHashMap<u64, String>,
+    /// The engine's release bound: every decision keyed below it has been handed over.
+    bound: Option<i64>,
+    max_key: Option<i64>,
+    /// The newest decision handed over had been sent by an earlier run.
+    replaying: bool,
+    to_ack: VecDeque<(usize, Pending)>,
+    last_ack: Instant,
+    /// Per session: GMV cents, units, claims; the sessions changed since the last tick.
+    ticker: BTreeMap<String, [i64; 3]>,
+    dirty: BTreeSet<String>,
+    closed: rustc_hash::FxHashSet<u64>,
+    summaries: BTreeMap<String, String>,
+    last_tick: Instant,
+}
+
+impl Producer {
+    /// Takes one of the engine's outputs; returns what goes on to the writer.
+    fn take(
+        &mut self,
+        o: Out,
+        mark: &mut Option<i64>,
+        cut: &mut Option<u64>,
+        result: &mut anyhow::Result<()>,
+    ) -> Option<Out> {
+        let forward = self.target.forward_lines;
+        match o {
+            Out::Decision(ref l) if forward => self.decisions.push(l.clone()),
+            Out::Decision(l) => {
+                self.decisions.push(l);
+                return None;
+            }
+            Out::DeadLetter(ref l) if forward => self.dead.push(l.clone()),
+            Out::DeadLetter(l) => {
+                self.dead.push(l);
+                return None;
+            }
+            Out::Draft(l) => {
+                self.drafts.push(l);
+                return None;
+            }
+            Out::Session {
+                hash,
+                ref session_id,
+            } => {
+                self.sessions.insert(hash, session_id.clone());
+            }
+            Out::Summary {
+                ref session_id,
+                ref json,
+            } => {
+                self.summaries.insert(session_id.clone(), json.clone());
+            }
+            Out::Closed {
+                ref session_id,
+                closed_at,
+            } => {
+                if result.is_ok() {
+                    *result = self.closed(session_id, closed_at);
+                }
+            }
+            Out::Released { bound } => *mark = (*mark).max(Some(bound.unwrap_or(i64::MAX))),
+            Out::Checkpoint(ref part) => *cut = Some(part.id),
+            _ => {}
+        }
+        Some(o)
+    }
+
+    /// Sends every buffered record keyed below `bound` (all when `None`), in key order,
+    /// except what an earlier run had sent.
+    fn flush_below(&mut self, bound: Option<i64>) -> anyhow::Result<(u64, u64)> {
+        let below = |k: &crate::records::OutKey| bound.is_none_or(|b| k.0 < b);
+        let decisions = take_ready(&mut self.decisions, below);
+        let dead = take_ready(&mut self.dead, below);
+        let drafts = take_ready(&mut self.drafts, below);
+        for (topic, records) in [
+            (DECISIONS_TOPIC, &decisions),
+            (DEAD_LETTER_TOPIC, &dead),
+            (ORDERS_OUT_TOPIC, &drafts),
+        ] {
+            for l in records.iter().filter(|l| !l.sent) {
+                // Rejects carry no trustworthy session: their messages have no key.
+                let session = self.sessions.get(&l.key.1).map(String::as_str);
+                self.sink.send(topic, session, l.line.as_bytes())?;
+            }
+        }
+        for records in [&decisions, &dead] {
+            self.max_key = self.max_key.max(records.last().map(|l| l.key.0));
+        }
+        if let Some(l) = decisions.last() {
+            self.replaying = l.sent;
+        }
+        self.bound = self.bound.max(Some(bound.unwrap_or(i64::MAX)));
+        Ok((decisions.len() as u64, dead.len() as u64))
+    }
+
+    fn tick(&mut self, force: bool) -> anyhow::Result<()> {
+        if self.dirty.is_empty() || (!force && self.last_tick.elapsed() < TICK_EVERY) {
+            return Ok(());
+        }
+        self.last_tick = Instant::now();
+        // While a restarted run replays what an earlier one sent, the ticker stays quiet.
+        if self.replaying {
+            self.dirty.clear();
+            return Ok(());
+        }
+        for session in std::mem::take(&mut self.dirty) {
+            let [gmv, units, claims] = self.ticker.get(&session).copied().unwrap_or_default();
+            let mut o = JsonObject::new();
+            o.str("session_id", &session);
+            if let Some(k) = self.max_key {
+                o.ts("as_of", k);
+            }
+            o.num("gmv_cents", gmv as i128);
+            o.num("units", units as i128);
+            o.num("claims", claims as i128);
+            self.sink
+                .send(GMV_TOPIC, Some(&session), o.finish().as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// SPEC 3.5: the show's last ticker frame, from its final figures; then it leaves the
+    /// ticker (the retraction of its views must not tick it down to zero).
+    fn closed(&mut self, session_id: &str, closed_at: i64) -> anyhow::Result<()> {
+        self.closed.insert(session_hash(session_id));
+        self.ticker.remove(session_id);
+        self.dirty.remove(session_id);
+        let summary: Option<serde_json::Value> = self
+            .summaries
+            .remove(session_id)
+            .and_then(|s| serde_json::from_str(&s).ok());
+        if let (Some(s), false) = (&summary, self.replaying) {
+            let n = |f: &str| s[f].as_i64().unwrap_or(0) as i128;
+            let mut o = JsonObject::new();
+            o.str("session_id", session_id);
+            o.ts("as_of", closed_at);
+            o.num("gmv_cents", n("gmv_cents"));
+            o.num("units", n("units_sold"));
+            o.num("claims", n("claims"));
+            o.raw("closed", "true");
+            self.sink
+                .send(GMV_TOPIC, Some(session_id), o.finish().as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Notes the current bound every `ACK_EVERY` (and a checkpoint at once), and reports each
+    /// one the broker has acknowledged everything before.
+    fn acks(&mut self, out: &mut Vec<Out>) -> anyhow::Result<()> {
+        if self.last_ack.elapsed() >= ACK_EVERY {
+            self.last_ack = Instant::now();
+            if let Some(b) = self.commit_bound() {
+                let newer = !self
+                    .to_ack
+                    .iter()
+                    .any(|(_, p)| matches!(p, Pending::Bound(x) if *x >= b));
+                if newer {
+                    self.to_ack.push_back((self.sink.mark(), Pending::Bound(b)));
+                }
+            }
+        }
+        while let Some((mark, _)) = self.to_ack.front() {
+            if !self.sink.acknowledged_below(*mark)? {
+                break;
+            }
+            let (_, p) = self.to_ack.pop_front().expect("peeked");
+            out.push(match p {
+                Pending::Bound(b) => Out::Acked {
+                    worker: self.worker,
+                    bound: Some(b),
+                    checkpoint: None,
+                },
+                Pending::Cut(id, entry) => Out::Acked {
+                    worker: self.worker,
+                    bound: None,
+                    checkpoint: Some((id, entry)),
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// Checkpoint `id`'s cut has been handed over: the records still waiting go into this
+    /// producer's part, and the checkpoint is acknowledged once everything sent so far is.
+    fn cut(&mut self, id: u64) {
+        let entry = self.target.store.as_ref().and_then(|store| {
+            let state = ProducerState {
+                decisions: self.decisions.clone(),
+                dead: self.dead.clone(),
+                drafts: self.drafts.clone(),
+                summaries: self.summaries.clone(),
+            };
+            let file = format!("producer-{}.bin", self.worker);
+            let written = bincode::serialize(&state)
+                .map_err(|e| e.to_string())
+                .and_then(|b| store.write_part(id, &file, &b).map_err(|e| e.to_string()));
+            match written {
+                Ok(entry) => Some(entry),
+                Err(e) => {
+                    eprintln!(
+                        "livesell: checkpoint {id}: producer {}'s part not written: {e}",
+                        self.worker
+                    );
+                    None
+                }
+            }
+        });
+        self.to_ack
+            .push_back((self.sink.mark(), Pending::Cut(id, entry)));
+    }
+
+    /// Takes this worker's share of the producers' parts of the checkpoint the run starts
+    /// from: the records of its sessions (rejects are worker 0's).
+    fn restore(&mut self, parts: &[Vec<u8>], peers: usize) -> anyhow::Result<()> {
+        let mine = |hash: u64| hash % peers as u64 == self.worker as u64;
+        for bytes in parts {
+            let s: ProducerState = bincode::deserialize(bytes)
+                .map_err(|e| anyhow::anyhow!("a producer's part does not read back: {e}"))?;
+            self.decisions
+                .extend(s.decisions.into_iter().filter(|l| mine(l.key.1)));
+            self.dead
+                .extend(s.dead.into_iter().filter(|l| mine(l.key.1)));
+            self.drafts
+                .extend(s.drafts.into_iter().filter(|l| mine(l.key.1)));
+            self.summaries.extend(
+                s.summaries
+                    .into_iter()
+                    .filter(|(id, _)| mine(session_hash(id))),
+            );
+        }
+        Ok(())
+    }
+
+    /// The bound to commit: every decision keyed below it has reached the broker. A bound of
+    /// "everything" (all sources idle or ended) is narrowed to what was actually handed over,
+    /// so that a later run still sends what comes after.
+    fn commit_bound(&self) -> Option<i64> {
+        match self.bound {
+            Some(b) if b < i64::MAX => Some(b),
+            _ => self.max_key.map(|k| k + 1),
+        }
+    }
+}
+
+pub trait ProduceOutputs<'scope> {
+    /// Sends this worker's sessions' records to Kafka; passes on to the writer what it needs.
+    fn produce_outputs(
+        self,
+        totals: Stream<'scope, u64, Vec<Out>>,
+        target: ProducerTarget,
+    ) -> Stream<'scope, u64, Vec<Out>>;
+}
+
+impl<'scope> ProduceOutputs<'scope> for Stream<'scope, u64, Vec<Out>> {
+    fn produce_outputs(
+        self,
+        totals: Stream<'scope, u64, Vec<Out>>,
+        target: ProducerTarget,
+    ) -> Stream<'scope, u64, Vec<Out>> {
+        let (worker, peers) = (self.scope().index(), self.scope().peers());
+        let by_session = |o: &Out| match o {
+            Out::MetricTotal { key, .. } => session_hash(&key.session_id),
+            _ => 0,
+        };
+        let mut producer: Option<Producer> = None;
+        let mut held: Option<Capability<u64>> = None;
+        let mut finished = false;
+        let mut buf: Vec<Out> = Vec::new();
+        let scope = self.scope();
+        self.binary_frontier(
+            totals,
+            Pipeline,
+            Exchange::new(by_session),
+            "ProduceOutputs",
+            move |_cap, info| {
+                let activator = scope.activator_for(info.address);
+                move |(engine, f1), (totals, f2), output| {
+                    let p = match &mut producer {
+                        Some(p) => p,
+                        None => match KafkaSink::open(&target.brokers) {
+                            Ok(sink) => restored(
+                                producer.insert(Producer {
+                                    sink,
+                                    target: target.clone(),
+                                    worker,
+                                    decisions: Vec::new(),
+                                    dead: Vec::new(),
+                                    drafts: Vec::new(),
+                                    sessions: Default::default(),
+                                    bound: None,
+                                    max_key: None,
+                                    replaying: false,
+                                    to_ack: VecDeque::new(),
+                                    last_ack: Instant::now(),
+                                    ticker: BTreeMap::new(),
+                                    dirty: BTreeSet::new(),
+                                    closed: Default::default(),
+                                    summaries: BTreeMap::new(),
+                                    last_tick: Instant::now(),
+                                }),
+                                peers,
+                            ),
+                            Err(e) => fail(&e.into()),
+                        },
+                    };
+                    let mut result: anyhow::Result<()> = Ok(());
+                    let (mut decided, mut dead) = (0u64, 0u64);
+                    engine.for_each_stamp(|cap, data| {
+                        let t = cap.least().copied().unwrap_or_default();
+                        if held.as_ref().is_none_or(|h| t < *h.time()) {
+                            held = cap.retain_least(0);
+                        }
+                        // Containers of one stamp come in any order: its release marks apply
+                        // once all of them are in (every record keyed below a mark was sent at
+                        // or before the mark's time).
+                        let (mut mark, mut cut) = (None, None);
+                        for batch in data {
+                            for o in batch.drain(..) {
+                                if let Some(o) = p.take(o, &mut mark, &mut cut, &mut result) {
+                                    buf.push(o);
+                                }
+                            }
+                        }
+                        if let (Some(b), true) = (mark, result.is_ok()) {
+                            match p.flush_below(Some(b)) {
+                                Ok((d, x)) => {
+                                    decided += d;
+                                    dead += x;
+                                }
+                                Err(e) => result = Err(e),
+                            }
+                        }
+                        // A cut's records come at its time, before anything after it.
+                        if let Some(id) = cut {
+                            p.cut(id);
+                        }
+                        if !buf.is_empty() {
+                            output.session(&cap).give_iterator(buf.drain(..));
+                        }
+                    });
+                    totals.for_each_stamp(|cap, data| {
+                        let t = cap.least().copied().unwrap_or_default();
+                        for batch in data {
+                            for o in batch.drain(..) {
+                                if let Out::MetricTotal { key, total, diff } = &o {
+                                    let closed = p.closed.contains(&session_hash(&key.session_id));
+                                    if !closed {
+                                        let sums =
+                                            p.ticker.entry(key.session_id.clone()).or_default();
+                                        sums[key.metric as usize] += total * diff;
+                                        // The views a restored run brings back were on the
+                                        // ticker before its restart.
+                                        if !(p.target.restored && t == 0) {
+                                            p.dirty.insert(key.session_id.clone());
+                                        }
+                                    }
+                                }
+                                buf.push(o);
+                            }
+                        }
+                        output.session(&cap).give_iterator(buf.drain(..));
+                    });
+                    let done = f1.frontier().is_empty() && f2.frontier().is_empty();
+                    if done && !finished && result.is_ok() {
+                        finished = true;
+                        result = p
+                            .flush_below(None)
+                            .map(|(d, x)| {
+                                decided += d;
+                                dead += x;
+                            })
+                            .and_then(|()| p.tick(true))
+                            .and_then(|()| Ok(p.sink.flush(Duration::from_secs(60))?));
+                    }
+                    let result = result
+                        .and_then(|()| p.tick(false))
+                        .and_then(|()| p.acks(&mut buf));
+                    if let Err(e) = result {
+                        fail(&e);
+                    }
+                    if let Some(h) = held.as_mut() {
+                        if decided + dead > 0 && !p.target.forward_lines {
+                            buf.push(Out::Produced {
+                                decisions: decided,
+                                dead_letters: dead,
+                            });
+                        }
+                        if !buf.is_empty() {
+                            output.session(&*h).give_iterator(buf.drain(..));
+                        }
+                        // Acknowledgements still to come keep the capability; else it follows
+                        // the frontier, and goes once the input is over.
+                        let f = f1
+                            .frontier()
+                            .iter()
+                            .chain(f2.frontier().iter())
+                            .min()
+                            .copied();
+                        match f {
+                            Some(t) if t > *h.time() => h.downgrade(&t),
+                            Some(_) => {}
+                            None if p.to_ack.is_empty() => held = None,
+                            None => {}
+                        }
+                    }
+                    if !p.dirty.is_empty() || !p.to_ack.is_empty() {
+                        activator.activate_after(Duration::from_millis(5));
+                    }
+                }
+            },
+        )
+    }
+}
+
+/// The producer, with its share of the checkpoint the run starts from.
+fn restored(p: &mut Producer, peers: usize) -> &mut Producer {
+    if let Some(parts) = p.target.restore.clone() {
+        if let Err(e) = p.restore(&parts, peers) {
+            fail(&e);
+        }
+    }
+    p
+}
+
+/// A stream never ends by itself: a sink that fails stops the process here, uncommitted, so
+/// that a restart sends again what did not reach the broker.
+fn fail(e: &anyhow::Error) -> ! {
+    eprintln!("livesell: writing to Kafka: {e:#}");
+    std::process::exit(1);
+}
