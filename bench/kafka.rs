@@ -65,6 +65,23 @@ enum What {
         #[arg(long, default_value_t = 2000)]
         allowed_lateness_ms: u64,
     },
+    /// Restart to caught-up: a checkpointed run decides `events` of history (a day of
+    /// back-to-back shows), is killed with -9 after a checkpoint, more events come, and a
+    /// restart from the checkpoint is timed next to a replay from the start.
+    Restart {
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        #[arg(long, default_value_t = 20_000)]
+        tail: u64,
+        /// Hours of back-to-back shows (a day holds about 8.5M generated events).
+        #[arg(long, default_value_t = 24)]
+        hours: u32,
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// Where the runs keep their files and checkpoints.
+        #[arg(long, default_value = "/var/tmp/livesell-restart")]
+        dir: String,
+    },
 }
 
 #[path = "common.rs"]
@@ -181,7 +198,259 @@ fn main() -> anyhow::Result<()> {
             workers,
             allowed_lateness_ms,
         } => latency(&args, *rate, *seconds, *workers, *allowed_lateness_ms),
+        What::Restart {
+            events,
+            tail,
+            hours,
+            workers,
+            dir,
+        } => restart(&args, *events, *tail, *hours, *workers, dir),
     }
+}
+
+/// A run's stderr lines as they come, each with the time since `t0` it was read at.
+fn watch_stderr(
+    child: &mut std::process::Child,
+    t0: Instant,
+) -> std::sync::mpsc::Receiver<(Duration, String)> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let err = child.stderr.take().expect("stderr piped");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            if tx.send((t0.elapsed(), line)).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// One timed start: from the spawn to the "caught up" line, and to the first decision of a
+/// claim in `ids` on the decisions topic (read from `from`, its ends before the start).
+fn timed_start(
+    args: &Args,
+    workers: usize,
+    mut cmd: Command,
+    ids: &std::collections::HashSet<String>,
+    from: &TopicPartitionList,
+) -> anyhow::Result<(f64, f64, String)> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &args.broker)
+        .set("group.id", "restart-watch")
+        .set("enable.auto.commit", "false")
+        .set("fetch.wait.max.ms", "5")
+        .create()?;
+    consumer.assign(from)?;
+    let t0 = Instant::now();
+    let mut child = cmd.stderr(Stdio::piped()).spawn()?;
+    let lines = watch_stderr(&mut child, t0);
+    let (mut caught, mut first, mut log) = (None, None, String::new());
+    // Every worker says when its partitions are read up to where they ended at the start.
+    let mut caught_workers = 0;
+    while caught.is_none() || first.is_none() {
+        anyhow::ensure!(
+            t0.elapsed() < Duration::from_secs(900),
+            "no catch-up in 15 min: {log}"
+        );
+        while let Ok((at, line)) = lines.try_recv() {
+            if line.contains("caught up") {
+                caught_workers += 1;
+                if caught_workers == workers {
+                    caught = Some(at.as_secs_f64());
+                }
+            }
+            log.push_str(&line);
+            log.push('\n');
+        }
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(2)) {
+            let v: serde_json::Value = serde_json::from_slice(m.payload().unwrap_or_default())?;
+            if first.is_none() && v["claim_id"].as_str().is_some_and(|c| ids.contains(c)) {
+                first = Some(t0.elapsed().as_secs_f64());
+            }
+        }
+    }
+    child.kill()?;
+    child.wait()?;
+    Ok((caught.unwrap_or_default(), first.unwrap_or_default(), log))
+}
+
+/// Each partition's end now, to read what comes after.
+fn ends(
+    consumer: &BaseConsumer,
+    topic: &str,
+    partitions: u32,
+) -> anyhow::Result<TopicPartitionList> {
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions as i32 {
+        let (_, high) = consumer.fetch_watermarks(topic, p, Duration::from_secs(10))?;
+        tpl.add_partition_offset(topic, p, Offset::Offset(high))?;
+    }
+    Ok(tpl)
+}
+
+fn restart(
+    args: &Args,
+    events: u64,
+    tail: u64,
+    hours: u32,
+    workers: usize,
+    dir: &str,
+) -> anyhow::Result<()> {
+    let run = std::process::id();
+    let prefix = format!("restart{run}.");
+    let topic = format!("{prefix}events");
+    create_topics(args, &prefix)?;
+    let dir = std::path::Path::new(dir).join(run.to_string());
+    std::fs::create_dir_all(&dir)?;
+    let show = dir.join("show.jsonl");
+    let st = Command::new(common::livesell_bin(args.bin.as_deref()))
+        .args([
+            "gen",
+            "--hours",
+            &hours.to_string(),
+            "--events",
+            &(events + tail).to_string(),
+        ])
+        .arg("--out")
+        .arg(&show)
+        .stderr(Stdio::null())
+        .status()?;
+    anyhow::ensure!(st.success(), "livesell gen failed");
+    let text = std::fs::read_to_string(&show)?;
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    anyhow::ensure!(
+        lines.len() as u64 >= events + tail,
+        "{hours} h of shows hold {} events: give more --hours",
+        lines.len()
+    );
+    let (history, after) = lines.split_at(events as usize);
+    let key = |l: &str| {
+        l.split("\"session_id\":\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or("")
+            .to_string()
+    };
+    let p = producer(&args.broker, args.linger_ms)?;
+    for l in history {
+        send(&p, &topic, Some(&key(l)), None, l);
+    }
+    p.flush(Duration::from_secs(600))?;
+    let group = format!("restart{run}");
+    let out = dir.join("out");
+    let checkpointed = |out: &std::path::Path, interval: &str| {
+        let mut c = livesell_kafka(args, &topic, &group, workers);
+        c.args([
+            "--idle-timeout",
+            "1",
+            "--checkpoint-interval",
+            interval,
+            "--out",
+        ])
+        .arg(out);
+        c
+    };
+    // The first run decides the history, then waits for a checkpoint that covers all of it.
+    let t0 = Instant::now();
+    let mut first = checkpointed(&out, "10").stderr(Stdio::piped()).spawn()?;
+    let log = watch_stderr(&mut first, t0);
+    let covered = || -> u64 {
+        let Ok(d) = std::fs::read_dir(out.join("checkpoints")) else {
+            return 0;
+        };
+        d.flatten()
+            .filter_map(|e| std::fs::read(e.path().join("MANIFEST.json")).ok())
+            .filter_map(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .map(|m| {
+                m["positions"].as_array().map_or(0, |a| {
+                    a.iter().map(|p| p["next"].as_u64().unwrap_or(0)).sum()
+                })
+            })
+            .max()
+            .unwrap_or(0)
+    };
+    while covered() < events {
+        anyhow::ensure!(
+            t0.elapsed() < Duration::from_secs(3600),
+            "no checkpoint covered the history"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let history_s = log
+        .try_iter()
+        .find(|(_, l)| l.contains("caught up"))
+        .map_or(0.0, |(t, _)| t.as_secs_f64());
+    first.kill()?; // SIGKILL
+    first.wait()?;
+    let newest = std::fs::read_dir(out.join("checkpoints"))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("MANIFEST.json").is_file())
+        .max()
+        .expect("a checkpoint");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(newest.join("MANIFEST.json"))?)?;
+    let bytes: u64 = manifest["parts"].as_array().map_or(0, |a| {
+        a.iter().map(|p| p["bytes"].as_u64().unwrap_or(0)).sum()
+    });
+    let open = manifest["open_sessions"].as_u64().unwrap_or(0);
+
+    // Events after the crash, and the claims among them.
+    let watch: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &args.broker)
+        .create()?;
+    let from = ends(&watch, "livesell.decisions", 8)?;
+    for l in after {
+        send(&p, &topic, Some(&key(l)), None, l);
+    }
+    p.flush(Duration::from_secs(60))?;
+    let ids: std::collections::HashSet<String> = after
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == "comment")
+        .map(|v| {
+            format!(
+                "{}:{}",
+                v["platform"].as_str().unwrap_or(""),
+                v["comment_id"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    let (caught, first_decision, restore_log) = timed_start(
+        args,
+        workers.min(args.partitions as usize),
+        checkpointed(&out, "10"),
+        &ids,
+        &from,
+    )?;
+    anyhow::ensure!(
+        restore_log.contains("restoring checkpoint"),
+        "the restart restored nothing: {restore_log}"
+    );
+    // Today's restart: no checkpoint, every partition replayed from the start (the group's
+    // commits keep what was sent from being sent again).
+    let from = ends(&watch, "livesell.decisions", 8)?;
+    let (replay_caught, replay_first, _) = timed_start(
+        args,
+        workers.min(args.partitions as usize),
+        checkpointed(&dir.join("replay"), "0"),
+        &ids,
+        &from,
+    )?;
+    println!(
+        "history {events} events (decided in {history_s:.1}s), checkpoint {id}: {open} open sessions, {kb} KB ({per} KB per open show)",
+        id = manifest["id"],
+        kb = bytes / 1024,
+        per = bytes / 1024 / open.max(1),
+    );
+    println!(
+        "restart from the checkpoint: caught up {caught:.2}s, first decision after the crash {first_decision:.2}s"
+    );
+    println!(
+        "replay from the start:       caught up {replay_caught:.2}s, first decision after the crash {replay_first:.2}s"
+    );
+    Ok(())
 }
 
 fn throughput(args: &Args, show: &str) -> anyhow::Result<()> {

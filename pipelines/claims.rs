@@ -15,7 +15,7 @@ use timely::dataflow::operators::Concat;
 use timely::dataflow::operators::vec::Partition;
 
 use crate::io::checkpoint::{Loaded, Store};
-use crate::io::kafka::{KafkaAddress, PartitionId, committed_offsets, discover, low_watermarks};
+use crate::io::kafka::{KafkaAddress, PartitionId, committed_offsets, discover, watermarks};
 use crate::ops::read_kafka::{KafkaHand, KafkaShared, KafkaSourceConfig, ReadKafka};
 use crate::ops::write_outputs::KafkaTarget;
 use crate::records::Input;
@@ -228,7 +228,8 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
     let loaded = store.as_ref().and_then(|s| {
         s.load_newest(|e| eprintln!("livesell: checkpoint refused: {e}; trying the one before"))
     });
-    let starts = start_positions(&brokers, &parts, loaded.as_ref(), timeout)?;
+    let marks = watermarks(&brokers, &parts, timeout)?;
+    let starts = start_positions(&parts, &marks, loaded.as_ref())?;
     let committed = match (&cfg.sink, &loaded) {
         (Some(_), None) => committed_offsets(&brokers, &cfg.group, &parts, timeout)?,
         // From a checkpoint, what came after it is sent again (deterministic ids let
@@ -260,13 +261,13 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
     // Partition s is read by worker s % peers, wherever that worker runs.
     let mut hands = Vec::new();
     for w in process * workers..(process + 1) * workers {
-        let mine: Vec<(u32, PartitionId, u64, Option<u64>)> = parts
+        let mine: Vec<(u32, PartitionId, u64, Option<u64>, u64)> = parts
             .iter()
             .enumerate()
             .filter(|(s, _)| s % peers == w)
             .map(|(s, p)| {
                 let committed = resume.get(s).copied().unwrap_or(0);
-                (s as u32, p.clone(), committed, starts[s])
+                (s as u32, p.clone(), committed, starts[s], marks[s].1)
             })
             .collect();
         let hand = KafkaHand::open(
@@ -370,12 +371,11 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
 /// a wrong state from what is left: that is an error, as is a start without a checkpoint
 /// on partitions retention has trimmed (their shows' run sheets may be gone).
 fn start_positions(
-    brokers: &str,
     parts: &[PartitionId],
+    marks: &[(u64, u64)],
     loaded: Option<&Loaded>,
-    timeout: Duration,
 ) -> anyhow::Result<Vec<Option<u64>>> {
-    let lows = low_watermarks(brokers, parts, timeout)?;
+    let lows: Vec<u64> = marks.iter().map(|(low, _)| *low).collect();
     let Some(l) = loaded else {
         for (p, low) in parts.iter().zip(&lows) {
             if *low > 0 {

@@ -1087,3 +1087,95 @@ fn a_checkpoint_taken_with_one_worker_restores_with_three() {
     let log = in_two_halves(&broker, ("1", "3"), |_| {});
     assert!(log.contains("restoring checkpoint"), "{log}");
 }
+
+#[test]
+fn two_processes_killed_restart_from_their_checkpoint() {
+    if let Some(broker) = Broker::start() {
+        two_processes_checkpointed(&broker);
+    }
+}
+
+/// Two processes (one worker each) share a checkpoint directory: both killed with -9 once a
+/// checkpoint covers the first half of a show, then both restarted for the second half; their
+/// decisions equal one uninterrupted run's, in the files and on the topic.
+fn two_processes_checkpointed(broker: &Broker) {
+    create_topics(broker, 4);
+    let dir = tempfile::tempdir().unwrap();
+    let (show, lines) = generate(dir.path(), 30_000, 4, 41);
+    let expected = file_mode(&show, &dir.path().join("file"));
+    let (first, second) = lines.split_at(lines.len() / 2);
+    broker.produce_show("livesell.events", first);
+    let hosts = dir.path().join("hosts");
+    std::fs::write(
+        &hosts,
+        format!("127.0.0.1:{}\n127.0.0.1:{}\n", free_port(), free_port()),
+    )
+    .unwrap();
+    let out = dir.path().join("cluster");
+    let spawn = |process: usize, extra: &[&str]| {
+        let log = dir.path().join(format!("p{process}-{}.log", extra.len()));
+        let mut args = vec!["--workers", "1", "--idle-timeout", "60"];
+        args.extend_from_slice(extra);
+        let mut c = checkpointed_run(broker, "g-cluster-ckpt", &out, "0.3", &log, &args);
+        c.args([
+            "--processes",
+            "2",
+            "--process",
+            &process.to_string(),
+            "--hosts",
+        ])
+        .arg(&hosts);
+        (c.spawn().unwrap(), log)
+    };
+    let (mut p0, _) = spawn(0, &[]);
+    let (mut p1, _) = spawn(1, &[]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "no checkpoint covered the first half"
+        );
+        let done = complete_checkpoints(&out);
+        if done
+            .last()
+            .is_some_and(|d| covered(d) == first.len() as u64)
+            && done.len() >= 2
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for p in [&mut p0, &mut p1] {
+        p.kill().unwrap();
+        p.wait().unwrap();
+    }
+    broker.produce_show("livesell.events", second);
+    let (mut p0, log0) = spawn(0, &["--exit-when-idle", "2"]);
+    let (mut p1, log1) = spawn(1, &["--exit-when-idle", "2"]);
+    assert!(
+        p0.wait().unwrap().success(),
+        "{}",
+        std::fs::read_to_string(&log0).unwrap()
+    );
+    assert!(
+        p1.wait().unwrap().success(),
+        "{}",
+        std::fs::read_to_string(&log1).unwrap()
+    );
+    for log in [&log0, &log1] {
+        let text = std::fs::read_to_string(log).unwrap();
+        assert!(text.contains("restoring checkpoint"), "{text}");
+    }
+    let got = std::fs::read_to_string(out.join("decisions.jsonl")).unwrap();
+    assert_same(
+        &got.lines().map(str::to_string).collect::<Vec<_>>(),
+        &expected.lines().map(str::to_string).collect::<Vec<_>>(),
+        "decisions.jsonl of two killed and restarted processes vs one run",
+    );
+    let unique = dedupe(broker.read_all("livesell.decisions"));
+    assert_same(
+        &per_session(unique),
+        &per_session(expected.lines().map(str::to_string)),
+        "deduplicated decisions topic vs one run, per session",
+    );
+}

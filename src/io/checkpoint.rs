@@ -62,7 +62,7 @@ pub struct Position {
 }
 
 /// What names a complete checkpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub version: u32,
     pub id: u64,
@@ -73,6 +73,10 @@ pub struct Manifest {
     /// Open sessions it holds, and when it was written (Unix milliseconds), for an operator.
     pub open_sessions: u64,
     pub written_at_ms: u64,
+    /// The longest an engine worker spent on its part, and the writer on its own
+    /// (milliseconds): the time the dataflow stood still for it.
+    #[serde(default)]
+    pub took_ms: f64,
 }
 
 /// A checkpoint read back and checked: its manifest and every part's payload.
@@ -134,6 +138,35 @@ impl Store {
             bytes: payload.len() as u64,
             crc32: crc,
         })
+    }
+
+    /// `write_part` on a thread of its own: returns the entry the part will have. Until the
+    /// part is in place (`parts_in_place`), its checkpoint must not be committed; a failure
+    /// is logged and leaves the checkpoint incomplete.
+    pub fn write_part_behind(&self, id: u64, file: &str, payload: Vec<u8>) -> PartEntry {
+        let entry = PartEntry {
+            file: file.to_string(),
+            bytes: payload.len() as u64,
+            crc32: crc32fast::hash(&payload),
+        };
+        let (store, file) = (self.clone(), file.to_string());
+        let spawned = std::thread::Builder::new()
+            .name("checkpoint".into())
+            .spawn(move || {
+                if let Err(e) = store.write_part(id, &file, &payload) {
+                    eprintln!("livesell: checkpoint {id}: {file} not written: {e}");
+                }
+            });
+        if let Err(e) = spawned {
+            eprintln!("livesell: checkpoint {id}: {} not written: {e}", entry.file);
+        }
+        entry
+    }
+
+    /// Whether every part `m` names is in place (renamed after its sync).
+    pub fn parts_in_place(&self, m: &Manifest) -> bool {
+        let dir = self.dir(m.id);
+        m.parts.iter().all(|p| dir.join(&p.file).is_file())
     }
 
     /// Completes checkpoint `m.id`: its manifest, atomically; then older checkpoints beyond
@@ -286,6 +319,18 @@ fn read_part(path: &Path, entry: &PartEntry) -> Result<Vec<u8>, CheckpointError>
     Ok(payload)
 }
 
+/// A part's payload: bincode with variable-length integers (string lengths and ids are
+/// mostly small: fixed eight-byte lengths made parts a third bigger).
+pub fn encode<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, bincode::Error> {
+    use bincode::Options;
+    bincode::DefaultOptions::new().serialize(v)
+}
+
+pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, bincode::Error> {
+    use bincode::Options;
+    bincode::DefaultOptions::new().deserialize(bytes)
+}
+
 /// A test hook: `LIVESELL_CHECKPOINT_WRITE_DELAY_MS` holds every part between its temporary
 /// file and its rename, so that a test can kill the process in the middle of a checkpoint.
 fn write_delay() {
@@ -340,6 +385,7 @@ mod tests {
             }],
             open_sessions: 1,
             written_at_ms: 0,
+            took_ms: 0.0,
         }
     }
 

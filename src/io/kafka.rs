@@ -255,12 +255,13 @@ pub fn committed_offsets(
         .collect())
 }
 
-/// Each partition's earliest retained offset (what retention has not trimmed yet).
-pub fn low_watermarks(
+/// Each partition's earliest retained offset (what retention has not trimmed yet) and its
+/// end (the offset its next message will have).
+pub fn watermarks(
     brokers: &str,
     parts: &[PartitionId],
     timeout: Duration,
-) -> Result<Vec<u64>, TransportError> {
+) -> Result<Vec<(u64, u64)>, TransportError> {
     let consumer: BaseConsumer = base_config(brokers)
         .create()
         .map_err(kafka(format!("connecting to {brokers}")))?;
@@ -269,7 +270,7 @@ pub fn low_watermarks(
         .map(|p| {
             consumer
                 .fetch_watermarks(&p.topic, p.partition, timeout)
-                .map(|(low, _)| low.max(0) as u64)
+                .map(|(low, high)| (low.max(0) as u64, high.max(0) as u64))
                 .map_err(kafka(format!("reading the offsets of {}", p.name())))
         })
         .collect()

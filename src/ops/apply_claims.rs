@@ -495,7 +495,9 @@ fn cut_checkpoints(
             // stays incomplete, the previous one stands).
             continue;
         }
+        let began = std::time::Instant::now();
         let entry = engine.cut(cut, id, &store, buf);
+        let took_us = began.elapsed().as_micros() as u64;
         let clocks = &engine.arrivals.clocks;
         let mark = flush_mark(final_below(clocks), timer_watermark(clocks));
         if let Some(m) = mark.or(engine.arrivals.released) {
@@ -514,6 +516,7 @@ fn cut_checkpoints(
             entry,
             positions: engine.arrivals.positions.clone(),
             open_sessions: engine.shows.sessions.open_count(),
+            took_us,
         })));
         *marked = Some(cut);
         h.downgrade(&cut);

@@ -263,7 +263,7 @@ impl Producer {
                 summaries: self.summaries.clone(),
             };
             let file = format!("producer-{}.bin", self.worker);
-            let written = bincode::serialize(&state)
+            let written = crate::io::checkpoint::encode(&state)
                 .map_err(|e| e.to_string())
                 .and_then(|b| store.write_part(id, &file, &b).map_err(|e| e.to_string()));
             match written {
@@ -286,7 +286,7 @@ impl Producer {
     fn restore(&mut self, parts: &[Vec<u8>], peers: usize) -> anyhow::Result<()> {
         let mine = |hash: u64| hash % peers as u64 == self.worker as u64;
         for bytes in parts {
-            let s: ProducerState = bincode::deserialize(bytes)
+            let s: ProducerState = crate::io::checkpoint::decode(bytes)
                 .map_err(|e| anyhow::anyhow!("a producer's part does not read back: {e}"))?;
             self.decisions
                 .extend(s.decisions.into_iter().filter(|l| mine(l.key.1)));

@@ -76,6 +76,8 @@ struct Part {
     /// The offset after the last message read (`None` before the first, when the run starts
     /// from the beginning): where a checkpoint taken after this block resumes.
     next: Option<u64>,
+    /// The partition's end when the run started: once read up to it, the run has caught up.
+    end_at_start: u64,
 }
 
 /// This worker's partitions and the consumer that reads them.
@@ -86,16 +88,18 @@ pub struct KafkaHand {
     shared: Arc<KafkaShared>,
     cfg: KafkaSourceConfig,
     last_error: Option<Instant>,
+    /// Every partition here has been read up to its end as of the start (reported once).
+    caught_up: bool,
 }
 
 impl KafkaHand {
     /// `parts`: `(source index, partition, offset the group committed before, offset to
-    /// start at)` for each partition this worker owns (no start: the earliest retained);
-    /// `peers`: all workers.
+    /// start at, its end at the start)` for each partition this worker owns (no start: the
+    /// earliest retained); `peers`: all workers.
     pub fn open(
         brokers: &str,
         group: &str,
-        parts: Vec<(u32, PartitionId, u64, Option<u64>)>,
+        parts: Vec<(u32, PartitionId, u64, Option<u64>, u64)>,
         peers: usize,
         shared: Arc<KafkaShared>,
         cfg: KafkaSourceConfig,
@@ -108,12 +112,12 @@ impl KafkaHand {
                 group,
                 parts
                     .iter()
-                    .map(|(_, p, _, start)| (p.clone(), *start))
+                    .map(|(_, p, _, start, _)| (p.clone(), *start))
                     .collect(),
             )?)
         };
         if let Ok(mut tracks) = shared.tracks.lock() {
-            for (s, p, committed, _) in &parts {
+            for (s, p, committed, _, _) in &parts {
                 tracks[*s as usize] = Some((p.clone(), CommitTrack::after(*committed)));
             }
         }
@@ -122,7 +126,7 @@ impl KafkaHand {
             reader,
             parts: parts
                 .into_iter()
-                .map(|(source, p, _, start)| Part {
+                .map(|(source, p, _, start, end)| Part {
                     source,
                     name: p.name(),
                     bytes: Vec::new(),
@@ -130,12 +134,14 @@ impl KafkaHand {
                     last_data: now,
                     idle: false,
                     next: start,
+                    end_at_start: end,
                 })
                 .collect(),
             peers: peers as u64,
             shared,
             cfg,
             last_error: None,
+            caught_up: false,
         })
     }
 
@@ -156,6 +162,9 @@ impl KafkaHand {
                         .last_delivery_ms
                         .fetch_max(self.shared.now_ms(), Ordering::Relaxed);
                 }
+                if !self.caught_up {
+                    self.check_caught_up();
+                }
                 n
             }
             Err(e) => {
@@ -169,6 +178,27 @@ impl KafkaHand {
                 }
                 0
             }
+        }
+    }
+
+    /// Says once when this worker has read every partition of its up to where it ended when
+    /// the run started: a restarted run is back to live input (lag 0 as of the start).
+    fn check_caught_up(&mut self) {
+        let read = |p: &Part| {
+            let last = p.spans.last().map(|s| s.0 + 1);
+            last.or(p.next).unwrap_or(0)
+        };
+        if self.parts.iter().all(|p| read(p) >= p.end_at_start) {
+            self.caught_up = true;
+            eprintln!(
+                "livesell: caught up: {} read to its end as of the start, {} ms after the start",
+                self.parts
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                self.shared.start.elapsed().as_millis()
+            );
         }
     }
 

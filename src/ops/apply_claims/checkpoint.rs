@@ -64,6 +64,8 @@ pub struct PartDone {
     /// Per source, the offset its next block starts at (`None`: where the run started it).
     pub positions: Vec<Option<u64>>,
     pub open_sessions: u64,
+    /// How long the engine was busy with its part (applying up to the cut, encoding, writing).
+    pub took_us: u64,
 }
 
 impl Engine {
@@ -88,15 +90,20 @@ impl Engine {
         self.shows.drain_metrics(out);
         let (worker, peers) = self.cuts.as_ref().map_or((0, 1), |c| (c.worker, c.peers));
         let file = format!("part-{worker}.bin");
-        let written = self.encode(cut, worker, peers).and_then(|bytes| {
-            store
-                .write_part(id, &file, &bytes)
-                .map_err(|e| e.to_string())
-        });
-        match written {
-            Ok(entry) => Some(entry),
+        let began = std::time::Instant::now();
+        let encoded = self.encode(cut, worker, peers);
+        if std::env::var_os("LIVESELL_CHECKPOINT_SIZES").is_some() {
+            eprintln!(
+                "livesell: checkpoint part {worker}: encoded in {:.1} ms",
+                began.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        match encoded {
+            // Encoded here, at the cut; written (and synced) beside the dataflow, which goes
+            // on: the writer commits the manifest only once the part is in place.
+            Ok(bytes) => Some(store.write_part_behind(id, &file, bytes)),
             Err(e) => {
-                eprintln!("livesell: checkpoint {id}: worker {worker}'s part not written: {e}");
+                eprintln!("livesell: checkpoint {id}: worker {worker}'s part not encoded: {e}");
                 None
             }
         }
@@ -116,6 +123,23 @@ impl Engine {
         }
         let a = &self.arrivals;
         let slots = &self.shows.sessions.slots;
+        if std::env::var_os("LIVESELL_CHECKPOINT_SIZES").is_some() {
+            // What a part is made of, for the benchmark's note on size per open show.
+            let size = |v: &dyn erased::Sized| v.size();
+            let mut sessions = 0;
+            let mut seen = 0;
+            for s in slots {
+                seen += s.seen.len() * 8;
+                if let Some(o) = &s.open {
+                    sessions += size(&o.session);
+                }
+            }
+            let tables: usize = rows.iter().map(|(_, r)| size(r)).sum();
+            eprintln!(
+                "livesell: checkpoint part {worker}: domain state {sessions} B, table rows {tables} B, redelivery keys {seen} B, pending {} events",
+                a.pending.len()
+            );
+        }
         let part = Part {
             worker,
             peers,
@@ -140,7 +164,7 @@ impl Engine {
                 .map(|(t, i)| (*t, slots[*i as usize].id.clone()))
                 .collect(),
         };
-        bincode::serialize(&part).map_err(|e| e.to_string())
+        crate::io::checkpoint::encode(&part).map_err(|e| e.to_string())
     }
 
     /// This worker's share of a checkpoint's parts (its sessions: those the exchange routes to
@@ -158,7 +182,7 @@ impl Engine {
         let mut forget = Vec::new();
         let mine = |id: &str| session_hash(id) % peers as u64 == worker as u64;
         for (n, bytes) in parts.iter().enumerate() {
-            let part: Owned = bincode::deserialize(bytes)
+            let part: Owned = crate::io::checkpoint::decode(bytes)
                 .map_err(|e| anyhow::anyhow!("part {n} does not read back: {e}"))?;
             if n == 0 {
                 self.arrivals.clocks = part.clocks;
@@ -243,5 +267,17 @@ impl Engine {
         }
         self.shows.sessions = sessions;
         Ok(())
+    }
+}
+
+/// Encoded sizes of a few kinds of state (`LIVESELL_CHECKPOINT_SIZES`).
+mod erased {
+    pub trait Sized {
+        fn size(&self) -> usize;
+    }
+    impl<T: serde::Serialize> Sized for T {
+        fn size(&self) -> usize {
+            crate::io::checkpoint::encode(self).map_or(0, |b| b.len())
+        }
     }
 }

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::io::Write;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -56,7 +57,7 @@ pub(super) fn restored_state(targets: &Targets) -> anyhow::Result<Option<WriterS
     else {
         return Ok(None);
     };
-    bincode::deserialize(bytes)
+    crate::io::checkpoint::decode(bytes)
         .map(Some)
         .map_err(|e| anyhow::anyhow!("the writer's part of the checkpoint does not read back: {e}"))
 }
@@ -68,7 +69,8 @@ pub(super) fn restored_state(targets: &Targets) -> anyhow::Result<Option<WriterS
 pub(super) struct Cuts {
     /// The engines' parts by the time they were sent at (a cut's time − 1).
     parts: BTreeMap<u64, Vec<PartDone>>,
-    acked: VecDeque<Manifest>,
+    /// Manifests waiting for their parts and acknowledgements, and since when.
+    acked: VecDeque<(Instant, Manifest)>,
     /// The next cut's block time, and the time between two (`None`: no checkpoints).
     next: Option<u64>,
     every: u64,
@@ -90,6 +92,15 @@ impl Cuts {
     pub(super) fn part_done(&mut self, t: u64, part: PartDone) {
         self.parts.entry(t).or_default().push(part);
     }
+}
+
+/// One line per checkpoint, for an operator (and the benchmarks).
+fn log_complete(m: &Manifest) {
+    let bytes: u64 = m.parts.iter().map(|p| p.bytes).sum();
+    eprintln!(
+        "livesell: checkpoint {} complete: {} open session(s), {} bytes, {:.1} ms",
+        m.id, m.open_sessions, bytes, m.took_ms
+    );
 }
 
 fn now_ms() -> u64 {
@@ -147,7 +158,13 @@ impl Writer {
         }
         parts.sort_by_key(|p| p.worker);
         let mut entries = entries;
+        let began = std::time::Instant::now();
         entries.push(self.write_part(&target.store, id)?);
+        let writer_ms = began.elapsed().as_secs_f64() * 1e3;
+        if std::env::var_os("LIVESELL_CHECKPOINT_SIZES").is_some() {
+            eprintln!("livesell: checkpoint {id}: the writer's part in {writer_ms:.1} ms");
+        }
+        let engines_ms = parts.iter().map(|p| p.took_us).max().unwrap_or(0) as f64 / 1e3;
         let positions = parts[0]
             .positions
             .iter()
@@ -168,26 +185,43 @@ impl Writer {
             positions,
             open_sessions: parts.iter().map(|p| p.open_sessions).sum(),
             written_at_ms: now_ms(),
+            took_ms: engines_ms + writer_ms,
         };
-        match &mut self.kafka {
-            Some(_) => self.cuts.acked.push_back(manifest),
-            None => target.store.commit(&manifest)?,
-        }
+        self.cuts.acked.push_back((Instant::now(), manifest));
         Ok(())
     }
 
     /// Commits every checkpoint whose outputs before it every producer has had acknowledged
     /// (with their parts), then the group's offsets at its positions.
     pub(super) fn commit_acked(&mut self) -> anyhow::Result<()> {
-        let (Some(target), Some(k)) = (self.targets.checkpoints.clone(), &mut self.kafka) else {
+        let Some(target) = self.targets.checkpoints.clone() else {
             return Ok(());
         };
-        while let Some(m) = self.cuts.acked.front() {
+        while let Some((since, m)) = self.cuts.acked.front() {
+            // The engines' parts are written beside the dataflow: wait for them (a part that
+            // never comes, its write having failed, gives its checkpoint up after a minute).
+            if !target.store.parts_in_place(m) {
+                if since.elapsed() > Duration::from_secs(60) {
+                    eprintln!(
+                        "livesell: checkpoint {} is incomplete (a part was not written): the previous one stands",
+                        m.id
+                    );
+                    self.cuts.acked.pop_front();
+                    continue;
+                }
+                break;
+            }
+            let Some(k) = &mut self.kafka else {
+                let (_, manifest) = self.cuts.acked.pop_front().expect("peeked");
+                target.store.commit(&manifest)?;
+                log_complete(&manifest);
+                continue;
+            };
             let acks = k.cut_acks.get(&m.id).map_or(0, Vec::len);
             if acks < k.peers {
                 break;
             }
-            let mut manifest = self.cuts.acked.pop_front().expect("peeked");
+            let (_, mut manifest) = self.cuts.acked.pop_front().expect("peeked");
             let producers = k.cut_acks.remove(&manifest.id).unwrap_or_default();
             // Acknowledgements of older checkpoints that never completed are of no use.
             k.cut_acks.retain(|id, _| *id > manifest.id);
@@ -200,6 +234,7 @@ impl Writer {
             }
             manifest.parts.extend(producers.into_iter().flatten());
             target.store.commit(&manifest)?;
+            log_complete(&manifest);
             let offsets: Vec<(PartitionId, u64)> = manifest
                 .positions
                 .iter()
@@ -226,10 +261,16 @@ impl Writer {
         if let Some(f) = &mut self.files {
             f.decisions.flush()?;
             f.dead.flush()?;
-            f.decisions.get_ref().sync_data()?;
-            f.dead.get_ref().sync_data()?;
             decisions_len = f.decisions.get_ref().metadata()?.len();
             dead_len = f.dead.get_ref().metadata()?.len();
+            // The bytes are the kernel's once flushed (a killed process loses none of them);
+            // syncing them to the disk goes on beside the dataflow. After a power loss that
+            // came first, a restart finds a file shorter than its checkpoint says, and says so.
+            let files = [
+                f.decisions.get_ref().try_clone()?,
+                f.dead.get_ref().try_clone()?,
+            ];
+            std::thread::spawn(move || files.iter().for_each(|f| drop(f.sync_data())));
         }
         let r = self.report.borrow();
         let state = WriterState {
@@ -258,7 +299,7 @@ impl Writer {
             dead_letters: r.dead_letters,
         };
         drop(r);
-        let bytes = bincode::serialize(&state)?;
+        let bytes = crate::io::checkpoint::encode(&state)?;
         Ok(store.write_part(id, "writer.bin", &bytes)?)
     }
 }
