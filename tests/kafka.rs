@@ -442,18 +442,10 @@ fn on_the_mock_cluster_kill_9_loses_nothing() {
     kill_9_five_times(&Broker::mock(), 40_000, 3_000);
 }
 
-/// Streams a show of `events` at `rate` events/s, kills the processor at five random moments
-/// while it streams in, and checks what reached the decisions topic.
-fn kill_9_five_times(broker: &Broker, events: u64, rate: u64) {
-    create_topics(broker, 4);
-    let dir = tempfile::tempdir().unwrap();
-    let (show, lines) = generate(dir.path(), events, 8, 21);
-    let expected = file_mode(&show, &dir.path().join("file"));
-
-    // The show streams in at `rate` while the processor is killed and restarted.
-    let stream_ms = events * 1000 / rate;
+/// Produces `lines` to the input topic at `rate` lines/s, on a thread of its own.
+fn stream_in(broker: &Broker, lines: Vec<String>, rate: u64) -> std::thread::JoinHandle<()> {
     let addr = broker.addr.clone();
-    let feeder = std::thread::spawn(move || {
+    std::thread::spawn(move || {
         let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
             .set("bootstrap.servers", &addr)
             .set("linger.ms", "5")
@@ -471,7 +463,20 @@ fn kill_9_five_times(broker: &Broker, events: u64, rate: u64) {
             }
         }
         producer.flush(Duration::from_secs(60)).expect("flushed");
-    });
+    })
+}
+
+/// Streams a show of `events` at `rate` events/s, kills the processor at five random moments
+/// while it streams in, and checks what reached the decisions topic.
+fn kill_9_five_times(broker: &Broker, events: u64, rate: u64) {
+    create_topics(broker, 4);
+    let dir = tempfile::tempdir().unwrap();
+    let (show, lines) = generate(dir.path(), events, 8, 21);
+    let expected = file_mode(&show, &dir.path().join("file"));
+
+    // The show streams in at `rate` while the processor is killed and restarted.
+    let stream_ms = events * 1000 / rate;
+    let feeder = stream_in(broker, lines, rate);
 
     let mut rng = fastrand::Rng::with_seed(2026);
     for kill in 0..5 {
@@ -835,26 +840,7 @@ fn kill_9_with_checkpoints(broker: &Broker, events: u64, rate: u64) {
     let out = dir.path().join("kafka");
 
     let stream_ms = events * 1000 / rate;
-    let addr = broker.addr.clone();
-    let feeder = std::thread::spawn(move || {
-        let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
-            .set("bootstrap.servers", &addr)
-            .set("linger.ms", "5")
-            .set("queue.buffering.max.messages", "1000000")
-            .create()
-            .expect("a producer");
-        let started = Instant::now();
-        for (i, line) in lines.iter().enumerate() {
-            send(&producer, "livesell.events", line);
-            if i % 1000 == 999 {
-                let due = Duration::from_micros(i as u64 * 1_000_000 / rate);
-                if let Some(wait) = due.checked_sub(started.elapsed()) {
-                    std::thread::sleep(wait);
-                }
-            }
-        }
-        producer.flush(Duration::from_secs(60)).expect("flushed");
-    });
+    let feeder = stream_in(broker, lines, rate);
 
     let mut rng = fastrand::Rng::with_seed(2027);
     let mut restored = 0;

@@ -432,33 +432,23 @@ trait Take {
     fn take(&mut self, cloned: bool) -> ArrayRef;
 }
 
-impl Take for StringBuilder {
-    fn take(&mut self, cloned: bool) -> ArrayRef {
-        Arc::new(if cloned {
-            self.finish_cloned()
-        } else {
-            self.finish()
-        })
-    }
+macro_rules! take_by_finishing {
+    ($($builder:ty),*) => {$(
+        impl Take for $builder {
+            fn take(&mut self, cloned: bool) -> ArrayRef {
+                Arc::new(if cloned { self.finish_cloned() } else { self.finish() })
+            }
+        }
+    )*};
 }
-impl Take for Int64Builder {
-    fn take(&mut self, cloned: bool) -> ArrayRef {
-        Arc::new(if cloned {
-            self.finish_cloned()
-        } else {
-            self.finish()
-        })
-    }
-}
-impl Take for BooleanBuilder {
-    fn take(&mut self, cloned: bool) -> ArrayRef {
-        Arc::new(if cloned {
-            self.finish_cloned()
-        } else {
-            self.finish()
-        })
-    }
-}
+
+take_by_finishing!(
+    StringBuilder,
+    Int64Builder,
+    BooleanBuilder,
+    ListBuilder<StringBuilder>
+);
+
 impl Take for TimestampMicrosecondBuilder {
     fn take(&mut self, cloned: bool) -> ArrayRef {
         let a = if cloned {
@@ -467,15 +457,6 @@ impl Take for TimestampMicrosecondBuilder {
             self.finish()
         };
         Arc::new(a.with_timezone("UTC"))
-    }
-}
-impl Take for ListBuilder<StringBuilder> {
-    fn take(&mut self, cloned: bool) -> ArrayRef {
-        Arc::new(if cloned {
-            self.finish_cloned()
-        } else {
-            self.finish()
-        })
     }
 }
 

@@ -225,6 +225,34 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Folds the blocks below `frontier` (all when `None`), applies what they made final, and
+    /// fires the timers the watermark made due: the step of every activation, and of every
+    /// checkpoint cut. Returns the release bound and the timer watermark it went to.
+    fn settle(&mut self, frontier: Option<u64>, out: &mut Vec<Out>) -> (Option<i64>, Option<i64>) {
+        self.admit(frontier, out);
+        let clocks = &self.arrivals.clocks;
+        let bound = if frontier.is_some() {
+            final_below(clocks)
+        } else {
+            None
+        };
+        // Timers fire on the watermark (SPEC 2); at the end of a finite input that is W_end,
+        // every source having ended.
+        let due = timer_watermark(clocks);
+        self.release(bound, out);
+        if let Some(d) = due {
+            self.shows.fire(d, out);
+            // An idle source's clock can run ahead of what was released: whatever comes
+            // later is ordered after the timers that fired.
+            let a = &mut self.arrivals;
+            a.released = a.released.max(Some(d));
+        }
+        self.shows.drain_metrics(out);
+        (bound, due)
+    }
+}
+
 /// Ties between sessions do not matter; within one, SPEC 2's tie-break does.
 fn order_session_ties(group: &mut Vec<Pending>) {
     group.sort_by(|a, b| {
@@ -374,25 +402,7 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
                 if let (Some(fr), Some(h)) = (f, held.as_mut()) {
                     cut_checkpoints(&mut engine, fr, h, &mut marked, &mut buf, output);
                 }
-                engine.admit(f, &mut buf);
-                let clocks = &engine.arrivals.clocks;
-                let bound = if f.is_some() {
-                    final_below(clocks)
-                } else {
-                    None
-                };
-                // Timers fire on the watermark (SPEC 2); at the end of a finite input that is
-                // W_end, every source having ended.
-                let due = timer_watermark(clocks);
-                engine.release(bound, &mut buf);
-                if let Some(d) = due {
-                    engine.shows.fire(d, &mut buf);
-                    // An idle source's clock can run ahead of what was released: whatever
-                    // comes later is ordered after the timers that fired.
-                    let a = &mut engine.arrivals;
-                    a.released = a.released.max(Some(d));
-                }
-                engine.shows.drain_metrics(&mut buf);
+                let (bound, due) = engine.settle(f, &mut buf);
                 let p = &mut engine.pacing;
                 if let (Some(every), true, Some(_)) = (p.snapshot_every, engine.shows.tables, f) {
                     let waited = p.last_snapshot.elapsed();
@@ -496,10 +506,8 @@ fn cut_checkpoints(
             continue;
         }
         let began = std::time::Instant::now();
-        let entry = engine.cut(cut, id, &store, buf);
+        let (entry, mark) = engine.cut(cut, id, &store, buf);
         let took_us = began.elapsed().as_micros() as u64;
-        let clocks = &engine.arrivals.clocks;
-        let mark = flush_mark(final_below(clocks), timer_watermark(clocks));
         if let Some(m) = mark.or(engine.arrivals.released) {
             engine.shows.floor = engine.shows.floor.max(m);
         }

@@ -408,10 +408,22 @@ impl Writer {
         Ok(())
     }
 
-    /// Takes what came in, in time order, up to the next checkpoint's cut; flushes what the
+    /// One record sent at time `t`: a release mark to apply once the frontier passes `t`, or
+    /// something to take now.
+    fn accept(&mut self, o: Out, t: u64, marks: &mut Vec<(u64, i64)>) -> anyhow::Result<()> {
+        match o {
+            Out::Released { bound } => {
+                marks.push((t, bound.unwrap_or(i64::MAX)));
+                Ok(())
+            }
+            o => self.take(o, t),
+        }
+    }
+
+    /// Takes what waited, in time order, up to the next checkpoint's cut; flushes what the
     /// marks the frontier passed allow; at each cut the frontier passed, writes the writer's
     /// part of it, so that the part holds exactly what came before the cut (`waiting` keeps
-    /// what came after until then).
+    /// what came at or after the cut until then; the rest was taken as it came).
     fn step(
         &mut self,
         waiting: &mut Vec<(u64, Out)>,
@@ -424,10 +436,7 @@ impl Writer {
             let horizon = self.cuts.next_cut().unwrap_or(u64::MAX);
             let n = waiting.partition_point(|(t, _)| *t < horizon);
             for (t, o) in waiting.drain(..n) {
-                match o {
-                    Out::Released { bound } => marks.push((t, bound.unwrap_or(i64::MAX))),
-                    o => self.take(o, t)?,
-                }
+                self.accept(o, t, marks)?;
             }
             // A mark sent at time t says: every worker has sent all decisions below its
             // bound by the time this frontier passes t.
@@ -728,16 +737,27 @@ impl<'scope> WriteOutputs for Stream<'scope, u64, Vec<Out>> {
                         }
                     }
                 }
-                let open = writer.is_some();
+                let mut taken: anyhow::Result<()> = Ok(());
                 input.for_each_stamp(|cap, data| {
                     let t = cap.least().copied().unwrap_or_default();
+                    let Some(w) = writer.as_mut() else { return };
+                    // What comes at the next checkpoint's cut or later waits for it.
+                    let horizon = w.cuts.next_cut().unwrap_or(u64::MAX);
                     for batch in data {
-                        waiting.extend(batch.drain(..).filter(|_| open).map(|o| (t, o)));
+                        for o in batch.drain(..) {
+                            if t >= horizon {
+                                waiting.push((t, o));
+                            } else if let Err(e) = w.accept(o, t, &mut marks) {
+                                if taken.is_ok() {
+                                    taken = Err(e);
+                                }
+                            }
+                        }
                     }
                 });
                 let Some(w) = writer.as_mut() else { return };
                 let f = frontier.frontier().first().copied();
-                let result = w.step(&mut waiting, &mut marks, f, &mut done);
+                let result = taken.and_then(|()| w.step(&mut waiting, &mut marks, f, &mut done));
                 if let Err(e) = result {
                     let message = format!("writing to {}: {e:#}", w.targets.describe());
                     if w.kafka.is_some() {

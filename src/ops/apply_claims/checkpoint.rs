@@ -9,7 +9,7 @@ use std::cmp::Reverse;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::order::{SourceClock, final_below, timer_watermark};
+use crate::domain::order::SourceClock;
 use crate::io::checkpoint::{PartEntry, Store};
 use crate::io::tables::{RowsState, TableRows};
 use crate::records::Out;
@@ -71,23 +71,16 @@ pub struct PartDone {
 impl Engine {
     /// Takes this worker's part of the checkpoint at cut `cut` (every block below it has been
     /// reported: the frontier passed it): folds and applies what the cut covers, then writes.
+    /// Returns the part's manifest entry (`None`: not written) and the cut's release mark.
     pub(super) fn cut(
         &mut self,
         cut: u64,
         id: u64,
         store: &Store,
         out: &mut Vec<Out>,
-    ) -> Option<PartEntry> {
-        self.admit(Some(cut), out);
-        let clocks = &self.arrivals.clocks;
-        let (bound, due) = (final_below(clocks), timer_watermark(clocks));
-        self.release(bound, out);
-        if let Some(d) = due {
-            self.shows.fire(d, out);
-            let a = &mut self.arrivals;
-            a.released = a.released.max(Some(d));
-        }
-        self.shows.drain_metrics(out);
+    ) -> (Option<PartEntry>, Option<i64>) {
+        let (bound, due) = self.settle(Some(cut), out);
+        let mark = super::flush_mark(bound, due);
         let (worker, peers) = self.cuts.as_ref().map_or((0, 1), |c| (c.worker, c.peers));
         let file = format!("part-{worker}.bin");
         let began = std::time::Instant::now();
@@ -98,7 +91,7 @@ impl Engine {
                 began.elapsed().as_secs_f64() * 1e3
             );
         }
-        match encoded {
+        let entry = match encoded {
             // Encoded here, at the cut; written (and synced) beside the dataflow, which goes
             // on: the writer commits the manifest only once the part is in place.
             Ok(bytes) => Some(store.write_part_behind(id, &file, bytes)),
@@ -106,7 +99,8 @@ impl Engine {
                 eprintln!("livesell: checkpoint {id}: worker {worker}'s part not encoded: {e}");
                 None
             }
-        }
+        };
+        (entry, mark)
     }
 
     fn encode(&mut self, cut: u64, worker: usize, peers: usize) -> Result<Vec<u8>, String> {
