@@ -139,6 +139,8 @@ fn create_topics(args: &Args, prefix: &str) -> anyhow::Result<()> {
         ("livesell.gmv".to_string(), 1),
         ("livesell.dead-letter".to_string(), 1),
         ("livesell.orders-out".to_string(), 8),
+        ("livesell.carts".to_string(), 8),
+        ("livesell.notifications".to_string(), 8),
     ] {
         // An existing topic is fine: the command's failure is ignored.
         let _ = Command::new(tansu)

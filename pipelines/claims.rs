@@ -14,6 +14,7 @@ use timely::dataflow::Stream;
 use timely::dataflow::operators::Concat;
 use timely::dataflow::operators::vec::Partition;
 
+use crate::domain::notify::Templates;
 use crate::io::checkpoint::{Loaded, Store};
 use crate::io::kafka::{KafkaAddress, PartitionId, committed_offsets, discover, watermarks};
 use crate::ops::read_kafka::{KafkaHand, KafkaShared, KafkaSourceConfig, ReadKafka};
@@ -24,7 +25,7 @@ use crate::io::lines::LineSource;
 use crate::live::hub::LiveHub;
 use crate::ops::apply_claims::{ApplyClaims, CheckpointSettings, EngineSettings};
 use crate::ops::maintain_metrics::MaintainMetrics;
-use crate::ops::produce_outputs::{ProduceOutputs, ProducerTarget};
+use crate::ops::produce_outputs::{ProduceOutputs, ProducerTarget, Transactions};
 use crate::ops::rank_claimants::RankClaimants;
 use crate::ops::read_events::{ReadEvents, SourceHand};
 use crate::ops::select_updates::ViewTimes;
@@ -39,6 +40,8 @@ pub struct RunConfig {
     pub allowed_lateness_ms: u64,
     /// Also write the snapshot tables this often while the input goes on (a pipe, a live feed).
     pub snapshot_interval: Option<Duration>,
+    /// The buyers' messages' templates (`None`: the built-in English ones).
+    pub messages: Option<Arc<Templates>>,
 }
 
 /// Runs the pipeline over finite inputs with `workers` threads; returns worker 0's report.
@@ -77,6 +80,7 @@ pub fn run_live(
     live: Option<Arc<LiveHub>>,
 ) -> anyhow::Result<RunReport> {
     let workers = cfg.workers.max(1);
+    let messages = cfg.messages.clone().unwrap_or_default();
     let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
     // Every worker gets a hand of every source; the hands of a source share its blocks.
     let mut dealt: Vec<Vec<SourceHand>> = (0..workers).map(|_| Vec::new()).collect();
@@ -127,6 +131,9 @@ pub fn run_live(
                 sources: names.clone(),
                 lateness_us,
                 tables: true,
+                drafts: true,
+                cart_updates: targets.live.is_some(),
+                messages: Some(messages.clone()),
                 snapshot_every: targets.snapshot_every,
                 live_every: targets.live.as_ref().map(|_| LIVE_EVERY),
                 ..Default::default()
@@ -155,7 +162,7 @@ fn decide_and_write<'scope>(
     report: &Rc<RefCell<RunReport>>,
     worker: usize,
 ) {
-    // decisions per session once final, in SPEC 2 order (and order drafts for a Kafka sink)
+    // decisions per session once final, in SPEC 2 order, and their order drafts
     let outputs = inputs.apply_claims(engine);
     // split without copying: files, metric additions, claim placements
     let mut parts = outputs.partition(3, |o| (o.part(), o)).into_iter();
@@ -199,6 +206,10 @@ pub struct KafkaRunConfig {
     pub live: Option<Arc<LiveHub>>,
     /// Take checkpoints, and restart from the newest.
     pub checkpoints: Option<Checkpoints>,
+    /// Write the sink in one transaction per worker and checkpoint (`--transactional`).
+    pub transactional: bool,
+    /// The buyers' messages' templates (`None`: the built-in English ones).
+    pub messages: Option<Arc<Templates>>,
 }
 
 /// `--checkpoint-dir` and `--checkpoint-interval`.
@@ -206,6 +217,45 @@ pub struct KafkaRunConfig {
 pub struct Checkpoints {
     pub dir: PathBuf,
     pub every: Duration,
+}
+
+/// Reads what earlier runs' transactions committed, and fences the transactional ids of
+/// workers they had and this run has not (process 0 does).
+fn transactions(
+    group: &str,
+    sink: &str,
+    c: &Checkpoints,
+    peers: usize,
+    process: usize,
+) -> anyhow::Result<Transactions> {
+    use crate::io::kafka::{Committed, fence, read_progress, transactional_id};
+    let progress = read_progress(sink, Duration::from_secs(10))
+        .context("reading the progress of earlier transactions")?;
+    let committed = Committed::from_progress(&progress);
+    if !committed.is_empty() {
+        eprintln!(
+            "livesell: transactions: {} committed progress record(s) read; what they cover is not sent again",
+            progress.len()
+        );
+    }
+    if process == 0 {
+        let ids: Vec<String> = (peers..committed.most_workers)
+            .map(|w| transactional_id(group, w))
+            .collect();
+        fence(sink, &ids)?;
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    Ok(Transactions {
+        group: group.to_string(),
+        run: format!("{nanos:x}-{}-{process}", std::process::id()),
+        committed: Arc::new(committed),
+        // A dead producer's transaction holds back `read_committed` readers until it times
+        // out (when no later run fences it): a few checkpoints' worth, within the broker's
+        // default limit of 15 minutes.
+        timeout: (c.every * 6).clamp(Duration::from_secs(10), Duration::from_secs(900)),
+    })
 }
 
 /// timely's cluster mode: this is process `process` of `hosts.len()`, each with the same workers.
@@ -252,6 +302,14 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
         None => (1, 0),
     };
     let peers = workers * processes;
+    let transactions = match (cfg.transactional, &cfg.sink, &cfg.checkpoints) {
+        (false, _, _) => None,
+        (true, Some(sink), Some(c)) => Some(transactions(&cfg.group, sink, c, peers, process)?),
+        (true, None, _) => bail!("--transactional needs --sink kafka://HOST:PORT"),
+        (true, _, None) => bail!(
+            "--transactional needs checkpoints (each transaction ends at one): give --out or --checkpoint-dir, and a --checkpoint-interval above 0"
+        ),
+    };
     let shared = Arc::new(KafkaShared::new(parts.len()));
     let source_cfg = KafkaSourceConfig {
         lateness_us: cfg.allowed_lateness_ms as i64 * 1000,
@@ -297,6 +355,7 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
         restored: loaded.is_some(),
         store: store.clone(),
         restore: loaded.as_ref().map(|l| Arc::new(l.producers.clone())),
+        transactions: transactions.clone(),
     });
     let targets = Targets {
         producer,
@@ -318,6 +377,7 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
         }),
     };
     let sources: Vec<String> = parts.iter().map(PartitionId::name).collect();
+    let messages = cfg.messages.clone().unwrap_or_default();
     let lateness_us = source_cfg.lateness_us;
     let communication = match &cfg.cluster {
         Some(c) => timely::CommunicationConfig::Cluster {
@@ -349,7 +409,9 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
             let engine = EngineSettings {
                 sources: sources.clone(),
                 lateness_us,
-                drafts: targets.kafka.is_some(),
+                drafts: true,
+                cart_updates: targets.producer.is_some() || targets.live.is_some(),
+                messages: Some(messages.clone()),
                 tables: targets.out_dir.is_some(),
                 snapshot_every: targets.snapshot_every,
                 resume: resume.clone(),

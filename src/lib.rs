@@ -8,8 +8,10 @@ pub mod live;
 pub mod ops;
 #[path = "../pipelines/mod.rs"]
 pub mod pipelines;
+pub mod push;
 pub mod records;
 pub mod report;
+pub mod runsheet;
 pub mod serve_sql;
 pub mod session_report;
 pub mod sql;

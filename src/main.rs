@@ -10,9 +10,11 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use livesell::adapters::{Format, Shows, convert as convert_payload, payloads};
+use livesell::domain::catalog::Codes;
 use livesell::generator::{GenConfig, generate};
 use livesell::live::auth::{AuthConfig, Role, ServeFile, TokenEntry, random_token};
 use livesell::live::serve::{ServeConfig, serve};
+use livesell::runsheet::RunsheetArgs;
 
 // Decisions allocate many small strings across worker threads; mimalloc handles that far better
 // than glibc's malloc (measured in bench/README.md).
@@ -99,6 +101,15 @@ enum Command {
         /// Kafka: seconds between two checkpoints (0: none).
         #[arg(long, default_value_t = 10.0, requires = "source")]
         checkpoint_interval: f64,
+        /// Templates of the buyers' messages (notifications.jsonl): a TOML file with `locale`,
+        /// `[templates.LOCALE]` and `[sessions]` (default: built-in English).
+        #[arg(long)]
+        messages: Option<PathBuf>,
+        /// Kafka: write the sink in transactions, one per worker and checkpoint, so that a
+        /// `read_committed` consumer sees each output once after any crash (the broker must
+        /// support transactions; outputs become visible at each checkpoint).
+        #[arg(long, requires = "sink")]
+        transactional: bool,
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
@@ -191,6 +202,63 @@ enum Command {
         /// Twitch webhook bodies carry no time: the `Twitch-Eventsub-Message-Timestamp` header.
         #[arg(long)]
         message_timestamp: Option<String>,
+    },
+    /// Order drafts to a shop or a webhook, through a durable outbox: each draft sent once,
+    /// retried on 5xx and network errors, with the shop's cost throttle honoured.
+    Push {
+        /// A run's output directory (its orders_out.jsonl), or kafka://HOST:PORT[/TOPIC]
+        /// (default topic livesell.orders-out).
+        #[arg(long = "from")]
+        from: String,
+        /// shopify (Admin GraphQL; the token from SHOPIFY_ACCESS_TOKEN) or webhook.
+        #[arg(long = "to")]
+        to: String,
+        /// The shop: NAME of NAME.myshopify.com.
+        #[arg(long)]
+        shop: Option<String>,
+        /// The Admin API's GraphQL URL, when not the shop's own (a proxy, a test server).
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// The webhook's URL.
+        #[arg(long)]
+        url: Option<String>,
+        /// The webhook's signing secret (or LIVESELL_WEBHOOK_SECRET).
+        #[arg(long)]
+        secret: Option<String>,
+        /// The outbox (default DIR/push.redb).
+        #[arg(long)]
+        outbox: Option<PathBuf>,
+        /// Keep reading what the run appends; stop after this many seconds with nothing new.
+        #[arg(long)]
+        follow: Option<f64>,
+        /// Which file of DIR to push (notifications.jsonl: buyer messages, to a webhook).
+        #[arg(long, default_value = "orders_out.jsonl")]
+        file: String,
+    },
+    /// A shop's product catalog as the show's run sheet: director `product` events (JSONL) with
+    /// run-sheet codes, from a Shopify product export; bad rows are reported by line.
+    Runsheet {
+        /// The export's format: shopify-csv.
+        #[arg(long = "from")]
+        from: String,
+        /// The exported file (products.csv).
+        file: PathBuf,
+        /// The show the run sheet is for (default: the file name without its extension).
+        #[arg(long)]
+        session: Option<String>,
+        /// auto: generated codes (A10, A21, …, no two one edit apart); sku: each product's first
+        /// variant SKU; handle: the product's handle (both must be letters then digits).
+        #[arg(long, default_value = "auto")]
+        codes: String,
+        /// The products' currency (Shopify's export has none).
+        #[arg(long)]
+        currency: Option<String>,
+        /// The events' time, RFC 3339 (default now: before the show's first claim).
+        #[arg(long)]
+        ts: Option<String>,
+        /// Write the events here (default standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Poll a YouTube live chat (liveChatMessages.list) and print its comments as canonical JSONL, waiting between pages as long as the API's pollingIntervalMillis asks.
     PollYoutube {
@@ -286,6 +354,65 @@ fn print_report(
     );
 }
 
+/// The templates of `--messages FILE`, checked (every locale has every kind).
+fn load_messages(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<Option<Arc<livesell::domain::notify::Templates>>> {
+    let Some(p) = path else { return Ok(None) };
+    let text = std::fs::read_to_string(p)
+        .with_context(|| format!("cannot read --messages {}", p.display()))?;
+    let t = livesell::domain::notify::Templates::parse(&text)
+        .map_err(|e| anyhow::anyhow!("--messages {}: {e}", p.display()))?;
+    Ok(Some(Arc::new(t)))
+}
+
+/// `livesell push`: the target from the flags, then the pusher.
+#[allow(clippy::too_many_arguments)]
+fn push_command(
+    from: String,
+    to: &str,
+    shop: Option<String>,
+    endpoint: Option<String>,
+    url: Option<String>,
+    secret: Option<String>,
+    outbox: Option<PathBuf>,
+    follow: Option<f64>,
+    file: String,
+) -> anyhow::Result<()> {
+    use livesell::push::{PushArgs, Target, push};
+    let to = match to {
+        "shopify" => Target::Shopify {
+            shop: shop.context("--to shopify needs --shop NAME")?,
+            endpoint,
+            token: std::env::var("SHOPIFY_ACCESS_TOKEN")
+                .ok()
+                .filter(|t| !t.is_empty())
+                .context("--to shopify needs an Admin API access token in SHOPIFY_ACCESS_TOKEN")?,
+        },
+        "webhook" => Target::Webhook {
+            url: url.context("--to webhook needs --url URL")?,
+            secret: secret
+                .or_else(|| std::env::var("LIVESELL_WEBHOOK_SECRET").ok())
+                .filter(|s| !s.is_empty())
+                .context("--to webhook needs --secret S (or LIVESELL_WEBHOOK_SECRET)")?,
+        },
+        other => anyhow::bail!("--to {other}: one of shopify, webhook"),
+    };
+    let follow = follow.map(|s| secs(s, "follow")).transpose()?;
+    let r = push(PushArgs {
+        from,
+        to,
+        outbox,
+        follow,
+        file,
+    })?;
+    eprintln!(
+        "livesell: push: {} sent, {} already sent, {} recovered after an interruption, {} failed (push_failed.jsonl), {} throttled answer(s) waited out",
+        r.sent, r.already, r.recovered, r.failed, r.throttled
+    );
+    Ok(())
+}
+
 /// A `--NAME SECS` argument as a duration.
 fn secs(s: f64, what: &str) -> anyhow::Result<Duration> {
     Duration::try_from_secs_f64(s)
@@ -319,6 +446,8 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
             snapshot_interval,
             checkpoint_dir,
             checkpoint_interval,
+            transactional,
+            messages,
         } => {
             let checkpoints =
                 match checkpoint_dir.or_else(|| out.as_ref().map(|o| o.join("checkpoints"))) {
@@ -370,6 +499,8 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
                     .transpose()?,
                 live: None,
                 checkpoints,
+                transactional,
+                messages: load_messages(messages.as_deref())?,
             };
             let started = Instant::now();
             let report = run_kafka(cfg)?;
@@ -384,6 +515,7 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
             allowed_lateness_ms,
             quiet,
             snapshot_interval,
+            messages,
             ..
         } => {
             let out = out.context("--out DIR is required with --input")?;
@@ -398,6 +530,7 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
                 snapshot_interval: snapshot_interval
                     .map(|s| secs(s, "snapshot-interval"))
                     .transpose()?,
+                messages: load_messages(messages.as_deref())?,
             };
             let started = Instant::now();
             let report = with_progress(&cfg.inputs, quiet, |p| run(cfg.clone(), p))?;
@@ -499,6 +632,38 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
             serve_live(cfg)
         }
         Command::Parse { inputs } => parse_only(&inputs),
+        Command::Push {
+            from,
+            to,
+            shop,
+            endpoint,
+            url,
+            secret,
+            outbox,
+            follow,
+            file,
+        } => push_command(from, &to, shop, endpoint, url, secret, outbox, follow, file),
+        Command::Runsheet {
+            from,
+            file,
+            session,
+            codes,
+            currency,
+            ts,
+            out,
+        } => {
+            let codes = Codes::parse(&codes).map_err(|e| anyhow::anyhow!("--{e}"))?;
+            let args = RunsheetArgs {
+                from,
+                file,
+                session,
+                codes,
+                currency,
+                ts,
+                out,
+            };
+            livesell::runsheet::runsheet(&args).map(|_| ())
+        }
         Command::Convert {
             from,
             file,
@@ -883,6 +1048,7 @@ fn demo(
         workers,
         allowed_lateness_ms: 2000,
         snapshot_interval: None,
+        messages: None,
     };
     let started = Instant::now();
     let report = with_progress(&cfg.inputs, false, |p| run(cfg.clone(), p))?;

@@ -95,6 +95,10 @@ pub enum Out {
     DeadLetter(Line),
     /// An order-out record (winners to orders) of the decision with the same key.
     Draft(Line),
+    /// The buyer's cart after the reservation decision with the same key (`livesell.carts`).
+    Cart(Line),
+    /// A message for a buyer about the decision with the same key (`notifications.jsonl`).
+    Notification(Line),
     /// A session seen for the first time, and the routing hash its decisions are keyed by.
     Session {
         hash: u64,

@@ -6,6 +6,60 @@ use std::io::BufRead;
 use std::path::Path;
 
 pub fn demo_summary(summary_json: &str, decisions: &Path) -> anyhow::Result<String> {
+    let mut s = shows_summary(summary_json, decisions)?;
+    let dir = decisions.parent().unwrap_or(Path::new("."));
+    writeln!(s, "\nwinners to orders: {}", orders_line(dir)?)?;
+    let notes = std::fs::read_to_string(dir.join("notifications.jsonl")).unwrap_or_default();
+    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
+    for line in notes.lines() {
+        let v: serde_json::Value = serde_json::from_str(line)?;
+        *kinds
+            .entry(v["kind"].as_str().unwrap_or("?").to_string())
+            .or_default() += 1;
+    }
+    let parts: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    writeln!(
+        s,
+        "buyer messages: {} in notifications.jsonl ({})",
+        kinds.values().sum::<u64>(),
+        parts.join(", ")
+    )?;
+    Ok(s)
+}
+
+/// How many order drafts `DIR/orders_out.jsonl` holds by kind, and the carts they make (one
+/// per buyer and show with a reservation).
+pub fn orders_line(dir: &Path) -> anyhow::Result<String> {
+    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
+    let mut carts = std::collections::BTreeSet::new();
+    let path = dir.join("orders_out.jsonl");
+    let f = std::fs::File::open(&path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    for line in std::io::BufReader::new(f).lines() {
+        let d: serde_json::Value = serde_json::from_str(&line?)?;
+        let kind = d["kind"].as_str().unwrap_or("?").to_string();
+        if kind == "draft_order" {
+            carts.insert((
+                d["session_id"].to_string(),
+                d["platform"].to_string(),
+                d["user_id"].to_string(),
+            ));
+        }
+        *kinds.entry(kind).or_default() += 1;
+    }
+    let n = |k: &str| kinds.get(k).copied().unwrap_or(0);
+    Ok(format!(
+        "{} order drafts in orders_out.jsonl ({} created, {} completed, {} cancelled), {} carts",
+        kinds.values().sum::<u64>(),
+        n("draft_order"),
+        n("complete_draft"),
+        n("cancel_draft"),
+        carts.len()
+    ))
+}
+
+/// Each show's figures from `summary.json`, and the escalations by reason.
+fn shows_summary(summary_json: &str, decisions: &Path) -> anyhow::Result<String> {
     let v: serde_json::Value = serde_json::from_str(summary_json)?;
     let mut s = String::new();
     let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();

@@ -111,6 +111,20 @@ pub const QUERIES: &[(&str, &str)] = &[
          WHERE session_id = {s} GROUP BY state ORDER BY state",
     ),
     (
+        "carts",
+        // One cart per buyer (schemas/snapshots.md): how many were paid in full, and what the
+        // holds still open at the end were worth.
+        "SELECT count(*) AS carts,
+                coalesce(sum(CASE WHEN state = 'paid' THEN 1 ELSE 0 END), 0) AS paid,
+                coalesce(sum(CASE WHEN state = 'partly_paid' THEN 1 ELSE 0 END), 0) AS partly_paid,
+                CASE WHEN count(*) = 0 THEN 0.0
+                     ELSE round(100.0 * sum(CASE WHEN state = 'paid' THEN 1 ELSE 0 END) / count(*), 1)
+                END AS paid_share_pct,
+                coalesce(sum(paid_cents), 0) AS paid_cents,
+                coalesce(sum(unpaid_cents), 0) AS unpaid_cents
+         FROM carts WHERE session_id = {s}",
+    ),
+    (
         "non_payers",
         "SELECT platform, user_id, count(*) AS expired FROM reservations
          WHERE session_id = {s} AND state = 'expired'
@@ -447,6 +461,12 @@ fn render_html(session: &str, tables: &[(&str, Table)]) -> anyhow::Result<String
         "",
     );
     section(
+        "Carts",
+        None,
+        get(tables, "carts"),
+        "One cart per buyer: its reservations bundled (one invoice, one shipping). Paid share: carts paid in full; unpaid: what the holds still open at the end were worth, in cents.",
+    );
+    section(
         "Repeat non-payers",
         None,
         get(tables, "non_payers"),
@@ -537,6 +557,7 @@ fn render_markdown(session: &str, tables: &[(&str, Table)]) -> String {
         ("Per platform", "platforms"),
         ("Funnel: comments → claims → reserved → paid", "funnel"),
         ("Reservations by state (expired locks)", "locks"),
+        ("Carts (one per buyer)", "carts"),
         ("Repeat non-payers", "non_payers"),
         ("Waitlist promotions", "promotions"),
         ("Oversell incidents (0 expected)", "oversells"),

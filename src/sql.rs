@@ -66,7 +66,22 @@ pub fn tables(data: &Path) -> Result<Vec<(String, PathBuf)>, SqlError> {
 /// Each table is a listing table over its directory, with the `date` partition column.
 pub async fn context(data: &Path) -> Result<SessionContext, SqlError> {
     let ctx = SessionContext::new();
-    for (name, path) in tables(data)? {
+    let found = tables(data)?;
+    // A table no session has rows of yet (no directory) is there, empty: the report and
+    // saved queries name every table.
+    for name in layout::ALL_TABLES {
+        if !found.iter().any(|(n, _)| n == name) {
+            let schema = crate::ops::write_outputs::table_schema(name);
+            let mut fields: Vec<_> = schema.fields().iter().cloned().collect();
+            fields.push(std::sync::Arc::new(
+                datafusion::arrow::datatypes::Field::new(layout::PARTITION, DataType::Utf8, false),
+            ));
+            let schema = std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(fields));
+            let empty = datafusion::datasource::MemTable::try_new(schema, vec![vec![]])?;
+            ctx.register_table(name, std::sync::Arc::new(empty))?;
+        }
+    }
+    for (name, path) in found {
         let schema = crate::ops::write_outputs::table_schema(&name);
         // A trailing slash: the path is a directory of partitions, not a file.
         let path = format!("{}/", path.to_string_lossy());

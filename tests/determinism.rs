@@ -130,6 +130,7 @@ fn run_sources_of(
         workers,
         allowed_lateness_ms: LATENESS_MS as u64,
         snapshot_interval: None,
+        messages: None,
     };
     run_sources(sources, &cfg).expect("pipeline runs");
     std::fs::read_to_string(dir.join("decisions.jsonl"))

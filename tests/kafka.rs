@@ -299,9 +299,12 @@ fn create_topics(broker: &Broker, input_partitions: u32) {
         "livesell.gmv",
         "livesell.dead-letter",
         "livesell.orders-out",
+        "livesell.carts",
+        "livesell.notifications",
     ] {
         broker.create_topic(t, 4);
     }
+    broker.create_topic("livesell.progress", 1);
 }
 
 /// Decisions per session, in the order they were decided.
@@ -400,6 +403,22 @@ fn decides_as_file_mode(broker: &Broker, events: u64) {
         count(&["expired", "cancelled", "revoked"])
     );
     assert_eq!(kinds("complete_draft"), count(&["converted"]));
+    // orders_out.jsonl holds the topic's records, in the same order per session, in file
+    // mode and in Kafka mode alike.
+    for run in ["file", "kafka"] {
+        let file = std::fs::read_to_string(dir.path().join(run).join("orders_out.jsonl")).unwrap();
+        assert_same(
+            &per_session(drafts.clone()),
+            &per_session(file.lines().map(str::to_string)),
+            &format!("orders-out topic vs orders_out.jsonl of the {run} run, per session"),
+        );
+    }
+    // A cart update per reservation decision.
+    let carts = broker.read_all("livesell.carts");
+    assert_eq!(
+        carts.len(),
+        count(&["created", "converted", "expired", "cancelled", "revoked"])
+    );
     let ticker = broker.read_all("livesell.gmv");
     assert!(!ticker.is_empty(), "the GMV ticker ticks");
 }
@@ -819,20 +838,108 @@ fn complete_checkpoints(out: &Path) -> Vec<PathBuf> {
 #[test]
 fn restarts_from_checkpoints_after_kill_9_and_decides_as_one_run() {
     if let Some(broker) = Broker::start() {
-        kill_9_with_checkpoints(&broker, 200_000, 15_000);
+        kill_9_with_checkpoints(&broker, 200_000, 15_000, &[]);
     }
 }
 
 #[test]
 fn on_the_mock_cluster_restarts_from_checkpoints() {
-    kill_9_with_checkpoints(&Broker::mock(), 40_000, 3_000);
+    kill_9_with_checkpoints(&Broker::mock(), 40_000, 3_000, &[]);
+}
+
+/// The mock cluster has transactions (it takes InitProducerId, AddPartitionsToTxn and EndTxn)
+/// but no isolation: aborted messages stay visible, so only what a deduplicating consumer
+/// sees is checked here.
+#[test]
+fn on_the_mock_cluster_transactional_runs_restart_from_checkpoints() {
+    kill_9_with_checkpoints(&Broker::mock(), 40_000, 3_000, &["--transactional"]);
+}
+
+/// A transactional run that ended commits everything it sent; a restart from an older
+/// checkpoint decides the same again and sends none of it: the topic holds each decision once.
+#[test]
+fn a_restart_sends_nothing_an_earlier_runs_transactions_committed() {
+    let broker = &Broker::mock();
+    create_topics(broker, 4);
+    let dir = tempfile::tempdir().unwrap();
+    let (show, lines) = generate(dir.path(), 20_000, 4, 37);
+    let expected = file_mode(&show, &dir.path().join("file"));
+    let expected: Vec<String> = expected.lines().map(str::to_string).collect();
+    let out = dir.path().join("kafka");
+    let total = lines.len() as u64;
+    let feeder = stream_in(broker, lines, 5_000);
+    let run = |log: &str, workers: &str| {
+        let log = dir.path().join(log);
+        let args = [
+            "--transactional",
+            "--workers",
+            workers,
+            "--exit-when-idle",
+            "2",
+        ];
+        let child = checkpointed_run(broker, "g-txn", &out, "0.2", &log, &args)
+            .spawn()
+            .unwrap();
+        (child, log)
+    };
+    let (mut first, log) = run("first.log", "2");
+    // Keep a checkpoint from early in the show: the second run starts from it.
+    let saved = dir.path().join("saved");
+    while first.try_wait().unwrap().is_none() {
+        if !saved.exists() {
+            for c in complete_checkpoints(&out) {
+                let n = covered(&c);
+                let copy = saved.join(c.file_name().unwrap());
+                if n > 0 && n < total / 2 && copy_dir(&c, &copy).is_err() {
+                    let _ = std::fs::remove_dir_all(&saved);
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    feeder.join().unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(first.wait().unwrap().success(), "{text}");
+    let once = broker.read_all("livesell.decisions");
+    assert_same(
+        &per_session(once.clone()),
+        &per_session(expected.clone()),
+        "a transactional run's topic vs a file run",
+    );
+    assert!(
+        saved.exists(),
+        "no checkpoint covered less than half the show"
+    );
+    std::fs::remove_dir_all(out.join("checkpoints")).unwrap();
+    copy_dir(&saved, &out.join("checkpoints")).unwrap();
+
+    let (second, log) = run("second.log", "3");
+    let st = second.wait_with_output().unwrap().status;
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(st.success(), "{text}");
+    assert!(text.contains("restoring checkpoint"), "{text}");
+    assert!(text.contains("committed progress record(s) read"), "{text}");
+    assert!(text.contains("were not sent again"), "{text}");
+    let twice = broker.read_all("livesell.decisions");
+    assert_eq!(
+        twice.len(),
+        once.len(),
+        "the restart sent {} decision(s) again",
+        twice.len() - once.len()
+    );
+    let got = std::fs::read_to_string(out.join("decisions.jsonl")).unwrap();
+    assert_same(
+        &got.lines().map(str::to_string).collect::<Vec<_>>(),
+        &expected,
+        "decisions.jsonl after the restart vs a file run",
+    );
 }
 
 /// Streams a show, kills the checkpointed processor with -9 five times (one of them while a
 /// checkpoint is being written), and checks that every restart started from a checkpoint,
 /// that the files equal an uninterrupted file run byte for byte, and that the deduplicated
 /// decisions topic equals it too.
-fn kill_9_with_checkpoints(broker: &Broker, events: u64, rate: u64) {
+fn kill_9_with_checkpoints(broker: &Broker, events: u64, rate: u64, extra: &[&str]) {
     create_topics(broker, 4);
     let dir = tempfile::tempdir().unwrap();
     let (show, lines) = generate(dir.path(), events, 8, 23);
@@ -846,7 +953,8 @@ fn kill_9_with_checkpoints(broker: &Broker, events: u64, rate: u64) {
     let mut restored = 0;
     for kill in 0..5 {
         let log = dir.path().join(format!("run{kill}.log"));
-        let mut run = checkpointed_run(broker, "g-ckpt", &out, "0.5", &log, &["--workers", "2"]);
+        let args = [&["--workers", "2"], extra].concat();
+        let mut run = checkpointed_run(broker, "g-ckpt", &out, "0.5", &log, &args);
         if kill == 2 {
             // This run's checkpoints write slowly: it is killed in the middle of one.
             run.env("LIVESELL_CHECKPOINT_WRITE_DELAY_MS", "400");
@@ -893,7 +1001,7 @@ fn kill_9_with_checkpoints(broker: &Broker, events: u64, rate: u64) {
         &out,
         "0.5",
         &log,
-        &["--workers", "2", "--exit-when-idle", "3"],
+        &[&["--workers", "2", "--exit-when-idle", "3"], extra].concat(),
     )
     .status()
     .unwrap();
@@ -941,6 +1049,20 @@ fn kill_9_with_checkpoints(broker: &Broker, events: u64, rate: u64) {
             .count()
     };
     assert_eq!(oversells(&unique), oversells(&expected_lines));
+}
+
+/// Copies a folder and what it holds (one level of folders below it).
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        if e.file_type()?.is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()))?;
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name()))?;
+        }
+    }
+    Ok(())
 }
 
 /// The input positions a complete checkpoint resumes at, summed over the partitions: how
@@ -1164,4 +1286,92 @@ fn two_processes_checkpointed(broker: &Broker) {
         &per_session(expected.lines().map(str::to_string)),
         "deduplicated decisions topic vs one run, per session",
     );
+}
+
+/// `livesell push --from kafka://…`: the orders-out topic's records reach a webhook once each,
+/// and a second push sends none of them again (the outbox).
+#[test]
+fn the_pusher_reads_the_orders_out_topic() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let broker = &Broker::mock();
+    create_topics(broker, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let (show, _) = generate(dir.path(), 3_000, 2, 17);
+    file_mode(&show, &dir.path().join("file"));
+    let drafts: Vec<String> = std::fs::read_to_string(dir.path().join("file/orders_out.jsonl"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert!(drafts.len() > 20);
+    broker.produce_show("livesell.orders-out", &drafts);
+
+    // A receiver that answers 204 and notes each X-Livesell-Id.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let noted = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut r = BufReader::new(stream);
+            let (mut id, mut len) = (String::new(), 0usize);
+            let mut line = String::new();
+            while r.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                let l = line.to_ascii_lowercase();
+                if let Some(v) = l.strip_prefix("x-livesell-id:") {
+                    id = line[line.len() - v.len()..].trim().to_string();
+                }
+                if let Some(v) = l.strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let mut body = vec![0; len];
+            let _ = r.read_exact(&mut body);
+            noted.lock().unwrap().push(id);
+            let _ = r
+                .get_mut()
+                .write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+        }
+    });
+    let push = || {
+        Command::new(BIN)
+            .args([
+                "push",
+                "--from",
+                &broker.url(),
+                "--to",
+                "webhook",
+                "--url",
+                &url,
+            ])
+            .args(["--secret", "s3cret", "--follow", "1", "--outbox"])
+            .arg(dir.path().join("outbox.redb"))
+            .output()
+            .unwrap()
+    };
+    let o = push();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut ids = seen.lock().unwrap().clone();
+    ids.sort();
+    let mut want: Vec<String> = drafts
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    want.sort();
+    assert_eq!(ids, want);
+    let o = push();
+    assert!(o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains(&format!("0 sent, {} already sent", drafts.len())),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(seen.lock().unwrap().len(), drafts.len());
 }

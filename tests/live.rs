@@ -660,3 +660,77 @@ fn a_quiet_shows_hold_expires_on_time_and_the_show_ends_from_the_dashboard_api()
         });
     }
 }
+
+/// A shop's product export loaded into a running show's run sheet through the API (as the
+/// dashboard's "Load catalog" does), with codes clear of the sheet's own; and the buyers'
+/// carts for the moderator.
+#[test]
+fn a_catalog_loads_into_the_run_sheet_and_buyers_carts_are_served() {
+    let s = start(30, &[]);
+    let a = s.addr.as_str();
+    wait_for("the run sheet", || {
+        http(a, "GET", "/api/runsheet?session=show-1", Some(VIEWER), None).0 == 200
+    });
+    let csv = "Handle,Title,Option1 Name,Option1 Value,Variant SKU,Variant Inventory Qty,Variant Price\n\
+               tote,Canvas Tote,Color,Sand,TOTE-SAND,5,19.00\n\
+               tote,,,Olive,TOTE-OLIVE,4,19.00\n\
+               cap,Cap,Title,Default Title,CAP-1,9,12.50\n\
+               cap,,,,,,\n\
+               broken,Broken,,,,1,x\n";
+    let path = "/api/runsheet/import?session=show-1&currency=EUR";
+    assert_eq!(http(a, "POST", path, Some(MODERATOR), Some(csv)).0, 403);
+    let (st, body) = http(a, "POST", path, Some(DIRECTOR), Some(csv));
+    assert_eq!(st, 202, "{body}");
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    let codes: Vec<&str> = answer["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    // A10, A21 and A32 are one edit from the sheet's A1 or A2.
+    assert_eq!(codes, ["A43", "A54"]);
+    assert_eq!(answer["problems"][0]["reason"], "no_variants", "{answer}");
+    let (st, _) = http(a, "POST", path, Some(DIRECTOR), Some("name,price\nx,1\n"));
+    assert_eq!(st, 400);
+    wait_for("the imported products on the run sheet", || {
+        let sheet = get_json(a, "/api/runsheet?session=show-1");
+        let n = sheet["queue"].as_array().map_or(0, |q| q.len());
+        n == 4
+    });
+
+    // Buyers who reserved have carts; one buyer's is served alone.
+    wait_for("a cart", || {
+        get_json(a, "/api/carts?session=show-1")["carts"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+    });
+    let all = get_json(a, "/api/carts?session=show-1");
+    let cart = &all["carts"][0];
+    assert!(
+        cart["cart_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("cart/tiktok/"),
+        "{cart}"
+    );
+    assert!(["open", "partly_paid", "paid", "expired"].contains(&cart["state"].as_str().unwrap()));
+    let buyer = format!(
+        "{}/{}",
+        cart["platform"].as_str().unwrap(),
+        cart["user_id"].as_str().unwrap()
+    );
+    let one = get_json(a, &format!("/api/carts?session=show-1&buyer={buyer}"));
+    assert_eq!(one["cart"]["cart_id"], cart["cart_id"]);
+    assert_eq!(
+        http(
+            a,
+            "GET",
+            "/api/carts?session=show-1&buyer=tiktok/nobody",
+            Some(VIEWER),
+            None
+        )
+        .0,
+        404
+    );
+}

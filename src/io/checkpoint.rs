@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 const MAGIC: &[u8; 4] = b"LSCK";
 /// Bumped whenever the state layout changes: an older checkpoint is refused, not misread.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const MANIFEST: &str = "MANIFEST.json";
 /// Complete checkpoints kept: the newest, and the one before in case the newest is damaged.
 const KEEP: usize = 2;

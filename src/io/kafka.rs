@@ -20,6 +20,13 @@ pub const DECISIONS_TOPIC: &str = "livesell.decisions";
 pub const GMV_TOPIC: &str = "livesell.gmv";
 pub const DEAD_LETTER_TOPIC: &str = "livesell.dead-letter";
 pub const ORDERS_OUT_TOPIC: &str = "livesell.orders-out";
+pub const CARTS_TOPIC: &str = "livesell.carts";
+pub const NOTIFICATIONS_TOPIC: &str = "livesell.notifications";
+
+mod transactions;
+pub use transactions::{
+    Committed, PROGRESS_TOPIC, Progress, fence, read_progress, transactional_id,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
@@ -255,6 +262,56 @@ pub fn committed_offsets(
         .collect())
 }
 
+/// Every message of `topics` from the start, in each partition's order (a session's records
+/// are on one partition), to each partition's end as it was at the start; with `follow`, on
+/// until none came for that long.
+pub fn read_topic(
+    brokers: &str,
+    topics: &[String],
+    follow: Option<Duration>,
+    mut each: impl FnMut(&[u8]) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let timeout = Duration::from_secs(10);
+    let parts = discover(brokers, topics, timeout)?;
+    let consumer: BaseConsumer = base_config(brokers)
+        .set("group.id", "livesell-push")
+        .set("enable.auto.commit", "false")
+        .create()
+        .map_err(kafka(format!("connecting to {brokers}")))?;
+    let marks = watermarks(brokers, &parts, timeout)?;
+    let mut ends: std::collections::BTreeMap<(String, i32), u64> = Default::default();
+    let mut tpl = TopicPartitionList::new();
+    for (p, (low, high)) in parts.iter().zip(marks) {
+        if high > low {
+            ends.insert((p.topic.clone(), p.partition), high);
+        }
+        tpl.add_partition_offset(&p.topic, p.partition, Offset::Beginning)
+            .map_err(kafka(format!("reading {}", p.name())))?;
+    }
+    consumer
+        .assign(&tpl)
+        .map_err(kafka(format!("reading {topics:?}")))?;
+    let mut last = std::time::Instant::now();
+    // On past the ends for a second at least: tansu 0.6 reports a partition's high watermark
+    // as the start of its last batch.
+    let quiet = follow.unwrap_or(Duration::from_secs(1));
+    while !ends.is_empty() || last.elapsed() < quiet {
+        match consumer.poll(Duration::from_millis(100)) {
+            Some(Ok(m)) => {
+                last = std::time::Instant::now();
+                let at = (m.topic().to_string(), m.partition());
+                if ends.get(&at).is_some_and(|h| m.offset() as u64 + 1 >= *h) {
+                    ends.remove(&at);
+                }
+                each(m.payload().unwrap_or_default())?;
+            }
+            Some(Err(e)) => return Err(kafka(format!("reading {topics:?}"))(e).into()),
+            None => {}
+        }
+    }
+    Ok(())
+}
+
 /// Each partition's earliest retained offset (what retention has not trimmed yet) and its
 /// end (the offset its next message will have).
 pub fn watermarks(
@@ -326,6 +383,8 @@ pub struct KafkaSink {
     epochs: std::collections::VecDeque<Arc<AtomicU64>>,
     /// The number of the epoch at the front of `epochs`.
     first_epoch: usize,
+    /// Messages go in transactions (`open_transactional`).
+    pub transactional: bool,
 }
 
 /// The consumer group's handle that commits what the outputs have covered.
@@ -374,13 +433,24 @@ impl GroupCommitter {
 impl KafkaSink {
     /// Produces to `brokers`.
     pub fn open(brokers: &str) -> Result<Self, TransportError> {
+        KafkaSink::with(brokers, |_| {})
+    }
+
+    /// Produces to `brokers`, with settings of `configure` on top of the usual ones.
+    fn with(
+        brokers: &str,
+        configure: impl FnOnce(&mut ClientConfig),
+    ) -> Result<Self, TransportError> {
         let watch = DeliveryWatch::default();
-        let producer = base_config(brokers)
+        let mut config = base_config(brokers);
+        config
             .set("linger.ms", "2")
             .set("batch.num.messages", "10000")
             .set("queue.buffering.max.messages", "1000000")
             .set("queue.buffering.max.kbytes", "1048576")
-            .set("acks", "all")
+            .set("acks", "all");
+        configure(&mut config);
+        let producer = config
             .create_with_context(watch.clone())
             .map_err(kafka(format!("connecting a producer to {brokers}")))?;
         Ok(KafkaSink {
@@ -388,6 +458,7 @@ impl KafkaSink {
             watch,
             epochs: [Arc::default()].into(),
             first_epoch: 0,
+            transactional: false,
         })
     }
 

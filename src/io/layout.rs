@@ -6,13 +6,14 @@ use std::path::{Path, PathBuf};
 use crate::domain::time::{Micros, civil_from_days};
 
 /// Every table of `DIR/snapshots/`, each a directory of date partitions.
-pub const ALL_TABLES: [&str; 8] = [
+pub const ALL_TABLES: [&str; 9] = [
     "comments",
     "claims",
     "reservations",
     "orders",
     "products",
     "stock",
+    "carts",
     "gmv_minute",
     "claimants",
 ];

@@ -14,19 +14,21 @@ use datafusion::arrow::record_batch::RecordBatch;
 
 use bytes::Bytes;
 
-use crate::domain::decision::{Body, Decision};
+use crate::domain::cart::{Cart, cart_id};
+use crate::domain::decision::{Body, Buyer, Decision};
 use crate::domain::event::Text;
 use crate::domain::time::Micros;
 use crate::io::snapshot::encode_row_group;
 
 /// The tables every run writes besides `gmv_minute` (which differential maintains).
-pub const TABLES: [&str; 6] = [
+pub const TABLES: [&str; 7] = [
     "comments",
     "claims",
     "reservations",
     "orders",
     "products",
     "stock",
+    "carts",
 ];
 
 fn ts_type() -> DataType {
@@ -120,6 +122,24 @@ pub fn schema(name: &str) -> SchemaRef {
             Field::new("sold", Int64, false),
             Field::new("available", Int64, false),
             Field::new("waitlist", Int64, false),
+        ],
+        "carts" => vec![
+            Field::new("session_id", Utf8, false),
+            Field::new("seq", Int64, false),
+            Field::new("cart_id", Utf8, false),
+            Field::new("platform", Utf8, false),
+            Field::new("user_id", Utf8, false),
+            Field::new("state", Utf8, false),
+            Field::new("items", Int64, false),
+            Field::new("units", Int64, false),
+            Field::new("total_cents", Int64, false),
+            Field::new("paid_cents", Int64, false),
+            Field::new("unpaid_cents", Int64, false),
+            Field::new("currency", Utf8, true),
+            Field::new("pay_by", ts_type(), true),
+            Field::new("updated_at", ts_type(), false),
+            Field::new("version", Int64, false),
+            Field::new("items_json", Utf8, false),
         ],
         other => unreachable!("no table {other}"),
     };
@@ -750,6 +770,67 @@ pub fn reservations_batch(
             str_array(s6),
             ts_array(t2),
             str_array(s7),
+        ],
+    )
+}
+
+/// The `carts` rows of one session: every buyer's cart, with its currency (when its items
+/// share one). A figure past `i64` is refused, never wrapped.
+pub fn carts_batch(
+    session_id: &str,
+    carts: &[(&Buyer, &Cart, Option<&str>)],
+) -> Result<RecordBatch, ArrowError> {
+    let mut b: [StringBuilder; 7] = Default::default();
+    let mut n: [Int64Builder; 7] = Default::default();
+    let mut t: [TimestampMicrosecondBuilder; 2] = Default::default();
+    let cents = |v: i128| {
+        i64::try_from(v).map_err(|_| {
+            ArrowError::InvalidArgumentError(format!(
+                "a cart of session {session_id} holds {v} cents, past a 64-bit integer"
+            ))
+        })
+    };
+    for (i, (buyer, cart, currency)) in carts.iter().enumerate() {
+        let f = cart.figures();
+        b[0].append_value(session_id);
+        n[0].append_value(i as i64 + 1);
+        b[1].append_value(cart_id(buyer));
+        b[2].append_value(&buyer.platform);
+        b[3].append_value(&buyer.user_id);
+        b[4].append_value(f.state.as_str());
+        n[1].append_value(cart.items.len() as i64);
+        n[2].append_value(i64::try_from(f.units).unwrap_or(i64::MAX));
+        n[3].append_value(cents(f.total_cents)?);
+        n[4].append_value(cents(f.paid_cents)?);
+        n[5].append_value(cents(f.unpaid_cents)?);
+        b[5].append_option(*currency);
+        t[0].append_option(f.pay_by);
+        t[1].append_value(cart.updated_at);
+        n[6].append_value(cart.version as i64);
+        b[6].append_value(cart.items_json());
+    }
+    let [s0, s1, s2, s3, s4, s5, s6] = b;
+    let [n0, n1, n2, n3, n4, n5, n6] = n;
+    let [t0, t1] = t;
+    RecordBatch::try_new(
+        schema("carts"),
+        vec![
+            str_array(s0),
+            i64_array(n0),
+            str_array(s1),
+            str_array(s2),
+            str_array(s3),
+            str_array(s4),
+            i64_array(n1),
+            i64_array(n2),
+            i64_array(n3),
+            i64_array(n4),
+            i64_array(n5),
+            str_array(s5),
+            ts_array(t0),
+            ts_array(t1),
+            i64_array(n6),
+            str_array(s6),
         ],
     )
 }

@@ -47,9 +47,11 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/overlay", get(overlay))
         .route("/api/runsheet", get(runsheet))
         .route("/api/director", post(director))
+        .route("/api/runsheet/import", post(import_runsheet))
         .route("/api/escalations", get(escalations))
         .route("/api/moderation", post(moderation))
         .route("/api/claims", get(claims))
+        .route("/api/carts", get(carts))
         .route("/metrics", get(metrics))
         .route("/ingest/{platform}", get(verify_subscription).post(ingest))
         .with_state(app)
@@ -201,6 +203,28 @@ async fn claims(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Res
                 StatusCode::NOT_FOUND,
                 "unknown_sku",
                 format!("session {id} has no sku {:?}", sku.unwrap_or("")),
+            )
+        })
+}
+
+/// A show's carts (`?session=`), or one buyer's (`&buyer=PLATFORM/USER_ID`): for moderators.
+async fn carts(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Response {
+    if let Err(r) = may_see(&app, &headers) {
+        return r;
+    }
+    let id = match session_of(&app, &q) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let buyer = q.get("buyer").map(String::as_str).filter(|s| !s.is_empty());
+    app.hub
+        .carts_of(&id, buyer)
+        .map(|v| axum::Json(v).into_response())
+        .unwrap_or_else(|| {
+            fail(
+                StatusCode::NOT_FOUND,
+                "unknown_buyer",
+                format!("session {id} has no cart of {:?}", buyer.unwrap_or("")),
             )
         })
 }
@@ -439,6 +463,90 @@ async fn director(State(app): Shared, headers: HeaderMap, body: Bytes) -> Respon
             .fetch_add(1, Ordering::Relaxed);
     }
     r
+}
+
+/// A shop's product export (the body: Shopify's product CSV) into the run sheet of
+/// `?session=`: one `product` action per product (`&codes=auto|sku|handle`, `&currency=`);
+/// the answer lists what was sent and every row left out, by line.
+async fn import_runsheet(
+    State(app): Shared,
+    Query(q): Params,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    use crate::domain::catalog::{Codes, import_shopify_csv_beside};
+    if let Err(r) = app.auth.check(bearer(&headers), Role::Director) {
+        return refused(&app, r, "director");
+    }
+    let Some(session) = q.get("session").filter(|s| !s.is_empty()).cloned() else {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            "missing_field",
+            "?session= is required",
+        );
+    };
+    let codes = match Codes::parse(q.get("codes").map(String::as_str).unwrap_or("auto")) {
+        Ok(c) => c,
+        Err(e) => return fail(StatusCode::BAD_REQUEST, "invalid_field", e),
+    };
+    let view = app.hub.session_view(&session);
+    if view.as_ref().is_some_and(|v| v.closed_at.is_some()) {
+        return fail(
+            StatusCode::CONFLICT,
+            "session_closed",
+            format!("{session} has closed"),
+        );
+    }
+    // New codes keep clear of the run sheet's own (one edit apart, a typo of one would be
+    // read as the other).
+    let existing: Vec<String> = view
+        .iter()
+        .flat_map(|v| &v.products)
+        .map(|p| p.code.clone())
+        .collect();
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "the export is not UTF-8 text",
+        );
+    };
+    let catalog = match import_shopify_csv_beside(text, codes, &existing) {
+        Ok(c) => c,
+        Err(e) => return fail(StatusCode::BAD_REQUEST, "not_a_product_export", e),
+    };
+    let currency = q
+        .get("currency")
+        .map(String::as_str)
+        .filter(|c| !c.is_empty());
+    let mut sent = Vec::new();
+    for p in &catalog.products {
+        let line = p.event(&session, "1970-01-01T00:00:00Z", currency);
+        let Ok(Value::Object(mut event)) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        event.remove("ts");
+        let r = submit(&app, event);
+        if r.status() != StatusCode::ACCEPTED {
+            // What was sent stays sent; the answer says where it stopped.
+            return r;
+        }
+        app.hub
+            .counters
+            .director_actions
+            .fetch_add(1, Ordering::Relaxed);
+        sent.push(json!({"code": p.code, "title": p.title, "variants": p.variants.len()}));
+    }
+    let problems: Vec<Value> = catalog
+        .problems
+        .iter()
+        .map(|p| json!({"line": p.line, "reason": p.reason, "detail": p.detail, "skipped": p.skipped}))
+        .collect();
+    (
+        StatusCode::ACCEPTED,
+        axum::Json(json!({"session_id": session, "products": sent, "problems": problems})),
+    )
+        .into_response()
 }
 
 /// A moderator's one-tap answer: `accept` (with `sku` and `qty`) or `reject`.

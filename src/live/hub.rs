@@ -34,6 +34,8 @@ struct SessionLive {
     ranked: BTreeMap<String, BTreeMap<u64, Claimant>>,
     /// The producer's order of the run sheet (normalised codes); empty: definition order.
     queue: Vec<String>,
+    /// Every buyer's cart as it now stands (its newest `livesell.carts` record), by cart id.
+    carts: BTreeMap<String, Value>,
 }
 
 /// SPEC 3.5 as the surfaces say it: `live`, `ended` (after the director's `end`) or `closed`.
@@ -225,6 +227,28 @@ impl LiveHub {
         }
     }
 
+    /// Released cart updates (in order) with their session ids: each replaces its cart.
+    pub fn carts<'a>(&self, lines: impl Iterator<Item = (&'a str, &'a str)>) {
+        // Parsed before the lock is taken: readers wait for none of it.
+        let updates: Vec<(&str, String, Value)> = lines
+            .filter_map(|(session, line)| {
+                let v: Value = serde_json::from_str(line).ok()?;
+                Some((session, v["cart_id"].as_str()?.to_string(), v))
+            })
+            .collect();
+        if updates.is_empty() {
+            return;
+        }
+        self.with(|s| {
+            for (session_id, cart_id, v) in updates {
+                if let Some(live) = s.open_mut(session_id, true) {
+                    live.carts.insert(cart_id, v);
+                }
+            }
+        });
+        self.bump();
+    }
+
     pub fn released(&self, bound: i64) {
         self.counters.released.fetch_max(bound, Ordering::Relaxed);
     }
@@ -388,6 +412,27 @@ impl LiveHub {
                 "matching": matching,
                 "escalations": list,
             }))
+        })
+    }
+
+    /// A show's carts, or one buyer's (`PLATFORM/USER_ID`); `None`: the buyer has none.
+    pub fn carts_of(&self, id: &str, buyer: Option<&str>) -> Option<Value> {
+        self.with(|s| {
+            let l = s.sessions.get(id);
+            let carts = l.map(|l| &l.carts);
+            match buyer {
+                Some(b) => {
+                    let cart = carts?.get(&format!("cart/{b}"))?;
+                    Some(json!({"session_id": id, "cart": cart}))
+                }
+                None => {
+                    let all: Vec<&Value> = carts.into_iter().flat_map(|c| c.values()).collect();
+                    let unpaid: i64 = all.iter().filter_map(|c| c["unpaid_cents"].as_i64()).sum();
+                    let paid = all.iter().filter(|c| c["state"] == "paid").count();
+                    Some(json!({"session_id": id, "carts": all, "paid": paid,
+                                "unpaid_cents": unpaid}))
+                }
+            }
         })
     }
 

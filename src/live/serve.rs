@@ -96,6 +96,7 @@ pub fn serve(cfg: ServeConfig, ready: impl FnOnce(&Started)) -> anyhow::Result<R
                 workers,
                 allowed_lateness_ms: cfg.allowed_lateness_ms,
                 snapshot_interval: cfg.snapshot_interval,
+                messages: None,
             };
             let hub = hub.clone();
             let pipeline = std::thread::Builder::new()
@@ -129,6 +130,8 @@ pub fn serve(cfg: ServeConfig, ready: impl FnOnce(&Started)) -> anyhow::Result<R
                     dir: cfg.out.join("checkpoints"),
                     every: Duration::from_secs(10),
                 }),
+                transactional: false,
+                messages: None,
             };
             let pipeline = std::thread::Builder::new()
                 .name("pipeline".into())

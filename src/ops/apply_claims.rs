@@ -293,8 +293,12 @@ pub struct EngineSettings {
     /// Every source's name (a file, a Kafka partition), in source order.
     pub sources: Vec<String>,
     pub lateness_us: i64,
-    /// Emit order-out records (a Kafka sink is attached).
+    /// Emit order-out records (`orders_out.jsonl`, `livesell.orders-out`).
     pub drafts: bool,
+    /// Emit every cart update (a Kafka sink or the live surfaces take them).
+    pub cart_updates: bool,
+    /// The buyers' messages, from these templates.
+    pub messages: Option<std::sync::Arc<crate::domain::notify::Templates>>,
     /// Gather the session tables for `DIR/snapshots/` (a file run, or `--out` on Kafka).
     pub tables: bool,
     /// Also send them this often while the input goes on.
@@ -325,6 +329,8 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
             sources,
             lateness_us,
             drafts,
+            cart_updates,
+            messages,
             tables,
             snapshot_every,
             resume,
@@ -347,7 +353,8 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
                     resume,
                     blocks: BTreeMap::new(),
                 },
-                shows: Shows::new(drafts, tables, live_every.is_some()),
+                shows: Shows::new(drafts, tables, live_every.is_some())
+                    .with_carts(cart_updates, messages),
                 lines: 0,
                 first_worker: false,
                 pacing: Pacing {

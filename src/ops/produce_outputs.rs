@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 use crate::domain::decision::JsonObject;
 use crate::io::checkpoint::{PartEntry, Store};
 use crate::io::kafka::{
-    DEAD_LETTER_TOPIC, DECISIONS_TOPIC, GMV_TOPIC, KafkaSink, ORDERS_OUT_TOPIC,
+    CARTS_TOPIC, Committed, DEAD_LETTER_TOPIC, DECISIONS_TOPIC, GMV_TOPIC, KafkaSink,
+    NOTIFICATIONS_TOPIC, ORDERS_OUT_TOPIC, Progress, transactional_id,
 };
 use crate::ops::apply_claims::session_hash;
 use crate::ops::write_outputs::take_ready;
@@ -44,6 +45,21 @@ pub struct ProducerTarget {
     pub store: Option<Store>,
     /// The producers' parts of the checkpoint this run starts from.
     pub restore: Option<Arc<Vec<Vec<u8>>>>,
+    /// `--transactional`: one transaction per checkpoint per worker.
+    pub transactions: Option<Transactions>,
+}
+
+/// How the producers use transactions (`--transactional`).
+#[derive(Clone)]
+pub struct Transactions {
+    /// The consumer group: the transactional ids are `livesell-GROUP-WORKER`.
+    pub group: String,
+    /// This run's name in its progress records.
+    pub run: String,
+    /// What earlier runs' committed transactions hold: not sent again.
+    pub committed: Arc<Committed>,
+    /// `transaction.timeout.ms`: how long a dead producer's open transaction lasts.
+    pub timeout: Duration,
 }
 
 /// A producer's part of a checkpoint: what it holds at the cut, waiting for a release mark.
@@ -52,6 +68,8 @@ struct ProducerState {
     decisions: Vec<Line>,
     dead: Vec<Line>,
     drafts: Vec<Line>,
+    carts: Vec<Line>,
+    notes: Vec<Line>,
     summaries: BTreeMap<String, String>,
 }
 
@@ -68,6 +86,8 @@ struct Producer {
     decisions: Vec<Line>,
     dead: Vec<Line>,
     drafts: Vec<Line>,
+    carts: Vec<Line>,
+    notes: Vec<Line>,
     /// Session ids by routing hash (message keys).
     sessions: rustc_hash::FxHashMap<u64, String>,
     /// The engine's release bound: every decision keyed below it has been handed over.
@@ -83,9 +103,74 @@ struct Producer {
     closed: rustc_hash::FxHashSet<u64>,
     summaries: BTreeMap<String, String>,
     last_tick: Instant,
+    /// Records left out because an earlier run's committed transaction holds them.
+    skipped: u64,
 }
 
 impl Producer {
+    /// Connects this worker's producer; a transactional one registers itself (how many
+    /// workers this run has) with an empty first transaction.
+    fn open(target: &ProducerTarget, worker: usize, peers: usize) -> anyhow::Result<Producer> {
+        let sink = match &target.transactions {
+            None => KafkaSink::open(&target.brokers)?,
+            Some(t) => {
+                let id = transactional_id(&t.group, worker);
+                let mut sink = KafkaSink::open_transactional(&target.brokers, &id, t.timeout)?;
+                sink.commit_transaction(&progress(t, worker, peers, None, None))?;
+                sink
+            }
+        };
+        let mut p = Producer {
+            sink,
+            target: target.clone(),
+            worker,
+            decisions: Vec::new(),
+            dead: Vec::new(),
+            drafts: Vec::new(),
+            carts: Vec::new(),
+            notes: Vec::new(),
+            sessions: Default::default(),
+            bound: None,
+            max_key: None,
+            replaying: false,
+            to_ack: VecDeque::new(),
+            last_ack: Instant::now(),
+            ticker: BTreeMap::new(),
+            dirty: BTreeSet::new(),
+            closed: Default::default(),
+            summaries: BTreeMap::new(),
+            last_tick: Instant::now(),
+            skipped: 0,
+        };
+        if let Some(parts) = target.restore.clone() {
+            p.restore(&parts, peers)?;
+        }
+        Ok(p)
+    }
+
+    /// Says how many records were left out as an earlier run's (once they stop, or at the end).
+    fn report_skipped(&mut self) {
+        if self.skipped > 0 {
+            eprintln!(
+                "livesell: worker {}: {} record(s) an earlier run had committed in transactions were not sent again",
+                self.worker, self.skipped
+            );
+            self.skipped = 0;
+        }
+    }
+
+    /// With transactions: commits everything sent so far, with this worker's progress.
+    fn commit(&mut self, checkpoint: Option<u64>, peers: usize) -> anyhow::Result<()> {
+        if checkpoint.is_none() {
+            self.report_skipped();
+        }
+        if let Some(t) = &self.target.transactions {
+            let p = progress(t, self.worker, peers, checkpoint, self.commit_bound());
+            self.sink.commit_transaction(&p)?;
+        }
+        Ok(())
+    }
+
     /// Takes one of the engine's outputs; returns what goes on to the writer.
     fn take(
         &mut self,
@@ -104,6 +189,17 @@ impl Producer {
             Out::DeadLetter(ref l) if forward => self.dead.push(l.clone()),
             Out::DeadLetter(l) => {
                 self.dead.push(l);
+                return None;
+            }
+            Out::Draft(ref l) if forward => self.drafts.push(l.clone()),
+            Out::Notification(ref l) if forward => self.notes.push(l.clone()),
+            Out::Notification(l) => {
+                self.notes.push(l);
+                return None;
+            }
+            Out::Cart(ref l) if forward => self.carts.push(l.clone()),
+            Out::Cart(l) => {
+                self.carts.push(l);
                 return None;
             }
             Out::Draft(l) => {
@@ -141,13 +237,39 @@ impl Producer {
     /// except what an earlier run had sent.
     fn flush_below(&mut self, bound: Option<i64>) -> anyhow::Result<(u64, u64)> {
         let below = |k: &crate::records::OutKey| bound.is_none_or(|b| k.0 < b);
-        let decisions = take_ready(&mut self.decisions, below);
-        let dead = take_ready(&mut self.dead, below);
-        let drafts = take_ready(&mut self.drafts, below);
+        let mut decisions = take_ready(&mut self.decisions, below);
+        let mut dead = take_ready(&mut self.dead, below);
+        let mut drafts = take_ready(&mut self.drafts, below);
+        let mut carts = take_ready(&mut self.carts, below);
+        let mut notes = take_ready(&mut self.notes, below);
+        if let Some(t) = &self.target.transactions {
+            let before = self.skipped;
+            for l in [
+                &mut decisions,
+                &mut dead,
+                &mut drafts,
+                &mut carts,
+                &mut notes,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if !l.sent && t.committed.covers(l.key.0, l.key.1) {
+                    l.sent = true;
+                    self.skipped += 1;
+                }
+            }
+            let past = decisions.last().is_some_and(|l| !l.sent);
+            if before > 0 && before == self.skipped && past {
+                self.report_skipped();
+            }
+        }
         for (topic, records) in [
             (DECISIONS_TOPIC, &decisions),
             (DEAD_LETTER_TOPIC, &dead),
             (ORDERS_OUT_TOPIC, &drafts),
+            (CARTS_TOPIC, &carts),
+            (NOTIFICATIONS_TOPIC, &notes),
         ] {
             for l in records.iter().filter(|l| !l.sent) {
                 // Rejects carry no trustworthy session: their messages have no key.
@@ -254,12 +376,14 @@ impl Producer {
 
     /// Checkpoint `id`'s cut has been handed over: the records still waiting go into this
     /// producer's part, and the checkpoint is acknowledged once everything sent so far is.
-    fn cut(&mut self, id: u64) {
+    fn cut(&mut self, id: u64, peers: usize) -> anyhow::Result<()> {
         let entry = self.target.store.as_ref().and_then(|store| {
             let state = ProducerState {
                 decisions: self.decisions.clone(),
                 dead: self.dead.clone(),
                 drafts: self.drafts.clone(),
+                carts: self.carts.clone(),
+                notes: self.notes.clone(),
                 summaries: self.summaries.clone(),
             };
             let file = format!("producer-{}.bin", self.worker);
@@ -277,8 +401,11 @@ impl Producer {
                 }
             }
         });
+        // With transactions, what came before the cut is committed (and acknowledged) first.
+        self.commit(Some(id), peers)?;
         self.to_ack
             .push_back((self.sink.mark(), Pending::Cut(id, entry)));
+        Ok(())
     }
 
     /// Takes this worker's share of the producers' parts of the checkpoint the run starts
@@ -294,6 +421,10 @@ impl Producer {
                 .extend(s.dead.into_iter().filter(|l| mine(l.key.1)));
             self.drafts
                 .extend(s.drafts.into_iter().filter(|l| mine(l.key.1)));
+            self.carts
+                .extend(s.carts.into_iter().filter(|l| mine(l.key.1)));
+            self.notes
+                .extend(s.notes.into_iter().filter(|l| mine(l.key.1)));
             self.summaries.extend(
                 s.summaries
                     .into_iter()
@@ -349,30 +480,9 @@ impl<'scope> ProduceOutputs<'scope> for Stream<'scope, u64, Vec<Out>> {
                 move |(engine, f1), (totals, f2), output| {
                     let p = match &mut producer {
                         Some(p) => p,
-                        None => match KafkaSink::open(&target.brokers) {
-                            Ok(sink) => restored(
-                                producer.insert(Producer {
-                                    sink,
-                                    target: target.clone(),
-                                    worker,
-                                    decisions: Vec::new(),
-                                    dead: Vec::new(),
-                                    drafts: Vec::new(),
-                                    sessions: Default::default(),
-                                    bound: None,
-                                    max_key: None,
-                                    replaying: false,
-                                    to_ack: VecDeque::new(),
-                                    last_ack: Instant::now(),
-                                    ticker: BTreeMap::new(),
-                                    dirty: BTreeSet::new(),
-                                    closed: Default::default(),
-                                    summaries: BTreeMap::new(),
-                                    last_tick: Instant::now(),
-                                }),
-                                peers,
-                            ),
-                            Err(e) => fail(&e.into()),
+                        None => match Producer::open(&target, worker, peers) {
+                            Ok(p) => producer.insert(p),
+                            Err(e) => fail(&e),
                         },
                     };
                     let mut result: anyhow::Result<()> = Ok(());
@@ -403,8 +513,8 @@ impl<'scope> ProduceOutputs<'scope> for Stream<'scope, u64, Vec<Out>> {
                             }
                         }
                         // A cut's records come at its time, before anything after it.
-                        if let Some(id) = cut {
-                            p.cut(id);
+                        if let (Some(id), true) = (cut, result.is_ok()) {
+                            result = p.cut(id, peers);
                         }
                         if !buf.is_empty() {
                             output.session(&cap).give_iterator(buf.drain(..));
@@ -442,6 +552,7 @@ impl<'scope> ProduceOutputs<'scope> for Stream<'scope, u64, Vec<Out>> {
                                 dead += x;
                             })
                             .and_then(|()| p.tick(true))
+                            .and_then(|()| p.commit(None, peers))
                             .and_then(|()| Ok(p.sink.flush(Duration::from_secs(60))?));
                     }
                     let result = result
@@ -484,14 +595,20 @@ impl<'scope> ProduceOutputs<'scope> for Stream<'scope, u64, Vec<Out>> {
     }
 }
 
-/// The producer, with its share of the checkpoint the run starts from.
-fn restored(p: &mut Producer, peers: usize) -> &mut Producer {
-    if let Some(parts) = p.target.restore.clone() {
-        if let Err(e) = p.restore(&parts, peers) {
-            fail(&e);
-        }
+fn progress(
+    t: &Transactions,
+    worker: usize,
+    peers: usize,
+    checkpoint: Option<u64>,
+    bound: Option<i64>,
+) -> Progress {
+    Progress {
+        run: t.run.clone(),
+        worker,
+        peers,
+        checkpoint,
+        bound,
     }
-    p
 }
 
 /// A stream never ends by itself: a sink that fails stops the process here, uncommitted, so

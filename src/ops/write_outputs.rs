@@ -38,6 +38,9 @@ pub struct RunReport {
     pub lines: u64,
     pub decisions: u64,
     pub dead_letters: u64,
+    /// Records of `orders_out.jsonl` and `notifications.jsonl`.
+    pub order_drafts: u64,
+    pub notifications: u64,
     pub sessions: u64,
     /// Sessions still open at the end, closed during the run (SPEC 3.5), and redeliveries of
     /// closed sessions' events (counted in no session's summary, which is final).
@@ -94,14 +97,18 @@ struct Files {
     out_dir: PathBuf,
     decisions: BufWriter<File>,
     dead: BufWriter<File>,
+    /// `orders_out.jsonl`: the order drafts (the records of `livesell.orders-out`).
+    drafts: BufWriter<File>,
+    /// `notifications.jsonl`: the buyers' messages (`livesell.notifications`).
+    notes: BufWriter<File>,
     last_flush: Instant,
 }
 
 impl Files {
-    /// `resume`: the lengths `decisions.jsonl` and `dead_letter.jsonl` had at the checkpoint
-    /// this run starts from: they are cut back to them and written on; the sessions' files
-    /// stay. Without, a run writes everything anew.
-    fn open(out_dir: &PathBuf, resume: Option<(u64, u64)>) -> anyhow::Result<Files> {
+    /// `resume`: the lengths `decisions.jsonl`, `dead_letter.jsonl` and `orders_out.jsonl` had
+    /// at the checkpoint this run starts from: they are cut back to them and written on; the
+    /// sessions' files stay. Without, a run writes everything anew.
+    fn open(out_dir: &PathBuf, resume: Option<[u64; 4]>) -> anyhow::Result<Files> {
         std::fs::create_dir_all(out_dir)?;
         if resume.is_none() {
             // A run writes its sessions' files anew: an earlier run's into the same directory
@@ -134,8 +141,10 @@ impl Files {
             Ok(BufWriter::with_capacity(1 << 20, f))
         };
         Ok(Files {
-            decisions: open("decisions.jsonl", resume.map(|r| r.0))?,
-            dead: open("dead_letter.jsonl", resume.map(|r| r.1))?,
+            decisions: open("decisions.jsonl", resume.map(|r| r[0]))?,
+            dead: open("dead_letter.jsonl", resume.map(|r| r[1]))?,
+            drafts: open("orders_out.jsonl", resume.map(|r| r[2]))?,
+            notes: open("notifications.jsonl", resume.map(|r| r[3]))?,
             out_dir: out_dir.clone(),
             last_flush: Instant::now(),
         })
@@ -196,6 +205,11 @@ struct Writer {
     kafka: Option<KafkaOut>,
     pending_decisions: Vec<Line>,
     pending_dead: Vec<Line>,
+    pending_drafts: Vec<Line>,
+    pending_notes: Vec<Line>,
+    /// Cart updates for the live surfaces (with `live` only: Kafka gets them from the
+    /// producers, the `carts` table from the engines).
+    pending_carts: Vec<Line>,
     /// Session ids by the routing hash their decisions are keyed with (Kafka message keys).
     sessions: FxHashMap<u64, String>,
     summaries: BTreeMap<String, String>,
@@ -249,6 +263,9 @@ impl Writer {
             kafka,
             pending_decisions: Vec::new(),
             pending_dead: Vec::new(),
+            pending_drafts: Vec::new(),
+            pending_notes: Vec::new(),
+            pending_carts: Vec::new(),
             sessions: FxHashMap::default(),
             summaries: BTreeMap::new(),
             totals: FxHashMap::default(),
@@ -270,7 +287,10 @@ impl Writer {
         match o {
             Out::Decision(l) => self.pending_decisions.push(l),
             Out::DeadLetter(l) => self.pending_dead.push(l),
-            Out::Draft(_) => {}
+            Out::Draft(l) => self.pending_drafts.push(l),
+            Out::Notification(l) => self.pending_notes.push(l),
+            Out::Cart(l) if self.targets.live.is_some() => self.pending_carts.push(l),
+            Out::Cart(_) => {}
             Out::Session { hash, session_id } => {
                 self.sessions.insert(hash, session_id);
             }
@@ -472,12 +492,19 @@ impl Writer {
         let below = |k: &OutKey| bound.is_none_or(|b| k.0 < b);
         let decisions = take_ready(&mut self.pending_decisions, below);
         let dead = take_ready(&mut self.pending_dead, below);
+        let drafts = take_ready(&mut self.pending_drafts, below);
+        let notes = take_ready(&mut self.pending_notes, below);
+        let carts = take_ready(&mut self.pending_carts, below);
         if let Some(f) = &mut self.files {
             write_lines(&decisions, &mut f.decisions)?;
             write_lines(&dead, &mut f.dead)?;
+            write_lines(&drafts, &mut f.drafts)?;
+            write_lines(&notes, &mut f.notes)?;
             if !(decisions.is_empty() && dead.is_empty()) && f.last_flush.elapsed() >= FLUSH_EVERY {
                 f.decisions.flush()?;
                 f.dead.flush()?;
+                f.drafts.flush()?;
+                f.notes.flush()?;
                 f.last_flush = Instant::now();
             }
         }
@@ -491,6 +518,11 @@ impl Writer {
                     .get(&l.key.1)
                     .map(|s| (s.as_str(), l.line.as_str()))
             }));
+            h.carts(carts.iter().filter_map(|l| {
+                sessions
+                    .get(&l.key.1)
+                    .map(|s| (s.as_str(), l.line.as_str()))
+            }));
             h.counters
                 .dead_letters
                 .fetch_add(dead.len() as u64, std::sync::atomic::Ordering::Relaxed);
@@ -499,6 +531,8 @@ impl Writer {
         let mut r = self.report.borrow_mut();
         r.decisions += decisions.len() as u64;
         r.dead_letters += dead.len() as u64;
+        r.order_drafts += drafts.len() as u64;
+        r.notifications += notes.len() as u64;
         Ok(())
     }
 
@@ -562,6 +596,8 @@ impl Writer {
         };
         f.decisions.flush()?;
         f.dead.flush()?;
+        f.drafts.flush()?;
+        f.notes.flush()?;
         let out_dir = f.out_dir.clone();
         std::fs::write(out_dir.join("summary.json"), &pretty)?;
         let r = self.report.borrow();
@@ -569,6 +605,8 @@ impl Writer {
             "events_in": lines,
             "dead_letters": dead,
             "decisions": r.decisions,
+            "order_drafts": r.order_drafts,
+            "notifications": r.notifications,
             "sessions": self.summaries.len(),
             "open_sessions": r.open_sessions,
             "closed_sessions": r.closed_sessions,

@@ -32,6 +32,14 @@ fn check(secret: &str, parts: &[&[u8]], hex_sig: &str) -> Result<(), SignatureEr
         .map_err(|_| SignatureError::Mismatch)
 }
 
+/// `sha256=<hex>` of HMAC-SHA256(secret, body): how our own webhooks are signed (the same
+/// form as Meta's `X-Hub-Signature-256`, so `verify_meta` checks it).
+pub fn sign_sha256(secret: &str, body: &[u8]) -> String {
+    let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
 fn present(secret: Option<&str>) -> Result<&str, SignatureError> {
     secret
         .filter(|s| !s.is_empty())

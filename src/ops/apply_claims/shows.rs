@@ -2,10 +2,12 @@
 //! decisions turned into outputs, and closed sessions written out and freed (SPEC 3.5).
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
-use crate::domain::decision::{Body as DBody, Decision};
+use crate::domain::decision::{Body as DBody, Decision, ResEvent};
 use crate::domain::draft::draft_line;
 use crate::domain::event::{Body, Director, Event};
+use crate::domain::notify::{Templates, messages};
 use crate::domain::order::ReplayKey;
 use crate::domain::text::normalize_code;
 use crate::io::tables::CommentRow;
@@ -62,6 +64,11 @@ pub struct Shows {
     pub(super) forget: BTreeSet<(i64, u32)>,
     /// Emit an order-out record for every reservation change (winners to orders).
     pub drafts: bool,
+    /// Emit the buyer's cart after every reservation change (the carts are kept regardless:
+    /// the `carts` table is theirs).
+    pub cart_updates: bool,
+    /// Write the buyers' messages (`notifications.jsonl`, `livesell.notifications`).
+    pub messages: Option<Arc<Templates>>,
     /// Gather the snapshot tables' rows (only when there is a directory to write them to).
     pub tables: bool,
     /// Send a closing session's last live view (`livesell serve`).
@@ -88,6 +95,13 @@ impl Shows {
             floor: i64::MIN,
             ..Default::default()
         }
+    }
+
+    /// Emit every cart update too, and the buyers' messages from `messages`' templates.
+    pub fn with_carts(mut self, cart_updates: bool, messages: Option<Arc<Templates>>) -> Shows {
+        self.cart_updates = cart_updates;
+        self.messages = messages;
+        self
     }
 
     /// Applies one final event to its session. An event of a session closed by then is a
@@ -203,12 +217,37 @@ impl Shows {
         for d in &self.decisions {
             open.seq += 1;
             let key = (d.ts.max(self.floor), slot.order, open.seq, 0);
-            if self.drafts {
-                if let DBody::Reservation(r) = &d.body {
-                    let currency = open.session.currency_of(&r.sku);
+            let mut cart = None;
+            if let DBody::Reservation(r) = &d.body {
+                let currency = open.session.currency_of(&r.sku);
+                if self.drafts {
                     if let Some(line) = draft_line(sid, d, currency) {
                         out.push(Out::Draft(Line { key, line, sent }));
                     }
+                }
+                let (buyer, c) = open.carts.apply(r, d.ts);
+                if self.cart_updates {
+                    let line = c.to_json(sid, buyer, currency);
+                    out.push(Out::Cart(Line { key, line, sent }));
+                }
+                cart = Some(&*c);
+            }
+            if let Some(t) = &self.messages {
+                let (hold, currency) = match &d.body {
+                    DBody::Claim(c) => (
+                        hold_of(&self.decisions, c.reservation_id.as_deref()),
+                        c.sku.as_deref().and_then(|s| open.session.currency_of(s)),
+                    ),
+                    DBody::Reservation(r) => (None, open.session.currency_of(&r.sku)),
+                    _ => (None, None),
+                };
+                // A decision's messages in their order: the key's last part tells them apart.
+                for (n, line) in messages(t, sid, d, hold, cart, currency)
+                    .into_iter()
+                    .enumerate()
+                {
+                    let key = (key.0, key.1, key.2, n as u64);
+                    out.push(Out::Notification(Line { key, line, sent }));
                 }
             }
             out.push(Out::Decision(Line {
@@ -408,6 +447,18 @@ pub fn closed_reject(p: Pending, source: &str, sent: bool, out: &mut Vec<Out>) {
         raw: p.event.to_line().into_bytes(),
     };
     reject_outputs(Box::new(reject), p.key.eff, sent, out);
+}
+
+/// A reserving claim's reservation among the decisions made with it: its unit price and the
+/// end of its hold.
+fn hold_of(decisions: &[Decision], reservation: Option<&str>) -> Option<(i64, i64)> {
+    let id = reservation?;
+    decisions.iter().find_map(|d| match &d.body {
+        DBody::Reservation(r) if &*r.reservation_id == id && r.event == ResEvent::Created => {
+            Some((r.unit_price_cents, r.expires_at))
+        }
+        _ => None,
+    })
 }
 
 #[cfg(test)]

@@ -8,13 +8,14 @@ use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::domain::decision::{Body as DBody, Decision, ResEvent};
+use crate::domain::cart::{Cart, Carts};
+use crate::domain::decision::{Body as DBody, Buyer, Decision, ResEvent};
 use crate::domain::event::{ProductDef, Text, VariantDef};
 use crate::domain::session::Session;
 use crate::io::snapshot::{claimants_batch, gmv_minute_batch, gmv_minute_rows};
 use crate::io::tables::{
-    ProductRow, ReservationRow, TableError, TableRows, encode, products_batch, reservations_batch,
-    stock_batch,
+    ProductRow, ReservationRow, TableError, TableRows, carts_batch, encode, products_batch,
+    reservations_batch, stock_batch,
 };
 use crate::records::{Claimant, MetricKey, Out, RowGroups};
 
@@ -133,6 +134,8 @@ pub struct OpenSlot {
     pub rows: TableRows,
     /// Every reservation made, as it stands now (the reservations table).
     pub reservations: FxHashMap<Text, ReservationRow>,
+    /// Every buyer's cart (the carts table, `livesell.carts`).
+    pub carts: Carts,
     /// The run sheet's products by normalised code, with the `seq` of their last definition.
     pub catalog: BTreeMap<String, (i64, ProductDef)>,
     /// Effective time of the first event applied (the snapshots' date partition) and of the
@@ -155,6 +158,7 @@ impl OpenSlot {
             ("reservations", self.reservations_batch(id)),
             ("products", self.products_batch(id)),
             ("stock", self.stock_batch(id)),
+            ("carts", self.carts_batch(id)),
         ];
         if closing {
             whole.push(("gmv_minute", self.gmv_minute_batch()));
@@ -224,6 +228,22 @@ impl OpenSlot {
             })
             .collect();
         products_batch(&rows)
+    }
+
+    /// One row per buyer, in buyer order; a cart's currency when all its items share one.
+    fn carts_batch(&self, id: &str) -> Result<RecordBatch, ArrowError> {
+        let rows: Vec<(&Buyer, &Cart, Option<&str>)> = self
+            .carts
+            .by_buyer
+            .iter()
+            .map(|(buyer, cart)| {
+                let mut currencies = cart.items.iter().map(|i| self.session.currency_of(&i.sku));
+                let first = currencies.next().flatten();
+                let one = currencies.all(|c| c == first);
+                (buyer, cart, first.filter(|_| one))
+            })
+            .collect();
+        carts_batch(id, &rows)
     }
 
     fn stock_batch(&self, id: &str) -> Result<RecordBatch, ArrowError> {

@@ -31,8 +31,12 @@ pub struct CheckpointTarget {
 pub(super) struct WriterState {
     decisions_len: u64,
     dead_len: u64,
+    drafts_len: u64,
+    notes_len: u64,
     pending_decisions: Vec<Line>,
     pending_dead: Vec<Line>,
+    pending_drafts: Vec<Line>,
+    pending_notes: Vec<Line>,
     summaries: BTreeMap<String, String>,
     /// Open sessions' row groups: `(session, first_t, table, parts)`.
     gathered: Vec<(String, i64, String, RowGroups)>,
@@ -40,11 +44,17 @@ pub(super) struct WriterState {
     closed_ids: Vec<u64>,
     decisions: u64,
     dead_letters: u64,
+    order_drafts: u64,
 }
 
 impl WriterState {
-    pub(super) fn file_lengths(&self) -> (u64, u64) {
-        (self.decisions_len, self.dead_len)
+    pub(super) fn file_lengths(&self) -> [u64; 4] {
+        [
+            self.decisions_len,
+            self.dead_len,
+            self.drafts_len,
+            self.notes_len,
+        ]
     }
 }
 
@@ -116,6 +126,8 @@ impl Writer {
         self.restored = true;
         self.pending_decisions = s.pending_decisions;
         self.pending_dead = s.pending_dead;
+        self.pending_drafts = s.pending_drafts;
+        self.pending_notes = s.pending_notes;
         self.summaries = s.summaries;
         for (session, first_t, table, parts) in s.gathered {
             let g = self.gathered.entry(session).or_insert_with(|| Gathered {
@@ -129,6 +141,7 @@ impl Writer {
         let mut r = self.report.borrow_mut();
         r.decisions = s.decisions;
         r.dead_letters = s.dead_letters;
+        r.order_drafts = s.order_drafts;
         drop(r);
         self
     }
@@ -257,18 +270,29 @@ impl Writer {
     /// The writer's part of checkpoint `id`: its files flushed to disk and their lengths,
     /// and what it holds that no engine does.
     fn write_part(&mut self, store: &Store, id: u64) -> anyhow::Result<PartEntry> {
-        let (mut decisions_len, mut dead_len) = (0, 0);
+        let [
+            mut decisions_len,
+            mut dead_len,
+            mut drafts_len,
+            mut notes_len,
+        ] = [0; 4];
         if let Some(f) = &mut self.files {
             f.decisions.flush()?;
             f.dead.flush()?;
+            f.drafts.flush()?;
+            f.notes.flush()?;
             decisions_len = f.decisions.get_ref().metadata()?.len();
             dead_len = f.dead.get_ref().metadata()?.len();
+            drafts_len = f.drafts.get_ref().metadata()?.len();
+            notes_len = f.notes.get_ref().metadata()?.len();
             // The bytes are the kernel's once flushed (a killed process loses none of them);
             // syncing them to the disk goes on beside the dataflow. After a power loss that
             // came first, a restart finds a file shorter than its checkpoint says, and says so.
             let files = [
                 f.decisions.get_ref().try_clone()?,
                 f.dead.get_ref().try_clone()?,
+                f.drafts.get_ref().try_clone()?,
+                f.notes.get_ref().try_clone()?,
             ];
             std::thread::spawn(move || files.iter().for_each(|f| drop(f.sync_data())));
         }
@@ -276,8 +300,12 @@ impl Writer {
         let state = WriterState {
             decisions_len,
             dead_len,
+            drafts_len,
+            notes_len,
             pending_decisions: self.pending_decisions.clone(),
             pending_dead: self.pending_dead.clone(),
+            pending_drafts: self.pending_drafts.clone(),
+            pending_notes: self.pending_notes.clone(),
             summaries: self.summaries.clone(),
             gathered: self
                 .gathered
@@ -297,6 +325,7 @@ impl Writer {
             closed_ids: self.closed_ids.iter().copied().collect(),
             decisions: r.decisions,
             dead_letters: r.dead_letters,
+            order_drafts: r.order_drafts,
         };
         drop(r);
         let bytes = crate::io::checkpoint::encode(&state)?;
