@@ -602,3 +602,32 @@ fn closed_shows_leave_the_arrangements() {
     assert!(peak > 500, "the three shows filled the views ({peak})");
     eprintln!("arranged updates: peak {peak}, after the closes {held}");
 }
+
+/// A sum that would pass 64 bits is a reject with a reason, never a wrapped figure: 9,224
+/// orders of the largest amount an order may have (10^15 cents) take GMV past `i64::MAX` at the
+/// last one, which is refused; the show's GMV stays what the others made.
+#[test]
+fn an_event_that_would_overflow_a_figure_is_a_reject_not_a_wrapped_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("big.jsonl");
+    let big: i64 = 1_000_000_000_000_000;
+    let mut lines = vec![r#"{"type":"director","session_id":"s","ts":1000,"action":"product","code":"A1","price_cents":100,"variants":[{"sku":"A1","stock":5}]}"#.to_string()];
+    for n in 0..9_224 {
+        lines.push(format!(
+            r#"{{"type":"order","session_id":"s","ts":{},"order_id":"o{n}","platform":"web","user_id":"w{n}","sku":"A1","qty":1,"amount_cents":{big},"status":"paid"}}"#,
+            2000 + n
+        ));
+    }
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let out = dir.path().join("out");
+    run_ok(&input, &out);
+    let dead = records(&out.join("dead_letter.jsonl"));
+    let reasons: Vec<(&str, u64)> = dead
+        .iter()
+        .map(|d| (d["reason"].as_str().unwrap(), d["line"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(reasons, [("overflow", 9_225)]);
+    let s = summary(&out);
+    assert_eq!(s["s"]["gmv_cents"], 9_223 * big);
+    assert_eq!(s["s"]["orders_paid"], 9_223);
+}

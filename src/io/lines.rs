@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 
 const BLOCK_BYTES: usize = 1 << 20;
+// The longest line an event may be (`parse_line`'s limit).
+use crate::domain::event::MAX_LINE_BYTES;
 
 /// Whole lines (each ending in `\n`, except perhaps the last of the input), with where they start.
 pub struct Block {
@@ -275,6 +277,8 @@ fn read_blocks(
         pool: None,
     };
     let mut quiet = false;
+    // The rest of a line cut at the limit is being dropped, up to its newline.
+    let mut skipping = false;
     loop {
         let mut buf = pool
             .lock()
@@ -319,6 +323,20 @@ fn read_blocks(
         };
         buf.truncate(keep + n);
         quiet = false;
+        if skipping {
+            match memchr::memchr(b'\n', &buf) {
+                Some(i) => {
+                    // The cut line ends here; its line was counted when it was sent.
+                    offset += i as u64 + 1;
+                    buf.drain(..=i);
+                    skipping = false;
+                }
+                None => {
+                    offset += buf.len() as u64;
+                    buf.clear();
+                }
+            }
+        }
         // A block of whole lines starting at the current position; the position moves past it.
         let mut block = |bytes: Vec<u8>, lines: u64, pool: Option<Pool>| {
             let b = Block {
@@ -357,6 +375,20 @@ fn read_blocks(
                 // No newline yet: the whole read is the start of one long line.
                 carry.extend_from_slice(&buf);
             }
+        }
+        // A line longer than any event may be (unterminated or binary input) is not kept
+        // whole: its first bytes go on as the line (a `line_too_long` reject), the rest is
+        // dropped up to its newline, so memory stays bounded by the limit and a block.
+        if carry.len() > MAX_LINE_BYTES {
+            let dropped = (carry.len() - MAX_LINE_BYTES - 1) as u64;
+            let head = carry[..=MAX_LINE_BYTES].to_vec();
+            carry.clear();
+            carry.shrink_to(BLOCK_BYTES);
+            if !send(block(head, 1, None)) {
+                return;
+            }
+            offset += dropped;
+            skipping = true;
         }
     }
 }
@@ -411,6 +443,44 @@ mod tests {
             }
         }
         out
+    }
+
+    /// Unterminated or binary input never grows the reader past the line limit: a line over
+    /// it is cut to the limit and one byte (a `line_too_long` reject downstream), the rest is
+    /// skipped to its newline, and the lines after it keep their numbers and offsets.
+    #[test]
+    fn a_line_past_the_limit_is_cut_and_reading_goes_on_at_the_next_newline() {
+        let long = 3 * BLOCK_BYTES + 17;
+        let mut input = vec![b'a'; long];
+        input.extend_from_slice(b"\n{\"ok\":1}\n");
+        input.extend(std::iter::repeat_n(0xffu8, 2 * BLOCK_BYTES));
+        let input: &'static [u8] = input.leak();
+        for hands in [1, 2] {
+            let lines = collect(input, hands, Deal::RoundRobin);
+            assert_eq!(
+                lines.len(),
+                3,
+                "{:?}",
+                lines
+                    .iter()
+                    .map(|l| (l.0, l.1, l.2.len()))
+                    .collect::<Vec<_>>()
+            );
+            assert_eq!(
+                (lines[0].0, lines[0].1, lines[0].2.len()),
+                (1, 0, MAX_LINE_BYTES + 1)
+            );
+            assert_eq!((lines[1].0, lines[1].1), (2, long as u64 + 1));
+            assert_eq!(lines[1].2, "{\"ok\":1}");
+            assert_eq!(lines[2].0, 3);
+            assert_eq!(lines[2].1, long as u64 + 10);
+            assert_eq!(
+                crate::domain::event::parse_line(lines[0].2.as_bytes())
+                    .unwrap_err()
+                    .reason,
+                "line_too_long"
+            );
+        }
     }
 
     #[test]

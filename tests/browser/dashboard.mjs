@@ -1,4 +1,4 @@
-// Drives the live dashboard in Debian's Chromium: activate a product, see claims arrive, resolve an escalation, watch the ticker change.
+// Drives the live dashboard in Debian's Chromium: activate a product, see claims arrive, resolve an escalation, watch the ticker change, load a catalog, end the show.
 // Usage: node dashboard.mjs URL SCREENSHOT.png   (tests/live.rs starts `livesell serve` and runs this)
 import { drive, step } from "./harness.mjs";
 
@@ -40,6 +40,13 @@ await drive(url, screenshot, async (page) => {
   await page.waitForFunction((g) => document.querySelector('[data-testid="gmv"]').textContent !== g, gmv1, { timeout: 15000 });
   const gmv2 = await page.getByTestId("gmv").textContent();
   console.log(`gmv: ${gmv1} -> ${gmv2}`);
+
+  step("load a Shopify product export into the run sheet; its products appear with codes of their own");
+  const csv = "Handle,Title,Option1 Name,Option1 Value,Variant SKU,Variant Inventory Qty,Variant Price\n" +
+    "tote,Canvas Tote,Color,Sand,TOTE-SAND,5,19.00\ntote,,,Olive,TOTE-OLIVE,4,19.00\n";
+  await page.getByTestId("catalog").setInputFiles({ name: "products.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await page.waitForFunction(() => document.querySelector('[data-testid="runsheet"]').textContent.includes("Canvas Tote"), null, { timeout: 15000 });
+  console.log("catalog: " + (await page.locator("#status").innerText().catch(() => "?")));
 
   step("end the show: it asks first; the overlay then says it ended and the button is off");
   let asked = "";

@@ -163,6 +163,47 @@ impl Session {
         true
     }
 
+    /// Why `ev` cannot be applied without a figure passing 64 bits (a pool, GMV, units sold),
+    /// if it would: such an event is a reject, never a wrapped number.
+    pub fn overflow(&self, ev: &Event) -> Option<String> {
+        let sku = |k: &str| self.skus.get(k);
+        match &ev.body {
+            Body::Stock {
+                sku: k,
+                change: StockChange::Delta(n),
+            } => {
+                let pool = sku(k).map_or(0, |s| s.pool);
+                pool.checked_add(*n)
+                    .is_none()
+                    .then(|| format!("the pool of {k} ({pool}) plus {n} passes 64 bits"))
+            }
+            Body::Order(o) => {
+                let Ok(qty) = i64::try_from(o.qty) else {
+                    return Some(format!("qty {} passes 64 bits", o.qty));
+                };
+                let (sold, pool) = sku(&o.sku).map_or((0, 0), |s| (s.sold, s.pool));
+                let gmv = self.stats.gmv_cents;
+                let fits = match o.status {
+                    OrderStatus::Refunded => {
+                        gmv.checked_sub(o.amount_cents).is_some()
+                            && sold.checked_sub(qty).is_some()
+                            && pool.checked_sub(qty).is_some()
+                    }
+                    _ => {
+                        gmv.checked_add(o.amount_cents).is_some() && sold.checked_add(qty).is_some()
+                    }
+                };
+                (!fits).then(|| {
+                    format!(
+                        "order {} would take GMV ({gmv}) or the units of {} past 64 bits",
+                        o.order_id, o.sku
+                    )
+                })
+            }
+            _ => None,
+        }
+    }
+
     fn apply_open(&mut self, ev: &Event, t: Micros, late: bool, out: &mut Vec<Decision>) {
         self.counted_claim = false;
         if late {
@@ -1856,5 +1897,27 @@ mod tests {
         assert_eq!(v["ts"], "2027-01-15T14:00:01.000000Z");
         assert_eq!(v["summary"]["skus"]["K1"]["pool"], 2);
         assert_eq!(v["summary"]["claims"], 0);
+    }
+
+    /// A stock delta or an order that would take a figure past 64 bits is refused by
+    /// `overflow` (the engine turns it into a reject) instead of wrapping.
+    #[test]
+    fn sums_that_would_pass_64_bits_are_found_before_they_wrap() {
+        use crate::domain::event::{Body, Event, StockChange};
+        let mut s = Session::new();
+        let mut out = Vec::new();
+        let stock = |change| Event {
+            session_id: "s".into(),
+            ts: 1,
+            body: Body::Stock {
+                sku: "A1".into(),
+                change,
+            },
+        };
+        assert!(s.apply(&stock(StockChange::Set(i64::MAX - 1)), 1, false, &mut out));
+        assert_eq!(s.overflow(&stock(StockChange::Delta(1))), None);
+        let why = s.overflow(&stock(StockChange::Delta(2))).unwrap();
+        assert!(why.contains("passes 64 bits"), "{why}");
+        assert_eq!(s.overflow(&stock(StockChange::Delta(-5))), None);
     }
 }

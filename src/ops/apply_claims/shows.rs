@@ -141,6 +141,10 @@ impl Shows {
             return;
         };
         self.decisions.clear();
+        if let Some(detail) = open.session.overflow(&p.event) {
+            reject(p, source, sent, ("overflow", detail), out);
+            return;
+        }
         let applied = open
             .session
             .apply(&p.event, eff, p.late, &mut self.decisions);
@@ -435,13 +439,19 @@ fn summary_json(open: &OpenSlot) -> String {
 /// (`Event::to_line`): keeping every line's own bytes until it is applied cost 15% of a run
 /// (schemas/README.md).
 pub fn closed_reject(p: Pending, source: &str, sent: bool, out: &mut Vec<Out>) {
+    let detail = format!("session {} has closed", p.event.session_id);
+    reject(p, source, sent, ("session_closed", detail), out);
+}
+
+/// An event its session does not take, as a reject with its bytes: `(reason, detail)`.
+fn reject(p: Pending, source: &str, sent: bool, why: (&str, String), out: &mut Vec<Out>) {
     let reject = Reject {
         source: source.to_string(),
         source_index: p.key.source,
         line: p.key.position,
         offset: p.offset,
-        reason: "session_closed".into(),
-        detail: format!("session {} has closed", p.event.session_id),
+        reason: why.0.into(),
+        detail: why.1,
         session_id: Some(p.event.session_id.to_string()),
         ts: Some(p.key.eff),
         raw: p.event.to_line().into_bytes(),
