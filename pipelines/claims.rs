@@ -352,6 +352,7 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
     let producer = cfg.sink.as_ref().map(|sink| ProducerTarget {
         brokers: sink.clone(),
         forward_lines: cfg.out.is_some() || cfg.live.is_some(),
+        forward_carts: cfg.live.is_some(),
         restored: loaded.is_some(),
         store: store.clone(),
         restore: loaded.as_ref().map(|l| Arc::new(l.producers.clone())),

@@ -43,12 +43,7 @@ pub fn poll(
     mut sink: impl FnMut(&[Comment], &[End]) -> anyhow::Result<()>,
     mut progress: impl FnMut(&str),
 ) -> anyhow::Result<PollStats> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(30)))
-        .http_status_as_error(false)
-        .user_agent(concat!("livesell/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into();
+    let agent = super::http_agent();
     let mut poller = YoutubePoll::new(&opts.live_chat_id, opts.min_interval_ms);
     let mut stats = PollStats::default();
     loop {

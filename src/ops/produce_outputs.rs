@@ -39,6 +39,8 @@ pub struct ProducerTarget {
     /// Pass the decision lines on to the writer (files or live surfaces want them); else only
     /// their counts go on.
     pub forward_lines: bool,
+    /// Pass cart updates on too (only the live surfaces show them).
+    pub forward_carts: bool,
     /// The run started from a checkpoint: totals at time 0 are the views brought back.
     pub restored: bool,
     /// Where this worker writes its part of each checkpoint (`--checkpoint-dir`).
@@ -197,7 +199,7 @@ impl Producer {
                 self.notes.push(l);
                 return None;
             }
-            Out::Cart(ref l) if forward => self.carts.push(l.clone()),
+            Out::Cart(ref l) if self.target.forward_carts => self.carts.push(l.clone()),
             Out::Cart(l) => {
                 self.carts.push(l);
                 return None;

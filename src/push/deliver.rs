@@ -25,15 +25,6 @@ pub fn backoff(n: u32) -> Duration {
     Duration::from_millis(100u64.saturating_mul(1 << n.min(7))).min(Duration::from_secs(10))
 }
 
-pub fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(30)))
-        .http_status_as_error(false)
-        .user_agent(concat!("livesell/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into()
-}
-
 /// POSTs `body` to `url` with `headers` until it gets an answer other than 5xx or 429 (or
 /// `max_attempts` failed: then it stops the run, which a restart takes up again).
 pub fn post(

@@ -76,7 +76,7 @@ impl Shopify {
     /// `endpoint` when given), with an Admin API access token.
     pub fn new(shop: &str, endpoint: Option<String>, token: String) -> Shopify {
         Shopify {
-            agent: deliver::agent(),
+            agent: crate::io::http_agent(),
             endpoint: endpoint.unwrap_or_else(|| {
                 format!("https://{shop}.myshopify.com/admin/api/{API_VERSION}/graphql.json")
             }),

@@ -9,15 +9,10 @@ pub struct Webhook {
     secret: String,
 }
 
-/// `sha256=<hex>` of HMAC-SHA256(secret, body): what `X-Livesell-Signature` carries.
-pub fn signature(secret: &str, body: &[u8]) -> String {
-    sign_sha256(secret, body)
-}
-
 impl Webhook {
     pub fn new(url: String, secret: String) -> Webhook {
         Webhook {
-            agent: deliver::agent(),
+            agent: crate::io::http_agent(),
             url,
             secret,
         }
@@ -29,7 +24,8 @@ impl Webhook {
         let body = line.as_bytes();
         let headers = [
             ("X-Livesell-Id", id.to_string()),
-            ("X-Livesell-Signature", signature(&self.secret, body)),
+            // `sha256=<hex>` of HMAC-SHA256(secret, body), as Meta signs its webhooks.
+            ("X-Livesell-Signature", sign_sha256(&self.secret, body)),
         ];
         let a = deliver::post(&self.agent, &self.url, &headers, body, 12, |m| log(m))?;
         match a.status {
@@ -54,7 +50,7 @@ mod tests {
     #[test]
     fn the_signature_is_hmac_sha256_in_hex() {
         assert_eq!(
-            signature("Jefe", b"what do ya want for nothing?"),
+            sign_sha256("Jefe", b"what do ya want for nothing?"),
             "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
     }
