@@ -24,6 +24,7 @@ use crate::records::Input;
 use crate::io::lines::LineSource;
 use crate::live::hub::LiveHub;
 use crate::ops::apply_claims::{ApplyClaims, CheckpointSettings, EngineSettings};
+use crate::ops::halt::Halt;
 use crate::ops::maintain_metrics::MaintainMetrics;
 use crate::ops::produce_outputs::{ProduceOutputs, ProducerTarget, Transactions};
 use crate::ops::rank_claimants::RankClaimants;
@@ -112,7 +113,9 @@ pub fn run_live(
         arranged: Default::default(),
         checkpoints: None,
         producer: None,
+        halt: Default::default(),
     };
+    let halt = targets.halt.clone();
 
     let guards = timely::execute(timely::Config::process(workers), move |worker| {
         let index = worker.index();
@@ -136,6 +139,7 @@ pub fn run_live(
                 messages: Some(messages.clone()),
                 snapshot_every: targets.snapshot_every,
                 live_every: targets.live.as_ref().map(|_| LIVE_EVERY),
+                halt: targets.halt.clone(),
                 ..Default::default()
             };
             // Only a run that writes its views at the end may let them change in steps.
@@ -146,11 +150,11 @@ pub fn run_live(
             decide_and_write(inputs, engine, views, &targets, &report, index);
         });
 
-        while worker.step_or_park(None) {}
+        targets.halt.step(worker);
         report.take()
     })
     .map_err(|e| anyhow::anyhow!("cannot start workers: {e}"))?;
-    first_report(guards)
+    first_report(guards, &halt)
 }
 
 /// The claim engine and its outputs, the same after every kind of source.
@@ -349,7 +353,9 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
         }),
         _ => None,
     };
+    let halt = Halt::default();
     let producer = cfg.sink.as_ref().map(|sink| ProducerTarget {
+        halt: halt.clone(),
         brokers: sink.clone(),
         forward_lines: cfg.out.is_some() || cfg.live.is_some(),
         forward_carts: cfg.live.is_some(),
@@ -359,6 +365,7 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
         transactions: transactions.clone(),
     });
     let targets = Targets {
+        halt: halt.clone(),
         producer,
         checkpoints: store.as_ref().map(|store| CheckpointTarget {
             store: store.clone(),
@@ -418,15 +425,16 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
                 resume: resume.clone(),
                 live_every: targets.live.as_ref().map(|_| LIVE_EVERY),
                 checkpoints: engine_checkpoints.clone(),
+                halt: targets.halt.clone(),
             };
             // The ticker and live surfaces show the views as they change.
             decide_and_write(inputs, engine, ViewTimes::EXACT, &targets, &report, index);
         });
-        while worker.step_or_park(None) {}
+        targets.halt.step(worker);
         report.take()
     })
     .map_err(|e| anyhow::anyhow!("cannot start workers: {e}"))?;
-    first_report(guards)
+    first_report(guards, &halt)
 }
 
 /// Where each partition starts: the checkpoint's position, or (`None`) its earliest retained
@@ -483,13 +491,18 @@ fn start_positions(
     Ok(starts)
 }
 
-/// Waits for every worker; worker 0's report (the writer's) is the run's.
+/// Waits for every worker; worker 0's report (the writer's) is the run's, unless an operator
+/// halted the run: then its message is.
 fn first_report(
     guards: timely::communication::WorkerGuards<RunReport>,
+    halt: &Halt,
 ) -> anyhow::Result<RunReport> {
     let mut reports = Vec::new();
     for r in guards.join() {
         reports.push(r.map_err(|e| anyhow::anyhow!("a worker failed: {e}"))?);
+    }
+    if let Some(e) = halt.message() {
+        bail!("{e}");
     }
     let report = reports.into_iter().next().context("no workers ran")?;
     if let Some(e) = &report.error {

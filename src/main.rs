@@ -157,8 +157,12 @@ enum Command {
     ServeSql {
         #[arg(long)]
         data: PathBuf,
+        /// Beyond loopback only with a password (`[sql] password` or LIVESELL_SQL_PASSWORD).
         #[arg(long, default_value = "127.0.0.1:5433")]
         listen: String,
+        /// A TOML file with an `[sql]` table (`user`, `password`): logins by SCRAM-SHA-256.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Read and parse inputs only, deciding nothing: the baseline for benchmarks.
     Parse {
@@ -624,6 +628,7 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
                 ticker_every: Duration::from_millis(ticker_ms),
                 auth,
                 webhooks,
+                limits: file.limits,
                 snapshot_interval: snapshot_interval
                     .map(|s| secs(s, "snapshot-interval"))
                     .transpose()?,
@@ -713,12 +718,28 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::ServeSql { data, listen } => livesell::serve_sql::serve(&data, &listen, |addr| {
-            eprintln!(
-                "livesell: serving {} over the Postgres protocol on {addr} (read-only)",
-                data.display()
-            );
-        }),
+        Command::ServeSql {
+            data,
+            listen,
+            config,
+        } => {
+            let file = match &config {
+                Some(path) => ServeFile::load(path)?,
+                None => ServeFile::default(),
+            };
+            let auth = file.sql.with_env(|k| std::env::var(k).ok())?;
+            let login = if auth.password.is_some() {
+                "a password"
+            } else {
+                "no password"
+            };
+            livesell::serve_sql::serve(&data, &listen, &auth, |addr| {
+                eprintln!(
+                    "livesell: serving {} over the Postgres protocol on {addr} (read-only, {login})",
+                    data.display()
+                );
+            })
+        }
         Command::Sql {
             data,
             query,
@@ -865,7 +886,7 @@ fn serve_live(mut cfg: ServeConfig) -> anyhow::Result<()> {
     let mut made = Vec::new();
     for role in [Role::Director, Role::Moderator] {
         if !cfg.auth.has(role) {
-            let token = random_token();
+            let token = random_token().context("cannot make up a token")?;
             made.push(format!("{}={token}", role.as_str()));
             cfg.auth.tokens.push(TokenEntry { role, token });
         }
@@ -1085,6 +1106,7 @@ fn demo(
         ticker_every: Duration::from_millis(100),
         auth: AuthConfig::default().with_env(|k| std::env::var(k).ok())?,
         webhooks: Default::default(),
+        limits: Default::default(),
         snapshot_interval: None,
         exit_after_replay: false,
     })

@@ -10,8 +10,12 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::execution::context::SessionContext;
 use futures::stream;
-use pgwire::api::auth::StartupHandler;
 use pgwire::api::auth::noop::NoopStartupHandler;
+use pgwire::api::auth::sasl::SASLAuthStartupHandler;
+use pgwire::api::auth::sasl::scram::{ScramAuth, gen_salted_password};
+use pgwire::api::auth::{
+    AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler,
+};
 use pgwire::api::portal::Portal;
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{
@@ -22,6 +26,8 @@ use pgwire::api::stmt::{NoopQueryParser, StoredStatement};
 use pgwire::api::{ClientInfo, ClientPortalStore, PgWireServerHandlers, Type};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::data::DataRow;
+use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
+use serde::Deserialize;
 
 use crate::sql::{context, read_only};
 
@@ -263,10 +269,108 @@ impl ExtendedQueryHandler for Handler {
     }
 }
 
-/// The handlers of one server: simple and extended queries, and a login without password (it listens on
-/// loopback unless told otherwise).
+/// The `[sql]` table of the config file: who may log in to `serve-sql`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqlAuth {
+    /// The one user name taken (any, when unset).
+    pub user: Option<String>,
+    /// The password, checked by SCRAM-SHA-256 (it never crosses the wire); also
+    /// `LIVESELL_SQL_PASSWORD`. Without one, only loopback is served.
+    pub password: Option<String>,
+}
+
+impl SqlAuth {
+    /// Fills an unset password from `LIVESELL_SQL_PASSWORD`; refuses one too short to hold.
+    pub fn with_env(mut self, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<SqlAuth> {
+        if self.password.is_none() {
+            self.password = var("LIVESELL_SQL_PASSWORD").filter(|p| !p.is_empty());
+        }
+        if self
+            .password
+            .as_ref()
+            .is_some_and(|p| p.chars().count() < 16)
+        {
+            anyhow::bail!("the [sql] password is shorter than 16 characters: too easy to guess");
+        }
+        Ok(self)
+    }
+
+    /// Refuses to serve beyond this machine without a password.
+    pub fn check_listen(&self, listen: &str) -> anyhow::Result<()> {
+        use std::net::ToSocketAddrs;
+        let addrs: Vec<std::net::SocketAddr> = listen
+            .to_socket_addrs()
+            .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?
+            .collect();
+        let beyond = addrs.iter().any(|a| !a.ip().is_loopback());
+        if beyond && self.password.is_none() {
+            anyhow::bail!(
+                "serve-sql would listen on {listen}, beyond this machine, with no password: set \
+                 [sql] password in --config or LIVESELL_SQL_PASSWORD, or listen on 127.0.0.1"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// PBKDF2 rounds the client runs to prove it knows the password.
+const SCRAM_ITERATIONS: usize = 4096;
+
+/// The configured password, salted afresh for each login.
+#[derive(Debug)]
+struct Secret {
+    user: Option<String>,
+    password: String,
+}
+
+#[async_trait]
+impl AuthSource for Secret {
+    async fn get_password(&self, login: &LoginInfo) -> PgWireResult<Password> {
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt).map_err(|e| user_error("XX000", format!("no salt: {e}")))?;
+        // Another user is asked to prove a password no one knows: refused like a wrong one.
+        let known = self.user.is_none() || login.user() == self.user.as_deref();
+        let password = if known {
+            self.password.clone()
+        } else {
+            crate::live::auth::random_token()
+                .map_err(|e| user_error("XX000", format!("no random password: {e}")))?
+        };
+        let salted = gen_salted_password(&password, &salt, SCRAM_ITERATIONS);
+        Ok(Password::new(Some(salt.to_vec()), salted))
+    }
+}
+
+/// How a connection logs in: without a password (loopback only), or by SCRAM-SHA-256.
+pub enum Login {
+    Open(Arc<Handler>),
+    Scram(SASLAuthStartupHandler<DefaultServerParameterProvider>),
+}
+
+#[async_trait]
+impl StartupHandler for Login {
+    async fn on_startup<C>(
+        &self,
+        client: &mut C,
+        message: PgWireFrontendMessage,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + futures::Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: std::fmt::Debug,
+        PgWireError: From<<C as futures::Sink<PgWireBackendMessage>>::Error>,
+    {
+        match self {
+            Login::Open(h) => h.on_startup(client, message).await,
+            Login::Scram(s) => s.on_startup(client, message).await,
+        }
+    }
+}
+
+/// The handlers of one server: simple and extended queries, and the login.
 pub struct Handlers {
     handler: Arc<Handler>,
+    secret: Option<Arc<Secret>>,
 }
 
 impl PgWireServerHandlers for Handlers {
@@ -278,18 +382,39 @@ impl PgWireServerHandlers for Handlers {
         self.handler.clone()
     }
 
+    /// One per connection: a SCRAM exchange keeps its state.
     fn startup_handler(&self) -> Arc<impl StartupHandler> {
-        self.handler.clone()
+        Arc::new(match &self.secret {
+            None => Login::Open(self.handler.clone()),
+            Some(secret) => {
+                let mut scram = ScramAuth::new(secret.clone());
+                scram.set_iterations(SCRAM_ITERATIONS);
+                Login::Scram(
+                    SASLAuthStartupHandler::new(
+                        Arc::new(DefaultServerParameterProvider::default()),
+                    )
+                    .with_scram(scram),
+                )
+            }
+        })
     }
 }
 
 /// Serves `data`'s tables on `listen` until the process is stopped; `ready` is told the bound
-/// address (port 0 picks a free one).
+/// address (port 0 picks a free one). Beyond loopback only with a password.
 pub fn serve(
     data: &Path,
     listen: &str,
+    auth: &SqlAuth,
     ready: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
+    auth.check_listen(listen)?;
+    let secret = auth.password.clone().map(|password| {
+        Arc::new(Secret {
+            user: auth.user.clone(),
+            password,
+        })
+    });
     crate::sql::runtime()?.block_on(async {
         let ctx = context(data).await?;
         let handlers = Arc::new(Handlers {
@@ -297,6 +422,7 @@ pub fn serve(
                 ctx,
                 parser: Arc::new(NoopQueryParser::new()),
             }),
+            secret,
         });
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -312,4 +438,36 @@ pub fn serve(
             });
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn beyond_loopback_only_with_a_password() {
+        let open = SqlAuth::default();
+        assert!(open.check_listen("127.0.0.1:0").is_ok());
+        assert!(open.check_listen("[::1]:0").is_ok());
+        let e = open.check_listen("0.0.0.0:5433").unwrap_err().to_string();
+        assert!(e.contains("no password"), "{e}");
+        let locked = SqlAuth {
+            user: None,
+            password: Some("a-password-long-enough".into()),
+        };
+        assert!(locked.check_listen("0.0.0.0:5433").is_ok());
+    }
+
+    #[test]
+    fn the_password_comes_from_the_environment_and_must_be_long() {
+        let from_env = SqlAuth::default()
+            .with_env(|k| (k == "LIVESELL_SQL_PASSWORD").then(|| "p".repeat(20)))
+            .unwrap();
+        assert_eq!(from_env.password.as_deref(), Some("pppppppppppppppppppp"));
+        let short = SqlAuth {
+            user: None,
+            password: Some("short".into()),
+        };
+        assert!(short.with_env(|_| None).is_err());
+    }
 }

@@ -448,6 +448,78 @@ fn a_bad_message_becomes_a_dead_letter_and_the_run_goes_on() {
     assert!(decisions.len() > 10);
 }
 
+/// A sink the broker refuses stops the run in order: `run_kafka` returns the broker's error
+/// (before, an operator exited the whole process), and the group's offsets stay where the
+/// outputs were last delivered, so a restart sends it all again.
+#[test]
+fn a_sink_the_broker_refuses_ends_the_run_with_its_error() {
+    use livesell::io::kafka::KafkaAddress;
+    use livesell::pipelines::claims::{KafkaRunConfig, run_kafka};
+    use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+    let broker = &Broker::mock();
+    create_topics(broker, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let (_, lines) = generate(dir.path(), 500, 2, 5);
+    broker.produce_show("livesell.events", &lines);
+    let Kind::Mock(mock) = &broker.kind else {
+        unreachable!()
+    };
+    // Every produce request is refused, for good.
+    let refusals = [RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED; 5000];
+    mock.request_errors(RDKafkaApiKey::Produce, &refusals);
+    let started = Instant::now();
+    let result = run_kafka(KafkaRunConfig {
+        source: KafkaAddress::parse(&format!("{}/livesell.events", broker.url()), None).unwrap(),
+        group: "refused".into(),
+        sink: Some(broker.addr.clone()),
+        out: None,
+        workers: 2,
+        allowed_lateness_ms: 2000,
+        idle_timeout: Duration::from_millis(500),
+        exit_when_idle: Some(Duration::from_secs(30)),
+        cluster: None,
+        snapshot_interval: None,
+        live: None,
+        checkpoints: None,
+        transactional: false,
+        messages: None,
+    });
+    let e = format!("{:#}", result.expect_err("the run must fail"));
+    assert!(
+        e.contains("writing to Kafka") || e.contains("writing to kafka"),
+        "{e}"
+    );
+    assert!(e.to_lowercase().contains("authoriz"), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(60));
+    mock.clear_request_errors(RDKafkaApiKey::Produce);
+    // Nothing was committed for the group: a restart reads from the start.
+    assert!(
+        committed(broker, "refused").iter().all(|&o| o <= 0),
+        "{:?}",
+        committed(broker, "refused")
+    );
+}
+
+/// The group's committed offset of each partition of `livesell.events` (-1: none).
+fn committed(broker: &Broker, group: &str) -> Vec<i64> {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &broker.addr)
+        .set("group.id", group)
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition("livesell.events", 0);
+    tpl.add_partition("livesell.events", 1);
+    let got = c.committed_offsets(tpl, Duration::from_secs(10)).unwrap();
+    got.elements()
+        .iter()
+        .map(|e| match e.offset() {
+            Offset::Offset(o) => o,
+            _ => -1,
+        })
+        .collect()
+}
+
 #[test]
 fn kill_9_at_five_random_moments_loses_and_doubles_nothing() {
     if let Some(broker) = Broker::start() {

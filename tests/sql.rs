@@ -434,6 +434,117 @@ print("ok")
     }
 }
 
+/// The address `serve-sql` says it listens on, from its first line on standard error.
+fn serving_port(server: &mut std::process::Child) -> String {
+    let mut err = std::io::BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    let addr = line
+        .split(" on ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    addr.rsplit(':').next().unwrap().to_string()
+}
+
+/// With `[sql] password` in the config, `psql` logs in by SCRAM only with that password;
+/// without one, `serve-sql` refuses to listen beyond loopback.
+#[test]
+fn serve_sql_takes_a_password_and_stays_on_loopback_without_one() {
+    if std::env::var_os("CI").is_none() && Command::new("psql").arg("--version").output().is_err() {
+        eprintln!("psql is not installed: skipped (CI installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("out");
+    run_show(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("datasets/sample-show.jsonl.gz"),
+        &data,
+        "1",
+    );
+    let open = livesell()
+        .args(["serve-sql", "--listen", "0.0.0.0:0", "--data"])
+        .arg(&data)
+        .env_remove("LIVESELL_SQL_PASSWORD")
+        .output()
+        .unwrap();
+    assert!(!open.status.success());
+    let err = String::from_utf8_lossy(&open.stderr);
+    assert!(
+        err.contains("beyond this machine, with no password"),
+        "{err}"
+    );
+
+    let config = dir.path().join("sql.toml");
+    std::fs::write(
+        &config,
+        "[sql]\nuser = \"analyst\"\npassword = \"correct-horse-battery\"\n",
+    )
+    .unwrap();
+    let mut server = livesell()
+        .args(["serve-sql", "--listen", "0.0.0.0:0", "--config"])
+        .arg(&config)
+        .arg("--data")
+        .arg(&data)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let port = serving_port(&mut server);
+    let psql = |user: &str, password: &str| {
+        Command::new("psql")
+            .args([
+                "-X",
+                "-A",
+                "-t",
+                "-w",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                user,
+            ])
+            .args(["-d", "livesell", "-c", "SELECT count(*) FROM orders"])
+            .env("PGPASSWORD", password)
+            .env("PGSSLMODE", "disable")
+            .env("PGCONNECT_TIMEOUT", "10")
+            .output()
+            .unwrap()
+    };
+    let result = std::panic::catch_unwind(|| {
+        let ok = psql("analyst", "correct-horse-battery");
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        let n: i64 = String::from_utf8_lossy(&ok.stdout).trim().parse().unwrap();
+        assert_eq!(
+            n,
+            int(&sql(&data, "SELECT count(*) AS n FROM orders")[0]["n"])
+        );
+        for (user, password) in [
+            ("analyst", "wrong-horse-battery"),
+            ("someone", "correct-horse-battery"),
+            ("analyst", ""),
+        ] {
+            let out = psql(user, password);
+            assert!(!out.status.success(), "{user}/{password:?} logged in");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains("password") || err.contains("authentication"),
+                "{err}"
+            );
+        }
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
 /// While a show streams in through standard input, `--snapshot-interval` keeps complete tables
 /// on disk that SQL can read; at the end they hold everything.
 #[test]

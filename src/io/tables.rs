@@ -500,6 +500,12 @@ impl TableRows {
         }
     }
 
+    /// Makes the next `finish` fail (tests of what a failure does).
+    #[cfg(test)]
+    pub(crate) fn poison(&mut self, why: &str) {
+        self.error = Some(TableError::Build(ArrowError::ComputeError(why.into())));
+    }
+
     /// Seals table `t`'s full chunk: the rows restored from a checkpoint, then the new ones.
     fn seal(&mut self, t: usize, batch: Result<RecordBatch, ArrowError>) {
         let batch = self.restored.before(t, batch);

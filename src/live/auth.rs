@@ -63,7 +63,7 @@ impl Default for AuthConfig {
     }
 }
 
-/// The serve config file (TOML): `[auth]` and `[webhooks]`.
+/// The serve config file (TOML): `[auth]`, `[webhooks]` and `[limits]`.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ServeFile {
@@ -71,6 +71,11 @@ pub struct ServeFile {
     pub auth: AuthConfig,
     #[serde(default)]
     pub webhooks: super::ingest::WebhookConfig,
+    #[serde(default)]
+    pub limits: super::limits::Limits,
+    /// Who may log in to `serve-sql`.
+    #[serde(default)]
+    pub sql: crate::serve_sql::SqlAuth,
 }
 
 impl ServeFile {
@@ -80,6 +85,7 @@ impl ServeFile {
         let file: ServeFile =
             toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         file.auth.clone().checked()?;
+        file.limits.clone().checked()?;
         Ok(file)
     }
 }
@@ -174,13 +180,19 @@ impl AuthConfig {
 }
 
 /// A fresh random token (for `demo`, and for `serve` when none is configured).
-pub fn random_token() -> String {
+pub fn random_token() -> std::io::Result<String> {
+    const ALPHABET: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     let mut s = String::with_capacity(32);
-    for _ in 0..32 {
-        let n = fastrand::u8(0..36);
-        s.push(if n < 10 { b'0' + n } else { b'a' + n - 10 } as char);
+    let mut bytes = [0u8; 64];
+    while s.len() < 32 {
+        // The operating system's generator: a token must not be guessable from another.
+        getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
+        // 252 = 7 × 36: bytes above it are dropped, so every character is equally likely.
+        for b in bytes.iter().filter(|&&b| b < 252).take(32 - s.len()) {
+            s.push(ALPHABET[(b % 36) as usize] as char);
+        }
     }
-    s
+    Ok(s)
 }
 
 #[cfg(test)]
@@ -250,8 +262,34 @@ mod tests {
 
     #[test]
     fn random_tokens_are_long_and_differ() {
-        let (a, b) = (random_token(), random_token());
+        let (a, b) = (random_token().unwrap(), random_token().unwrap());
         assert_eq!(a.len(), 32);
         assert_ne!(a, b);
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
+        );
+        // Every character of the alphabet turns up, none far more often than another.
+        let mut counts = [0u32; 36];
+        for _ in 0..500 {
+            for c in random_token().unwrap().bytes() {
+                let i = if c.is_ascii_digit() {
+                    c - b'0'
+                } else {
+                    c - b'a' + 10
+                };
+                counts[i as usize] += 1;
+            }
+        }
+        // A token owes nothing to the process's own generator: reseeding it does not repeat one.
+        fastrand::seed(7);
+        let first = random_token().unwrap();
+        fastrand::seed(7);
+        assert_ne!(first, random_token().unwrap());
+        // 16,000 characters: about 444 each.
+        assert!(
+            counts.iter().all(|&n| (300..600).contains(&n)),
+            "{counts:?}"
+        );
     }
 }

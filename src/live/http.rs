@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
@@ -18,7 +18,8 @@ use serde_json::{Value, json};
 use super::auth::{AuthConfig, Refusal, Role};
 use super::hub::LiveHub;
 use super::ingest::{Seen, WebhookConfig, ingest, verify_subscription};
-use super::input::LiveInput;
+use super::input::{LiveInput, Refused};
+use super::limits::Limits;
 use crate::domain::event::parse_line;
 use crate::domain::text::normalize_code;
 use crate::domain::time::format_micros;
@@ -34,27 +35,33 @@ pub struct App {
     pub sse_clients: AtomicU64,
     pub webhooks: WebhookConfig,
     pub seen: Seen,
+    pub limits: Limits,
 }
 
 pub(super) type Shared = State<Arc<App>>;
 type Params = Query<HashMap<String, String>>;
 
 pub fn router(app: Arc<App>) -> Router {
-    Router::new()
+    let limits = app.limits.clone();
+    let import = post(import_runsheet).layer(DefaultBodyLimit::max(
+        limits.import_limit_kib.saturating_mul(1024),
+    ));
+    let routes = Router::new()
         .route("/", get(dashboard))
         .route("/api/sessions", get(sessions))
         .route("/api/ticker", get(ticker))
         .route("/api/overlay", get(overlay))
         .route("/api/runsheet", get(runsheet))
         .route("/api/director", post(director))
-        .route("/api/runsheet/import", post(import_runsheet))
+        .route("/api/runsheet/import", import)
         .route("/api/escalations", get(escalations))
         .route("/api/moderation", post(moderation))
         .route("/api/claims", get(claims))
         .route("/api/carts", get(carts))
         .route("/metrics", get(metrics))
         .route("/ingest/{platform}", get(verify_subscription).post(ingest))
-        .with_state(app)
+        .with_state(app);
+    limits.apply(routes)
 }
 
 /// An error answer: `{"error": code, "detail": …}`.
@@ -167,10 +174,6 @@ fn session_read(
         .unwrap_or_else(|| fail(StatusCode::NOT_FOUND, "unknown_session", id))
 }
 
-async fn overlay(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Response {
-    session_read(&app, &q, &headers, true, LiveHub::overlay)
-}
-
 async fn runsheet(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Response {
     session_read(&app, &q, &headers, false, LiveHub::runsheet)
 }
@@ -235,50 +238,84 @@ async fn ticker(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Res
     if let Err(r) = may_read(&app, &headers) {
         return r;
     }
+    stream(app, &q, "ticker", LiveHub::ticker)
+}
+
+/// What a viewer sees on the stream: one answer, or (`Accept: text/event-stream`) `overlay`
+/// frames as it changes, paced as the ticker's.
+async fn overlay(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Response {
+    let streamed = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/event-stream"));
+    if !streamed {
+        return session_read(&app, &q, &headers, true, |hub, id| {
+            hub.overlay(id).map(|v| Value::clone(&v))
+        });
+    }
+    if let Err(r) = may_read(&app, &headers) {
+        return r;
+    }
+    stream(app, &q, "overlay", LiveHub::overlay)
+}
+
+/// A stream of `name` frames of `?session=` (or the first session, once one starts) rendered
+/// by `render`: one at once, then on every change, at most one per `ticker_every`, none that
+/// repeats the last. Beyond `max_streams` open streams, 503.
+fn stream(
+    app: Arc<App>,
+    q: &HashMap<String, String>,
+    name: &'static str,
+    render: fn(&LiveHub, &str) -> Option<Arc<Value>>,
+) -> Response {
+    let open = app.sse_clients.fetch_add(1, Ordering::Relaxed);
+    // Counted from here: the guard gives it back whether the stream starts or not.
+    let guard = StreamGuard(app.clone());
+    if open >= app.limits.max_streams as u64 {
+        return retry_later(
+            "too_many_streams",
+            format!("{open} streams are open: retry later"),
+            5,
+        );
+    }
     let asked = q.get("session").cloned().filter(|s| !s.is_empty());
     struct Stream {
-        app: Arc<App>,
+        guard: StreamGuard,
         asked: Option<String>,
         rx: tokio::sync::watch::Receiver<u64>,
         last: Option<Instant>,
-        last_frame: Option<Value>,
+        last_frame: Option<Arc<Value>>,
     }
-    impl Drop for Stream {
-        fn drop(&mut self) {
-            self.app.sse_clients.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
-    app.sse_clients.fetch_add(1, Ordering::Relaxed);
     let rx = app.hub.subscribe();
     let st = Stream {
-        app: app.clone(),
+        guard,
         asked,
         rx,
         last: None,
         last_frame: None,
     };
-    let frames = futures::stream::unfold(st, |mut st| async move {
+    let frames = futures::stream::unfold(st, move |mut st| async move {
         loop {
+            let app = &st.guard.0;
             if let Some(last) = st.last {
                 st.rx.changed().await.ok()?;
                 let since = last.elapsed();
-                if since < st.app.ticker_every {
-                    tokio::time::sleep(st.app.ticker_every - since).await;
+                if since < app.ticker_every {
+                    tokio::time::sleep(app.ticker_every - since).await;
                 }
             }
             st.rx.borrow_and_update();
             st.last = Some(Instant::now());
             // A session that has not started yet is waited for.
-            let frame = st
-                .app
+            let frame = app
                 .hub
                 .resolve(st.asked.as_deref())
-                .and_then(|id| st.app.hub.ticker(&id));
+                .and_then(|id| render(&app.hub, &id));
             let Some(frame) = frame else { continue };
             if st.last_frame.as_ref() == Some(&frame) {
                 continue;
             }
-            let event = Event::default().event("ticker").data(frame.to_string());
+            let event = Event::default().event(name).data(frame.to_string());
             st.last_frame = Some(frame);
             return Some((Ok::<_, Infallible>(event), st));
         }
@@ -286,6 +323,15 @@ async fn ticker(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Res
     Sse::new(frames)
         .keep_alive(KeepAlive::default())
         .into_response()
+}
+
+/// One open stream, counted in `sse_clients` while it lives.
+struct StreamGuard(Arc<App>);
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.0.sse_clients.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// A JSON object body, or the 400 that says why not.
@@ -318,28 +364,67 @@ fn text_field<'a>(o: &'a serde_json::Map<String, Value>, k: &str) -> Result<&'a 
         })
 }
 
-/// Stamps the event with the show clock, checks it as the pipeline would read it, and sends
-/// it; 202 with the event as sent.
-fn submit(app: &App, mut event: serde_json::Map<String, Value>) -> Response {
-    event.insert("ts".into(), json!(format_micros(app.input.clock.now())));
-    let session = event
-        .get("session_id")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let line = Value::Object(event).to_string();
-    if let Err(e) = parse_line(line.as_bytes()) {
-        return fail(StatusCode::BAD_REQUEST, e.reason, e.detail);
-    }
-    if !app.input.send_action(&session, line.as_bytes()) {
-        return fail(
+/// Stamps each event with the show clock and checks it as the pipeline would read it: the
+/// lines to send, or the 400 that says why not.
+fn stamped(
+    app: &App,
+    events: Vec<serde_json::Map<String, Value>>,
+) -> Result<Vec<String>, Response> {
+    let ts = json!(format_micros(app.input.clock.now()));
+    events
+        .into_iter()
+        .map(|mut event| {
+            event.insert("ts".into(), ts.clone());
+            let line = Value::Object(event).to_string();
+            match parse_line(line.as_bytes()) {
+                Ok(_) => Ok(line),
+                Err(e) => Err(fail(StatusCode::BAD_REQUEST, e.reason, e.detail)),
+            }
+        })
+        .collect()
+}
+
+/// A 503 that says when to try again.
+pub(super) fn retry_later(error: &str, detail: impl Into<String>, secs: u64) -> Response {
+    let mut r = fail(StatusCode::SERVICE_UNAVAILABLE, error, detail);
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    r
+}
+
+/// Why the input did not take lines, as an answer.
+pub(super) fn refusal(r: Refused) -> Response {
+    match r {
+        Refused::Busy => retry_later("busy", "the show's input is full: retry after a second", 1),
+        Refused::Closed => fail(
             StatusCode::SERVICE_UNAVAILABLE,
             "input_closed",
             "the show's input has ended",
-        );
+        ),
+        Refused::Unavailable(e) => retry_later("input_unavailable", e, 5),
     }
-    let event: Value = serde_json::from_str(&line).unwrap_or_default();
-    (StatusCode::ACCEPTED, axum::Json(json!({"event": event}))).into_response()
+}
+
+/// Sends one session's events together, stamped with the show clock; the events as sent.
+async fn submit_all(
+    app: &App,
+    session: &str,
+    events: Vec<serde_json::Map<String, Value>>,
+) -> Result<Vec<String>, Response> {
+    let lines = stamped(app, events)?;
+    app.input.submit(session, &lines).await.map_err(refusal)?;
+    Ok(lines)
+}
+
+/// Sends one event of `session`; 202 with the event as sent.
+async fn submit(app: &App, session: &str, event: serde_json::Map<String, Value>) -> Response {
+    match submit_all(app, session, vec![event]).await {
+        Ok(lines) => {
+            let event: Value = serde_json::from_str(&lines[0]).unwrap_or_default();
+            (StatusCode::ACCEPTED, axum::Json(json!({"event": event}))).into_response()
+        }
+        Err(r) => r,
+    }
 }
 
 /// The Live Director: `product` (queue a product), `activate`, `next`, `skip`, `deactivate`,
@@ -455,7 +540,7 @@ async fn director(State(app): Shared, headers: HeaderMap, body: Bytes) -> Respon
         );
     }
     o.insert("type".into(), json!("director"));
-    let r = submit(&app, o);
+    let r = submit(&app, &session, o).await;
     if r.status() == StatusCode::ACCEPTED {
         app.hub
             .counters
@@ -519,24 +604,30 @@ async fn import_runsheet(
         .get("currency")
         .map(String::as_str)
         .filter(|c| !c.is_empty());
-    let mut sent = Vec::new();
-    for p in &catalog.products {
-        let line = p.event(&session, "1970-01-01T00:00:00Z", currency);
-        let Ok(Value::Object(mut event)) = serde_json::from_str::<Value>(&line) else {
-            continue;
-        };
-        event.remove("ts");
-        let r = submit(&app, event);
-        if r.status() != StatusCode::ACCEPTED {
-            // What was sent stays sent; the answer says where it stopped.
-            return r;
-        }
-        app.hub
-            .counters
-            .director_actions
-            .fetch_add(1, Ordering::Relaxed);
-        sent.push(json!({"code": p.code, "title": p.title, "variants": p.variants.len()}));
+    // One submission: the whole catalog goes, or (the queue full) none of it.
+    let events: Vec<serde_json::Map<String, Value>> = catalog
+        .products
+        .iter()
+        .filter_map(|p| {
+            let line = p.event(&session, "1970-01-01T00:00:00Z", currency);
+            match serde_json::from_str::<Value>(&line) {
+                Ok(Value::Object(event)) => Some(event),
+                _ => None,
+            }
+        })
+        .collect();
+    if let Err(r) = submit_all(&app, &session, events).await {
+        return r;
     }
+    app.hub
+        .counters
+        .director_actions
+        .fetch_add(catalog.products.len() as u64, Ordering::Relaxed);
+    let sent: Vec<Value> = catalog
+        .products
+        .iter()
+        .map(|p| json!({"code": p.code, "title": p.title, "variants": p.variants.len()}))
+        .collect();
     let problems: Vec<Value> = catalog
         .problems
         .iter()
@@ -597,7 +688,7 @@ async fn moderation(State(app): Shared, headers: HeaderMap, body: Bytes) -> Resp
         }
     }
     o.insert("type".into(), json!("moderation"));
-    let r = submit(&app, o);
+    let r = submit(&app, &session, o).await;
     if r.status() == StatusCode::ACCEPTED {
         app.hub
             .counters

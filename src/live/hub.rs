@@ -1,11 +1,16 @@
 //! The live state shared by the pipeline's writer and the HTTP server: session views, metric totals, ranked claimants, the claim feed, counters.
 //!
-//! The writer thread puts; request handlers read. Every change bumps a version on a watch
-//! channel, which is what wakes the Server-Sent Events streams.
+//! The writer thread puts; request handlers read. Each session's state is copy-on-write: a
+//! reader takes a shared handle under the lock (a pointer copy) and renders from it after the
+//! lock is gone, so a slow or crowded reader never holds the writer up; the writer changes a
+//! session in place unless a reader holds it, and then a copy of what it changes. Frames of the
+//! ticker and overlay are rendered once per change however many streams show them. Every
+//! change bumps a version on a watch channel, which is what wakes the Server-Sent Events
+//! streams.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::{Value, json};
 use tokio::sync::watch;
@@ -23,19 +28,45 @@ pub const LOW_STOCK: i64 = 10;
 
 #[derive(Default)]
 struct SessionLive {
-    view: SessionView,
+    view: Arc<SessionView>,
     /// Per platform: GMV cents, units, claims (from the maintained `gmv_minute` totals).
     platforms: BTreeMap<String, [i64; 3]>,
     /// Units per event-time minute.
     minutes: BTreeMap<Micros, i64>,
-    /// The newest claim decisions (JSON lines), newest last.
-    feed: VecDeque<String>,
+    /// The newest claim decisions, newest last (parsed by the writer, outside the lock).
+    feed: VecDeque<Arc<Value>>,
     /// Per sku, ranked claimants by rank.
-    ranked: BTreeMap<String, BTreeMap<u64, Claimant>>,
+    ranked: BTreeMap<String, Arc<BTreeMap<u64, Claimant>>>,
     /// The producer's order of the run sheet (normalised codes); empty: definition order.
     queue: Vec<String>,
     /// Every buyer's cart as it now stands (its newest `livesell.carts` record), by cart id.
-    carts: BTreeMap<String, Value>,
+    carts: BTreeMap<String, Arc<Value>>,
+    /// The ticker's and the overlay's frames of this state, rendered by their first reader.
+    frames: Frames,
+}
+
+/// Frames rendered from one state of a session; a change starts afresh.
+#[derive(Default)]
+struct Frames {
+    ticker: OnceLock<Option<Arc<Value>>>,
+    overlay: OnceLock<Option<Arc<Value>>>,
+}
+
+impl Clone for SessionLive {
+    /// The writer's copy of a state a reader still holds: the large parts are shared handles,
+    /// copied further only where the writer changes them.
+    fn clone(&self) -> Self {
+        SessionLive {
+            view: self.view.clone(),
+            platforms: self.platforms.clone(),
+            minutes: self.minutes.clone(),
+            feed: self.feed.clone(),
+            ranked: self.ranked.clone(),
+            queue: self.queue.clone(),
+            carts: self.carts.clone(),
+            frames: Frames::default(),
+        }
+    }
 }
 
 /// SPEC 3.5 as the surfaces say it: `live`, `ended` (after the director's `end`) or `closed`.
@@ -53,7 +84,7 @@ pub const KEEP_CLOSED: usize = 16;
 
 #[derive(Default)]
 struct State {
-    sessions: BTreeMap<String, SessionLive>,
+    sessions: BTreeMap<String, Arc<SessionLive>>,
     /// The sessions that closed, newest last (at most `KEEP_CLOSED` of them still shown).
     closed_order: VecDeque<String>,
     /// Hashes of every closed session's id: its late updates (the views taken back out of
@@ -62,15 +93,20 @@ struct State {
 }
 
 impl State {
-    /// The live state of a session still open (or closed and still shown, when `closed_too`).
+    /// The live state of a session still open (or closed and still shown, when `closed_too`),
+    /// to change: the writer's own, copied first if a reader holds it; its frames start afresh.
     fn open_mut(&mut self, id: &str, closed_too: bool) -> Option<&mut SessionLive> {
-        if self
+        let live = if self
             .closed
             .contains(&crate::ops::apply_claims::session_hash(id))
         {
-            return self.sessions.get_mut(id).filter(|_| closed_too);
-        }
-        Some(self.sessions.entry(id.to_string()).or_default())
+            self.sessions.get_mut(id).filter(|_| closed_too)?
+        } else {
+            self.sessions.entry(id.to_string()).or_default()
+        };
+        let live = Arc::make_mut(live);
+        live.frames = Frames::default();
+        Some(live)
     }
 }
 
@@ -138,7 +174,7 @@ impl LiveHub {
     pub fn view(&self, view: SessionView) {
         self.with(|s| {
             if let Some(live) = s.open_mut(&view.session_id.clone(), false) {
-                live.view = view;
+                live.view = Arc::new(view);
             }
         });
         self.bump();
@@ -149,7 +185,9 @@ impl LiveHub {
     pub fn closed(&self, id: &str, at: Micros) {
         self.with(|s| {
             if let Some(live) = s.sessions.get_mut(id) {
-                live.view.closed_at = Some(at);
+                let live = Arc::make_mut(live);
+                Arc::make_mut(&mut live.view).closed_at = Some(at);
+                live.frames = Frames::default();
             }
             s.closed.insert(crate::ops::apply_claims::session_hash(id));
             s.closed_order.push_back(id.to_string());
@@ -194,7 +232,7 @@ impl LiveHub {
             let Some(live) = s.open_mut(session_id, false) else {
                 return;
             };
-            let sku = live.ranked.entry(claimant.sku.to_string()).or_default();
+            let sku = Arc::make_mut(live.ranked.entry(claimant.sku.to_string()).or_default());
             if diff > 0 {
                 sku.insert(rank, claimant.clone());
             } else if sku.get(&rank) == Some(claimant) {
@@ -206,19 +244,23 @@ impl LiveHub {
     /// Released decision lines (in order) with their session ids.
     pub fn decisions<'a>(&self, lines: impl Iterator<Item = (&'a str, &'a str)>) {
         let mut n = 0;
+        // Claims for the feed are parsed before the lock is taken: readers wait for none of it.
+        let claims: Vec<(&str, Arc<Value>)> = lines
+            .inspect(|_| n += 1)
+            .filter(|(_, line)| line.contains(r#""kind":"claim""#))
+            .filter_map(|(session, line)| {
+                Some((session, Arc::new(serde_json::from_str(line).ok()?)))
+            })
+            .collect();
         self.with(|s| {
-            for (session_id, line) in lines {
-                n += 1;
-                if !line.contains(r#""kind":"claim""#) {
-                    continue;
-                }
+            for (session_id, claim) in claims {
                 let Some(live) = s.open_mut(session_id, true) else {
                     continue;
                 };
                 if live.feed.len() == FEED {
                     live.feed.pop_front();
                 }
-                live.feed.push_back(line.to_string());
+                live.feed.push_back(claim);
             }
         });
         self.counters.decisions_out.fetch_add(n, Ordering::Relaxed);
@@ -230,10 +272,10 @@ impl LiveHub {
     /// Released cart updates (in order) with their session ids: each replaces its cart.
     pub fn carts<'a>(&self, lines: impl Iterator<Item = (&'a str, &'a str)>) {
         // Parsed before the lock is taken: readers wait for none of it.
-        let updates: Vec<(&str, String, Value)> = lines
+        let updates: Vec<(&str, String, Arc<Value>)> = lines
             .filter_map(|(session, line)| {
                 let v: Value = serde_json::from_str(line).ok()?;
-                Some((session, v["cart_id"].as_str()?.to_string(), v))
+                Some((session, v["cart_id"].as_str()?.to_string(), Arc::new(v)))
             })
             .collect();
         if updates.is_empty() {
@@ -267,7 +309,12 @@ impl LiveHub {
         })
     }
 
-    pub fn session_view(&self, id: &str) -> Option<SessionView> {
+    /// A session's state as it stands: a shared handle, rendered from after the lock is gone.
+    fn session(&self, id: &str) -> Option<Arc<SessionLive>> {
+        self.with(|s| s.sessions.get(id).cloned())
+    }
+
+    pub fn session_view(&self, id: &str) -> Option<Arc<SessionView>> {
         self.with(|s| s.sessions.get(id).map(|l| l.view.clone()))
     }
 
@@ -276,105 +323,55 @@ impl LiveHub {
         self.with(|s| s.sessions.values().map(|l| l.view.as_of).max())
     }
 
-    /// The ticker frame of a session.
-    pub fn ticker(&self, id: &str) -> Option<Value> {
-        self.with(|s| {
-            let l = s.sessions.get(id)?;
-            let v = &l.view;
-            let now_minute = minute_of(v.as_of);
-            let sparkline = per_minute(&l.minutes, now_minute, SPARKLINE_MINUTES);
-            // The last complete minute, so the figure does not sag at the top of each minute.
-            let units_per_min = sparkline.iter().rev().nth(1).copied().unwrap_or(0);
-            let platforms: serde_json::Map<String, Value> = l
-                .platforms
-                .iter()
-                .map(|(p, [gmv, units, claims])| {
-                    (
-                        p.clone(),
-                        json!({"gmv_cents": gmv, "units": units, "claims": claims}),
-                    )
-                })
-                .collect();
-            Some(json!({
-                "session_id": id,
-                "as_of": format_micros(v.as_of),
-                "gmv_cents": v.gmv_cents,
-                "units": v.units_sold,
-                "units_per_min": units_per_min,
-                "units_by_minute": sparkline,
-                "held_units": v.held_units,
-                "claims": v.claims,
-                "comments": v.comments,
-                "escalations_open": v.escalations_open,
-                "platforms": platforms,
-                "active": v.active_product().map(active_json),
-            }))
-        })
+    /// The ticker frame of a session, rendered once per change.
+    pub fn ticker(&self, id: &str) -> Option<Arc<Value>> {
+        let l = self.session(id)?;
+        l.frames.ticker.get_or_init(|| ticker_frame(id, &l)).clone()
     }
 
     /// What a viewer sees on the stream: the active product, its price, how many are left.
-    pub fn overlay(&self, id: &str) -> Option<Value> {
-        self.with(|s| {
-            let v = &s.sessions.get(id)?.view;
-            Some(json!({
-                "session_id": id,
-                "as_of": format_micros(v.as_of),
-                "state": show_state(v),
-                "ended_at": v.ended_at.map(format_micros),
-                "closed_at": v.closed_at.map(format_micros),
-                "active": v.active_product().map(|p| {
-                    let left = p.stock_left();
-                    let mut o = active_json(p);
-                    o["message"] = match left {
-                        0 => json!("Sold out"),
-                        n if n <= LOW_STOCK => json!(format!("Only {n} left")),
-                        _ => Value::Null,
-                    };
-                    o
-                }),
-            }))
-        })
+    pub fn overlay(&self, id: &str) -> Option<Arc<Value>> {
+        let l = self.session(id)?;
+        l.frames
+            .overlay
+            .get_or_init(|| overlay_frame(id, &l.view))
+            .clone()
     }
 
     /// The run sheet in the producer's order.
     pub fn runsheet(&self, id: &str) -> Option<Value> {
-        self.with(|s| {
-            let l = s.sessions.get(id)?;
-            let order = queue_order(&l.view, &l.queue);
-            let queue: Vec<Value> = order
-                .iter()
-                .filter_map(|k| l.view.product(k))
-                .map(|p| {
-                    let mut o = serde_json::to_value(p).unwrap_or_default();
-                    o["stock_left"] = json!(p.stock_left());
-                    o["active"] = json!(l.view.active.as_deref() == Some(p.key.as_str()));
-                    o
-                })
-                .collect();
-            Some(json!({
-                "session_id": id,
-                "as_of": format_micros(l.view.as_of),
-                "active": l.view.active_product().map(|p| p.code.clone()),
-                "next": l.view.next_code(&order, 0).and_then(|k| l.view.product(k)).map(|p| p.code.clone()),
-                "queue": queue,
-            }))
-        })
+        let l = self.session(id)?;
+        let order = queue_order(&l.view, &l.queue);
+        let queue: Vec<Value> = order
+            .iter()
+            .filter_map(|k| l.view.product(k))
+            .map(|p| {
+                let mut o = serde_json::to_value(p).unwrap_or_default();
+                o["stock_left"] = json!(p.stock_left());
+                o["active"] = json!(l.view.active.as_deref() == Some(p.key.as_str()));
+                o
+            })
+            .collect();
+        Some(json!({
+            "session_id": id,
+            "as_of": format_micros(l.view.as_of),
+            "active": l.view.active_product().map(|p| p.code.clone()),
+            "next": l.view.next_code(&order, 0).and_then(|k| l.view.product(k)).map(|p| p.code.clone()),
+            "queue": queue,
+        }))
     }
 
     /// The run-sheet order as it stands (normalised codes).
     pub fn queue(&self, id: &str) -> Vec<String> {
-        self.with(|s| {
-            s.sessions
-                .get(id)
-                .map(|l| queue_order(&l.view, &l.queue))
-                .unwrap_or_default()
-        })
+        self.session(id)
+            .map(|l| queue_order(&l.view, &l.queue))
+            .unwrap_or_default()
     }
 
     pub fn set_queue(&self, id: &str, order: Vec<String>) {
         self.with(|s| {
             if let Some(l) = s.sessions.get_mut(id) {
-                l.queue = order;
+                Arc::make_mut(l).queue = order;
             }
         });
         self.bump();
@@ -384,125 +381,177 @@ impl LiveHub {
     /// `ts`), and the open count per reason; `reason` keeps only that reason's, filtered
     /// before the list is cut at `VIEW_LIMIT`.
     pub fn escalations(&self, id: &str, reason: Option<&str>) -> Option<Value> {
-        self.with(|s| {
-            let v = &s.sessions.get(id)?.view;
-            let list: Vec<Value> = v
-                .escalations
-                .iter()
-                .filter(|e| reason.is_none_or(|r| e.reason == r))
-                .take(VIEW_LIMIT)
-                .map(|e| {
-                    let mut o = serde_json::to_value(e).unwrap_or_default();
-                    o["ts"] = json!(format_micros(e.ts));
-                    // Whole seconds: the page shows it as is and a late event never makes it negative.
-                    o["age_s"] = json!((v.as_of - e.ts).max(0) / 1_000_000);
-                    o
-                })
-                .collect();
-            let matching = match reason {
-                Some(r) => v.escalation_reasons.get(r).copied().unwrap_or(0),
-                None => v.escalations_open,
-            };
-            Some(json!({
-                "session_id": id,
-                "as_of": format_micros(v.as_of),
-                "open": v.escalations_open,
-                "reasons": v.escalation_reasons,
-                "reason": reason,
-                "matching": matching,
-                "escalations": list,
-            }))
-        })
+        let l = self.session(id)?;
+        let v = &l.view;
+        let list: Vec<Value> = v
+            .escalations
+            .iter()
+            .filter(|e| reason.is_none_or(|r| e.reason == r))
+            .take(VIEW_LIMIT)
+            .map(|e| {
+                let mut o = serde_json::to_value(e).unwrap_or_default();
+                o["ts"] = json!(format_micros(e.ts));
+                // Whole seconds: the page shows it as is and a late event never makes it negative.
+                o["age_s"] = json!((v.as_of - e.ts).max(0) / 1_000_000);
+                o
+            })
+            .collect();
+        let matching = match reason {
+            Some(r) => v.escalation_reasons.get(r).copied().unwrap_or(0),
+            None => v.escalations_open,
+        };
+        Some(json!({
+            "session_id": id,
+            "as_of": format_micros(v.as_of),
+            "open": v.escalations_open,
+            "reasons": v.escalation_reasons,
+            "reason": reason,
+            "matching": matching,
+            "escalations": list,
+        }))
     }
 
     /// A show's carts, or one buyer's (`PLATFORM/USER_ID`); `None`: the buyer has none.
     pub fn carts_of(&self, id: &str, buyer: Option<&str>) -> Option<Value> {
-        self.with(|s| {
-            let l = s.sessions.get(id);
-            let carts = l.map(|l| &l.carts);
-            match buyer {
-                Some(b) => {
-                    let cart = carts?.get(&format!("cart/{b}"))?;
-                    Some(json!({"session_id": id, "cart": cart}))
-                }
-                None => {
-                    let all: Vec<&Value> = carts.into_iter().flat_map(|c| c.values()).collect();
-                    let unpaid: i64 = all.iter().filter_map(|c| c["unpaid_cents"].as_i64()).sum();
-                    let paid = all.iter().filter(|c| c["state"] == "paid").count();
-                    Some(json!({"session_id": id, "carts": all, "paid": paid,
-                                "unpaid_cents": unpaid}))
-                }
+        let l = self.session(id);
+        let carts = l.as_deref().map(|l| &l.carts);
+        match buyer {
+            Some(b) => {
+                let cart = carts?.get(&format!("cart/{b}"))?;
+                Some(json!({"session_id": id, "cart": cart.as_ref()}))
             }
-        })
+            None => {
+                let all: Vec<&Value> = carts
+                    .into_iter()
+                    .flat_map(|c| c.values().map(|v| v.as_ref()))
+                    .collect();
+                let unpaid: i64 = all.iter().filter_map(|c| c["unpaid_cents"].as_i64()).sum();
+                let paid = all.iter().filter(|c| c["state"] == "paid").count();
+                Some(json!({"session_id": id, "carts": all, "paid": paid,
+                            "unpaid_cents": unpaid}))
+            }
+        }
     }
 
     pub fn claims(&self, id: &str, sku: Option<&str>) -> Option<Value> {
-        self.with(|s| {
-            let l = s.sessions.get(id)?;
-            let skus: Vec<&String> = match sku {
-                Some(k) => l
-                    .view
-                    .products
-                    .iter()
-                    .flat_map(|p| &p.variants)
-                    .map(|v| &v.sku)
-                    .filter(|s| s.as_str() == k)
-                    .collect(),
-                None => l
-                    .view
-                    .products
-                    .iter()
-                    .flat_map(|p| &p.variants)
-                    .map(|v| &v.sku)
-                    .collect(),
-            };
-            if sku.is_some() && skus.is_empty() {
-                return None;
-            }
-            let per_sku: Vec<Value> = skus
-                .into_iter()
-                .map(|k| {
-                    let ranked: Vec<Value> = l
-                        .ranked
-                        .get(k)
-                        .into_iter()
-                        .flatten()
-                        .map(|(rank, c)| {
-                            json!({"rank": rank, "ts": format_micros(c.ts), "claim_id": c.claim_id,
-                                   "platform": c.platform, "user_id": c.user_id, "qty": c.qty})
-                        })
-                        .collect();
-                    let held = l.view.skus.get(k).cloned().unwrap_or_default();
-                    let holders: Vec<Value> = held
-                        .holders
-                        .iter()
-                        .map(|h| {
-                            json!({"reservation_id": h.reservation_id, "platform": h.platform,
-                                   "user_id": h.user_id, "qty": h.qty,
-                                   "created_at": format_micros(h.created_at),
-                                   "expires_at": format_micros(h.expires_at)})
-                        })
-                        .collect();
-                    json!({
-                        "sku": k,
-                        "ranked": ranked,
-                        "holders": holders,
-                        "holders_total": held.holders_total,
-                        "waitlist": held.waitlist,
-                        "waitlist_total": held.waitlist_total,
-                    })
-                })
-                .collect();
-            let feed: Vec<Value> = l
-                .feed
+        let l = self.session(id)?;
+        let skus: Vec<&String> = match sku {
+            Some(k) => l
+                .view
+                .products
                 .iter()
-                .rev()
-                .filter_map(|line| serde_json::from_str(line).ok())
-                .filter(|d: &Value| sku.is_none_or(|k| d["sku"] == k))
-                .collect();
-            Some(json!({"session_id": id, "skus": per_sku, "feed": feed}))
-        })
+                .flat_map(|p| &p.variants)
+                .map(|v| &v.sku)
+                .filter(|s| s.as_str() == k)
+                .collect(),
+            None => l
+                .view
+                .products
+                .iter()
+                .flat_map(|p| &p.variants)
+                .map(|v| &v.sku)
+                .collect(),
+        };
+        if sku.is_some() && skus.is_empty() {
+            return None;
+        }
+        let per_sku: Vec<Value> = skus
+            .into_iter()
+            .map(|k| {
+                let ranked: Vec<Value> = l
+                    .ranked
+                    .get(k)
+                    .into_iter()
+                    .flat_map(|r| r.iter())
+                    .map(|(rank, c)| {
+                        json!({"rank": rank, "ts": format_micros(c.ts), "claim_id": c.claim_id,
+                               "platform": c.platform, "user_id": c.user_id, "qty": c.qty})
+                    })
+                    .collect();
+                let held = l.view.skus.get(k).cloned().unwrap_or_default();
+                let holders: Vec<Value> = held
+                    .holders
+                    .iter()
+                    .map(|h| {
+                        json!({"reservation_id": h.reservation_id, "platform": h.platform,
+                               "user_id": h.user_id, "qty": h.qty,
+                               "created_at": format_micros(h.created_at),
+                               "expires_at": format_micros(h.expires_at)})
+                    })
+                    .collect();
+                json!({
+                    "sku": k,
+                    "ranked": ranked,
+                    "holders": holders,
+                    "holders_total": held.holders_total,
+                    "waitlist": held.waitlist,
+                    "waitlist_total": held.waitlist_total,
+                })
+            })
+            .collect();
+        let feed: Vec<Value> = l
+            .feed
+            .iter()
+            .rev()
+            .filter(|d| sku.is_none_or(|k| d["sku"] == k))
+            .map(|d| Value::clone(d))
+            .collect();
+        Some(json!({"session_id": id, "skus": per_sku, "feed": feed}))
     }
+}
+
+/// The ticker frame of a session's state.
+fn ticker_frame(id: &str, l: &SessionLive) -> Option<Arc<Value>> {
+    let v = &l.view;
+    let now_minute = minute_of(v.as_of);
+    let sparkline = per_minute(&l.minutes, now_minute, SPARKLINE_MINUTES);
+    // The last complete minute, so the figure does not sag at the top of each minute.
+    let units_per_min = sparkline.iter().rev().nth(1).copied().unwrap_or(0);
+    let platforms: serde_json::Map<String, Value> = l
+        .platforms
+        .iter()
+        .map(|(p, [gmv, units, claims])| {
+            (
+                p.clone(),
+                json!({"gmv_cents": gmv, "units": units, "claims": claims}),
+            )
+        })
+        .collect();
+    Some(Arc::new(json!({
+        "session_id": id,
+        "as_of": format_micros(v.as_of),
+        "gmv_cents": v.gmv_cents,
+        "units": v.units_sold,
+        "units_per_min": units_per_min,
+        "units_by_minute": sparkline,
+        "held_units": v.held_units,
+        "claims": v.claims,
+        "comments": v.comments,
+        "escalations_open": v.escalations_open,
+        "platforms": platforms,
+        "active": v.active_product().map(active_json),
+    })))
+}
+
+/// The overlay frame of a session's view.
+fn overlay_frame(id: &str, v: &SessionView) -> Option<Arc<Value>> {
+    Some(Arc::new(json!({
+        "session_id": id,
+        "as_of": format_micros(v.as_of),
+        "state": show_state(v),
+        "ended_at": v.ended_at.map(format_micros),
+        "closed_at": v.closed_at.map(format_micros),
+        "active": v.active_product().map(|p| {
+            let left = p.stock_left();
+            let mut o = active_json(p);
+            o["message"] = match left {
+                0 => json!("Sold out"),
+                n if n <= LOW_STOCK => json!(format!("Only {n} left")),
+                _ => Value::Null,
+            };
+            o
+        }),
+    })))
 }
 
 fn active_json(p: &ProductView) -> Value {
@@ -513,4 +562,79 @@ fn active_json(p: &ProductView) -> Value {
         "currency": p.currency,
         "stock_left": p.stock_left(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn view(id: &str, as_of: Micros) -> SessionView {
+        SessionView {
+            session_id: id.into(),
+            as_of,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_reader_mid_render_does_not_hold_up_the_writer() {
+        let hub = Arc::new(LiveHub::default());
+        hub.view(view("s", 1));
+        // What a request renders from, held as long as a slow client's render takes.
+        let held = hub.session("s").unwrap();
+        let writer = {
+            let hub = hub.clone();
+            std::thread::spawn(move || {
+                for t in 2..=100 {
+                    hub.view(view("s", t));
+                    hub.metric(
+                        &MetricKey {
+                            session_id: "s".into(),
+                            minute: 0,
+                            sku: "x".into(),
+                            platform: "tiktok".into(),
+                            metric: Metric::Units,
+                        },
+                        1,
+                    );
+                }
+            })
+        };
+        // The writer finishes while the reader still holds its state: a lock held across the
+        // render would keep it waiting.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !writer.is_finished() {
+            assert!(Instant::now() < deadline, "the writer waited for a reader");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(held.view.as_of, 1);
+        assert!(held.minutes.is_empty());
+        assert_eq!(hub.session_view("s").unwrap().as_of, 100);
+        assert_eq!(hub.ticker("s").unwrap()["units"], 0);
+        assert_eq!(hub.session("s").unwrap().minutes[&0], 99);
+    }
+
+    #[test]
+    fn frames_are_rendered_once_per_change_and_the_feed_once_per_claim() {
+        let hub = LiveHub::default();
+        hub.view(view("s", 1));
+        let (a, b) = (hub.ticker("s").unwrap(), hub.ticker("s").unwrap());
+        // Every stream of the same state shares one rendered frame.
+        assert!(Arc::ptr_eq(&a, &b));
+        let o = hub.overlay("s").unwrap();
+        assert!(Arc::ptr_eq(&o, &hub.overlay("s").unwrap()));
+        hub.view(view("s", 2_000_000));
+        let c = hub.ticker("s").unwrap();
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert_eq!(c["as_of"], format_micros(2_000_000));
+        let claim = r#"{"kind":"claim","sku":"A1","claim_id":"c1"}"#;
+        hub.decisions([("s", claim), ("s", r#"{"kind":"reject"}"#)].into_iter());
+        let claims = hub.claims("s", None).unwrap();
+        assert_eq!(
+            claims["feed"],
+            json!([{"kind":"claim","sku":"A1","claim_id":"c1"}])
+        );
+        assert_eq!(hub.counters.decisions_out.load(Ordering::Relaxed), 2);
+    }
 }

@@ -1,6 +1,6 @@
 //! Webhook ingest of `livesell serve`: `POST /ingest/{platform}` verifies the platform's signature over the raw body, drops redeliveries, converts and feeds the pipeline.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::http::{Shared, fail};
+use super::http::{Shared, fail, refusal};
 use crate::adapters::signature::{SignatureError, verify_meta, verify_tiktok, verify_twitch};
 use crate::adapters::{Format, Shows, convert};
 use crate::domain::time::parse_rfc3339;
@@ -76,6 +76,15 @@ impl Seen {
             }
         }
         true
+    }
+
+    /// Forgets `key`: a delivery that could not be fed must be taken when it comes again.
+    fn forget(&self, key: &str) {
+        let mut g = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let (set, order) = &mut *g;
+        if set.remove(key) {
+            order.retain(|k| k != key);
+        }
     }
 }
 
@@ -213,7 +222,8 @@ pub async fn ingest(
             _ => {}
         }
     }
-    if !app.seen.first(format!("{platform}:{delivery}")) {
+    let seen_key = format!("{platform}:{delivery}");
+    if !app.seen.first(seen_key.clone()) {
         counters.webhook_duplicates.fetch_add(1, Ordering::Relaxed);
         return axum::Json(json!({"duplicate": true})).into_response();
     }
@@ -221,22 +231,27 @@ pub async fn ingest(
         Ok(c) => c,
         Err(e) => return fail(StatusCode::UNPROCESSABLE_ENTITY, e.reason(), e.to_string()),
     };
-    let mut sent = 0;
+    // One submission per session (its lines stay in order on one partition); an end of a live
+    // stream ends its show (SPEC 3.5).
+    let mut by_session: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for c in &converted.comments {
         let line = serde_json::to_string(c).unwrap_or_default();
-        if app.input.send_action(&c.session_id, line.as_bytes()) {
-            sent += 1;
-        }
+        by_session.entry(&c.session_id).or_default().push(line);
     }
-    // A live stream that ended: the show ends (SPEC 3.5).
-    let mut ends = 0;
     for e in &converted.ends {
         let line = serde_json::to_string(e).unwrap_or_default();
-        if app.input.send_action(&e.session_id, line.as_bytes()) {
-            ends += 1;
+        by_session.entry(&e.session_id).or_default().push(line);
+    }
+    for (session, lines) in &by_session {
+        if let Err(r) = app.input.submit(session, lines).await {
+            // Not fed (the queue is full, the broker away): the platform's redelivery must be
+            // taken, and what went already is dropped again by its comment ids.
+            app.seen.forget(&seen_key);
+            return refusal(r);
         }
     }
     counters.webhook_accepted.fetch_add(1, Ordering::Relaxed);
+    let (sent, ends) = (converted.comments.len(), converted.ends.len());
     axum::Json(json!({"comments": sent, "ends": ends, "skipped": converted.skipped}))
         .into_response()
 }

@@ -5,14 +5,15 @@
 //! pending becomes final without waiting for more input.
 
 use std::io::{self, BufRead, Read};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::domain::event::parse_line;
 use crate::domain::time::Micros;
-use crate::io::kafka::KafkaSink;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{FutureProducer, FutureRecord};
 
 /// The show's clock in event time: the replay's first `ts` plus wall time elapsed × speed, or
 /// the wall clock when nothing is replayed. HTTP actions are stamped with it, so they fall
@@ -75,31 +76,113 @@ fn wall_micros() -> Micros {
         .unwrap_or(0)
 }
 
+/// Bytes of lines waiting for the pipeline, at most, by default: a burst beyond it is pushed
+/// back to its sender (503 with Retry-After) rather than held in memory.
+pub const QUEUE_BYTES: usize = 32 << 20;
+/// Messages waiting for the broker, at most, in Kafka mode (librdkafka's local queue).
+pub const QUEUE_MESSAGES: usize = 100_000;
+/// How long an action waits for the broker's acknowledgement before it is answered 503.
+pub const ACK_WAIT: Duration = Duration::from_secs(5);
+
+/// Why lines were not taken.
+#[derive(Debug, PartialEq)]
+pub enum Refused {
+    /// The queue is full: retry shortly.
+    Busy,
+    /// The input has ended.
+    Closed,
+    /// The broker did not take them: its error, or no answer in time.
+    Unavailable(String),
+}
+
+/// The channel to the pipeline's line reader, bounded in bytes.
+struct Queue {
+    tx: Mutex<Option<Sender<Vec<u8>>>>,
+    shared: Arc<QueueShared>,
+}
+
+/// What the queue's two ends share: bytes queued, and whether the reader is gone.
+struct QueueShared {
+    queued: AtomicUsize,
+    capacity: usize,
+    reader_gone: AtomicBool,
+}
+
+impl Queue {
+    /// Queues `block` (whole lines); `wait` for room (the replay) or refuse when full (actions).
+    fn offer(&self, block: Vec<u8>, wait: Option<&AtomicBool>) -> Result<(), Refused> {
+        let (n, q) = (block.len(), &self.shared);
+        loop {
+            let before = q.queued.fetch_add(n, Ordering::AcqRel);
+            // A block larger than the whole queue still goes, alone.
+            if before == 0 || before + n <= q.capacity {
+                break;
+            }
+            q.queued.fetch_sub(n, Ordering::AcqRel);
+            match wait {
+                None => return Err(Refused::Busy),
+                Some(stop) if stop.load(Ordering::Relaxed) => return Err(Refused::Closed),
+                Some(_) if q.reader_gone.load(Ordering::Relaxed) => return Err(Refused::Closed),
+                Some(_) => std::thread::sleep(Duration::from_millis(1)),
+            }
+        }
+        let guard = self.tx.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.as_ref().is_some_and(|tx| tx.send(block).is_ok()) {
+            return Ok(());
+        }
+        q.queued.fetch_sub(n, Ordering::AcqRel);
+        Err(Refused::Closed)
+    }
+}
+
+/// Where lines go: the channel the pipeline's line reader reads, or a Kafka topic of the
+/// pipeline's input.
+enum Route {
+    Channel(Queue),
+    Kafka {
+        producer: FutureProducer,
+        topic: String,
+        ack_wait: Duration,
+    },
+}
+
 /// Where lines enter the live pipeline: the channel the pipeline's line reader reads, or (when
 /// the pipeline reads Kafka) a topic of its input.
 pub struct LiveInput {
-    tx: Mutex<Option<Sender<Vec<u8>>>>,
-    kafka: Option<(KafkaSink, String)>,
+    route: Route,
     pub clock: ShowClock,
     pub lines_in: AtomicU64,
     /// Lines replayed so far, and the replay's total (0 while unknown).
     pub replayed: AtomicU64,
+    /// Submissions pushed back because the queue was full.
+    pub busy: AtomicU64,
 }
 
 impl LiveInput {
     /// The input and the reader the pipeline reads it through; `idle` is the quiet spell after
     /// which the source counts as idle.
     pub fn new(speed: f64, idle: Duration) -> (Arc<LiveInput>, ChannelReader) {
+        LiveInput::bounded(speed, idle, QUEUE_BYTES)
+    }
+
+    /// As `new`, with at most `capacity` bytes waiting for the pipeline.
+    pub fn bounded(speed: f64, idle: Duration, capacity: usize) -> (Arc<LiveInput>, ChannelReader) {
         let (tx, rx) = channel();
-        let input = Arc::new(LiveInput {
-            tx: Mutex::new(Some(tx)),
-            kafka: None,
-            clock: ShowClock::new(speed),
-            lines_in: AtomicU64::new(0),
-            replayed: AtomicU64::new(0),
+        let shared = Arc::new(QueueShared {
+            queued: AtomicUsize::new(0),
+            capacity: capacity.max(1),
+            reader_gone: AtomicBool::new(false),
         });
+        let input = LiveInput::with_route(
+            Route::Channel(Queue {
+                tx: Mutex::new(Some(tx)),
+                shared: shared.clone(),
+            }),
+            ShowClock::new(speed),
+        );
         let reader = ChannelReader {
             rx,
+            shared,
             idle,
             current: Vec::new(),
             pos: 0,
@@ -107,38 +190,87 @@ impl LiveInput {
         (input, reader)
     }
 
-    /// Actions go to Kafka `topic` (keyed by session, so one show's actions stay in order on
-    /// one partition); the show clock is the wall clock.
-    pub fn kafka(sink: KafkaSink, topic: String) -> Arc<LiveInput> {
+    fn with_route(route: Route, clock: ShowClock) -> Arc<LiveInput> {
         Arc::new(LiveInput {
-            tx: Mutex::new(None),
-            kafka: Some((sink, topic)),
-            clock: ShowClock::new(1.0),
+            route,
+            clock,
             lines_in: AtomicU64::new(0),
             replayed: AtomicU64::new(0),
+            busy: AtomicU64::new(0),
         })
     }
 
-    /// Sends an action of `session` (one line, without its newline); false when it could not go.
-    pub fn send_action(&self, session: &str, line: &[u8]) -> bool {
-        let Some((sink, topic)) = &self.kafka else {
-            return self.send(line);
+    /// Actions go to Kafka `topic` on `brokers` (keyed by session, so one show's actions stay
+    /// in order on one partition); the show clock is the wall clock. An action is answered
+    /// once the broker has it, or after `ack_wait` without an answer.
+    pub fn kafka(
+        brokers: &str,
+        topic: String,
+        ack_wait: Duration,
+    ) -> anyhow::Result<Arc<LiveInput>> {
+        let producer: FutureProducer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", brokers)
+            .set("client.id", "livesell-serve")
+            .set("socket.nagle.disable", "true")
+            .set("linger.ms", "2")
+            .set("acks", "all")
+            .set("queue.buffering.max.messages", QUEUE_MESSAGES.to_string())
+            // An action the broker never took fails in the end rather than waiting for ever.
+            .set("message.timeout.ms", "30000")
+            .set("log_level", "3")
+            .create()
+            .map_err(|e| anyhow::anyhow!("connecting a producer to {brokers}: {e}"))?;
+        let route = Route::Kafka {
+            producer,
+            topic,
+            ack_wait,
         };
-        let sent = sink.send(topic, Some(session), line).is_ok()
-            && sink.flush(Duration::from_secs(5)).is_ok();
-        if sent {
-            self.lines_in.fetch_add(1, Ordering::Relaxed);
-        }
-        sent
+        Ok(LiveInput::with_route(route, ShowClock::new(1.0)))
     }
 
-    /// Sends one line (without its newline); false once the input is closed.
-    pub fn send(&self, line: &[u8]) -> bool {
-        let mut bytes = Vec::with_capacity(line.len() + 1);
-        bytes.extend_from_slice(line);
-        bytes.push(b'\n');
-        let guard = self.tx.lock().unwrap_or_else(|p| p.into_inner());
-        let ok = guard.as_ref().is_some_and(|tx| tx.send(bytes).is_ok());
+    /// Sends lines of `session` (each without its newline) to the pipeline: all of them, or
+    /// (on the channel) none. Never blocks the caller's thread: a full queue is `Busy` at
+    /// once, and a broker's acknowledgement is awaited.
+    pub async fn submit(&self, session: &str, lines: &[String]) -> Result<(), Refused> {
+        let n = lines.len() as u64;
+        let result = match &self.route {
+            Route::Channel(q) => {
+                let mut block = Vec::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+                for l in lines {
+                    block.extend_from_slice(l.as_bytes());
+                    block.push(b'\n');
+                }
+                q.offer(block, None)
+            }
+            Route::Kafka {
+                producer,
+                topic,
+                ack_wait,
+            } => send_to_kafka(producer, topic, session, lines, *ack_wait).await,
+        };
+        match &result {
+            Ok(()) => {
+                self.lines_in.fetch_add(n, Ordering::Relaxed);
+            }
+            Err(Refused::Busy) => {
+                self.busy.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(_) => {}
+        }
+        result
+    }
+
+    /// Sends one line (without its newline), waiting while the queue is full (the replay is
+    /// paced by the pipeline rather than held in memory); false once the input is closed or
+    /// `stop` is set.
+    fn send_waiting(&self, line: &[u8], stop: &AtomicBool) -> bool {
+        let Route::Channel(q) = &self.route else {
+            return false;
+        };
+        let mut block = Vec::with_capacity(line.len() + 1);
+        block.extend_from_slice(line);
+        block.push(b'\n');
+        let ok = q.offer(block, Some(stop)).is_ok();
         if ok {
             self.lines_in.fetch_add(1, Ordering::Relaxed);
         }
@@ -147,7 +279,9 @@ impl LiveInput {
 
     /// Ends the input: the pipeline finishes what it has and writes its final outputs.
     pub fn close(&self) {
-        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Route::Channel(q) = &self.route {
+            q.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        }
     }
 
     /// Replays `reader`'s lines in event time, `speed` times faster than the show ran: each line
@@ -175,7 +309,7 @@ impl LiveInput {
                     }
                 }
             }
-            if !self.send(&line) {
+            if !self.send_waiting(&line, stop) {
                 break;
             }
             n += 1;
@@ -185,24 +319,74 @@ impl LiveInput {
     }
 }
 
+/// Queues every line on the producer, then awaits the broker's acknowledgements of all of them
+/// (at most `ack_wait`): the runtime's threads go on serving meanwhile.
+async fn send_to_kafka(
+    producer: &FutureProducer,
+    topic: &str,
+    session: &str,
+    lines: &[String],
+    ack_wait: Duration,
+) -> Result<(), Refused> {
+    let mut acks = Vec::with_capacity(lines.len());
+    for l in lines {
+        let record = FutureRecord::to(topic).key(session).payload(l.as_bytes());
+        match producer.send_result(record) {
+            Ok(ack) => acks.push(ack),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                return Err(Refused::Busy);
+            }
+            Err((e, _)) => return Err(Refused::Unavailable(format!("sending to {topic}: {e}"))),
+        }
+    }
+    let Ok(answers) = tokio::time::timeout(ack_wait, futures::future::join_all(acks)).await else {
+        return Err(Refused::Unavailable(format!(
+            "the broker did not acknowledge within {} s",
+            ack_wait.as_secs_f64()
+        )));
+    };
+    for a in answers {
+        match a {
+            Ok(Ok(_)) => {}
+            Ok(Err((e, _))) => return Err(Refused::Unavailable(format!("{topic}: {e}"))),
+            Err(_) => return Err(Refused::Unavailable("the producer has stopped".into())),
+        }
+    }
+    Ok(())
+}
+
 /// The pipeline's side of the live input: a `Read` over the channel's lines that reports
 /// `WouldBlock` after `idle` without a line.
 pub struct ChannelReader {
     rx: Receiver<Vec<u8>>,
+    shared: Arc<QueueShared>,
     idle: Duration,
     current: Vec<u8>,
     pos: usize,
 }
 
+impl ChannelReader {
+    /// The next block; what it held leaves the queue's count.
+    fn take(&mut self, block: Vec<u8>) {
+        self.shared.queued.fetch_sub(block.len(), Ordering::AcqRel);
+        (self.current, self.pos) = (block, 0);
+    }
+}
+
+impl Drop for ChannelReader {
+    fn drop(&mut self) {
+        self.shared.reader_gone.store(true, Ordering::Relaxed);
+    }
+}
+
 impl Read for ChannelReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.pos == self.current.len() {
-            self.current = match self.rx.recv_timeout(self.idle) {
-                Ok(line) => line,
+            match self.rx.recv_timeout(self.idle) {
+                Ok(block) => self.take(block),
                 Err(RecvTimeoutError::Timeout) => return Err(io::ErrorKind::WouldBlock.into()),
                 Err(RecvTimeoutError::Disconnected) => return Ok(0),
-            };
-            self.pos = 0;
+            }
         }
         // Everything already queued goes in one read, so a busy show makes large blocks rather
         // than one block per line (each block costs a progress round through the dataflow).
@@ -215,7 +399,7 @@ impl Read for ChannelReader {
                 break;
             }
             match self.rx.try_recv() {
-                Ok(line) => (self.current, self.pos) = (line, 0),
+                Ok(block) => self.take(block),
                 Err(_) => break,
             }
         }
@@ -227,10 +411,26 @@ impl Read for ChannelReader {
 mod tests {
     use super::*;
 
+    /// Runs `f` to completion on a runtime of one thread, as a handler would run.
+    fn on_one_thread<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    fn lines(l: &[&str]) -> Vec<String> {
+        l.iter().map(|s| s.to_string()).collect()
+    }
+
     #[test]
     fn the_reader_passes_lines_reports_quiet_and_ends() {
         let (input, mut reader) = LiveInput::new(1.0, Duration::from_millis(20));
-        assert!(input.send(b"{\"a\":1}"));
+        assert_eq!(
+            on_one_thread(input.submit("s", &lines(&["{\"a\":1}"]))),
+            Ok(())
+        );
         let mut buf = [0u8; 64];
         let n = reader.read(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"{\"a\":1}\n");
@@ -238,7 +438,78 @@ mod tests {
         assert_eq!(quiet.kind(), io::ErrorKind::WouldBlock);
         input.close();
         assert_eq!(reader.read(&mut buf).unwrap(), 0);
-        assert!(!input.send(b"late"));
+        let late = on_one_thread(input.submit("s", &lines(&["late"])));
+        assert_eq!(late, Err(Refused::Closed));
+    }
+
+    #[test]
+    fn a_full_queue_pushes_back_until_the_pipeline_reads() {
+        // Room for two 10-byte lines.
+        let (input, mut reader) = LiveInput::bounded(1.0, Duration::from_millis(20), 20);
+        let line = lines(&["123456789"]);
+        assert_eq!(on_one_thread(input.submit("s", &line)), Ok(()));
+        assert_eq!(on_one_thread(input.submit("s", &line)), Ok(()));
+        assert_eq!(on_one_thread(input.submit("s", &line)), Err(Refused::Busy));
+        assert_eq!(input.busy.load(Ordering::Relaxed), 1);
+        // Several lines go together or not at all.
+        let (a, b) = ("aaaa".to_string(), "bbbb".to_string());
+        assert_eq!(
+            on_one_thread(input.submit("s", &[a, b])),
+            Err(Refused::Busy)
+        );
+        let mut buf = [0u8; 64];
+        assert_eq!(reader.read(&mut buf).unwrap(), 20);
+        assert_eq!(on_one_thread(input.submit("s", &line)), Ok(()));
+        assert_eq!(input.lines_in.load(Ordering::Relaxed), 3);
+        // One submission larger than the queue still goes once the queue is empty.
+        assert_eq!(reader.read(&mut buf).unwrap(), 10);
+        let big = lines(&[&"x".repeat(40)]);
+        assert_eq!(on_one_thread(input.submit("s", &big)), Ok(()));
+    }
+
+    #[test]
+    fn the_replay_waits_for_room_rather_than_growing_the_queue() {
+        let (input, mut reader) = LiveInput::bounded(1e9, Duration::from_millis(20), 64);
+        let show: String = (0..100).map(|i| format!("line {i:04}\n")).collect();
+        let replayer = {
+            let input = input.clone();
+            std::thread::spawn(move || input.replay(show.as_bytes(), &AtomicBool::new(false)))
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        // The replay is held at the queue's size, not 1,000 bytes ahead.
+        assert!(input.replayed.load(Ordering::Relaxed) <= 7);
+        let mut all = Vec::new();
+        let mut buf = [0u8; 16];
+        while all.len() < 1000 {
+            let n = reader.read(&mut buf).unwrap_or(0);
+            all.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(replayer.join().unwrap().unwrap(), 100);
+        assert!(all.starts_with(b"line 0000\nline 0001\n"));
+    }
+
+    #[test]
+    fn an_action_waiting_for_a_silent_broker_does_not_block_its_thread() {
+        // A broker that accepts connections and never answers.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let brokers = silent.local_addr().unwrap().to_string();
+        let input = LiveInput::kafka(&brokers, "t".into(), Duration::from_millis(1500)).unwrap();
+        on_one_thread(async {
+            let started = Instant::now();
+            let beats = async {
+                for _ in 0..5 {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                started.elapsed()
+            };
+            let line = lines(&["{}"]);
+            let (sent, beat) = tokio::join!(input.submit("s", &line), beats);
+            // The same thread went on with other work while the action waited.
+            assert!(beat < Duration::from_millis(1000), "{beat:?}");
+            assert!(matches!(sent, Err(Refused::Unavailable(_))), "{sent:?}");
+            assert!(started.elapsed() >= Duration::from_millis(1400));
+        });
+        assert_eq!(input.lines_in.load(Ordering::Relaxed), 0);
     }
 
     #[test]

@@ -5,4 +5,8 @@ pub mod http;
 pub mod hub;
 pub mod ingest;
 pub mod input;
+pub mod limits;
 pub mod serve;
+
+#[cfg(test)]
+mod tests;

@@ -13,8 +13,9 @@ use super::auth::AuthConfig;
 use super::http::{App, router};
 use super::hub::LiveHub;
 use super::ingest::WebhookConfig;
-use super::input::LiveInput;
-use crate::io::kafka::{DEFAULT_INPUT_TOPIC, KafkaAddress, KafkaSink};
+use super::input::{ACK_WAIT, LiveInput};
+use super::limits::{BoundedListener, Limits};
+use crate::io::kafka::{DEFAULT_INPUT_TOPIC, KafkaAddress};
 use crate::io::lines::{Deal, LineSource};
 use crate::ops::write_outputs::RunReport;
 use crate::pipelines::claims::{KafkaRunConfig, RunConfig, run_kafka, run_live};
@@ -36,6 +37,8 @@ pub struct ServeConfig {
     pub ticker_every: Duration,
     pub auth: AuthConfig,
     pub webhooks: WebhookConfig,
+    /// The server's limits (connections, streams, requests in flight, timeouts, bodies, queue).
+    pub limits: Limits,
     pub snapshot_interval: Option<Duration>,
     /// End the input (and, once the pipeline has written its outputs, the server) when the
     /// replay is over, instead of waiting for actions for ever.
@@ -74,7 +77,8 @@ pub fn serve(cfg: ServeConfig, ready: impl FnOnce(&Started)) -> anyhow::Result<R
     let hub = Arc::new(LiveHub::default());
     let (input, pipeline) = match &cfg.source {
         None => {
-            let (input, reader) = LiveInput::new(cfg.replay_speed, cfg.idle);
+            let queue = cfg.limits.input_queue_mib.saturating_mul(1 << 20);
+            let (input, reader) = LiveInput::bounded(cfg.replay_speed, cfg.idle, queue);
             if replay.is_some() {
                 input.clock.await_anchor();
             }
@@ -110,9 +114,7 @@ pub fn serve(cfg: ServeConfig, ready: impl FnOnce(&Started)) -> anyhow::Result<R
                 .first()
                 .cloned()
                 .unwrap_or_else(|| DEFAULT_INPUT_TOPIC.to_string());
-            let sink = KafkaSink::open(&address.brokers)
-                .map_err(|e| anyhow::anyhow!("{}", e.describe()))?;
-            let input = LiveInput::kafka(sink, topic);
+            let input = LiveInput::kafka(&address.brokers, topic, ACK_WAIT)?;
             let run_cfg = KafkaRunConfig {
                 source: address.clone(),
                 group: group.clone(),
@@ -165,6 +167,7 @@ pub fn serve(cfg: ServeConfig, ready: impl FnOnce(&Started)) -> anyhow::Result<R
         sse_clients: AtomicU64::new(0),
         webhooks: cfg.webhooks.clone(),
         seen: Default::default(),
+        limits: cfg.limits.clone(),
     });
     ready(&Started {
         addr,
@@ -182,7 +185,10 @@ pub fn serve(cfg: ServeConfig, ready: impl FnOnce(&Started)) -> anyhow::Result<R
         report
     });
     let served: anyhow::Result<()> = runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::from_std(listener)?;
+        let listener = BoundedListener::new(
+            tokio::net::TcpListener::from_std(listener)?,
+            cfg.limits.max_connections,
+        );
         // Ticker streams never end by themselves, so the server stops without waiting for them.
         tokio::select! {
             r = axum::serve(listener, router(app)) => r?,

@@ -309,6 +309,8 @@ pub struct EngineSettings {
     pub live_every: Option<std::time::Duration>,
     /// Take checkpoints, and start from one (`--checkpoint-dir`).
     pub checkpoints: Option<CheckpointSettings>,
+    /// Raised when the engine cannot go on (a session's tables that cannot be built).
+    pub halt: crate::ops::halt::Halt,
 }
 
 /// Where and how often the engine takes its parts of checkpoints.
@@ -336,6 +338,7 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
             resume,
             live_every,
             checkpoints,
+            halt,
         } = settings;
         let scope = self.scope();
         let (worker, peers) = (scope.index(), scope.peers());
@@ -354,7 +357,8 @@ impl<'scope> ApplyClaims<'scope> for Stream<'scope, u64, Vec<Input>> {
                     blocks: BTreeMap::new(),
                 },
                 shows: Shows::new(drafts, tables, live_every.is_some())
-                    .with_carts(cart_updates, messages),
+                    .with_carts(cart_updates, messages)
+                    .halting(halt),
                 lines: 0,
                 first_worker: false,
                 pacing: Pacing {

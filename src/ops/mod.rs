@@ -1,6 +1,7 @@
 //! Timely operators, one per file, each a small extension trait whose body calls the domain.
 
 pub mod apply_claims;
+pub mod halt;
 pub mod maintain_metrics;
 pub mod produce_outputs;
 pub mod rank_claimants;

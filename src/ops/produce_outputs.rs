@@ -25,7 +25,7 @@ use crate::io::kafka::{
     NOTIFICATIONS_TOPIC, ORDERS_OUT_TOPIC, Progress, transactional_id,
 };
 use crate::ops::apply_claims::session_hash;
-use crate::ops::write_outputs::take_ready;
+use crate::ops::write_outputs::LineQueue;
 use crate::records::{Line, Out};
 
 /// How often the ticker is updated, and how often the acknowledged bound is noted.
@@ -36,6 +36,8 @@ const ACK_EVERY: Duration = Duration::from_millis(200);
 #[derive(Clone)]
 pub struct ProducerTarget {
     pub brokers: String,
+    /// Raised when this worker's producer cannot go on: the run stops, uncommitted.
+    pub halt: crate::ops::halt::Halt,
     /// Pass the decision lines on to the writer (files or live surfaces want them); else only
     /// their counts go on.
     pub forward_lines: bool,
@@ -85,11 +87,11 @@ struct Producer {
     sink: KafkaSink,
     target: ProducerTarget,
     worker: usize,
-    decisions: Vec<Line>,
-    dead: Vec<Line>,
-    drafts: Vec<Line>,
-    carts: Vec<Line>,
-    notes: Vec<Line>,
+    decisions: LineQueue,
+    dead: LineQueue,
+    drafts: LineQueue,
+    carts: LineQueue,
+    notes: LineQueue,
     /// Session ids by routing hash (message keys).
     sessions: rustc_hash::FxHashMap<u64, String>,
     /// The engine's release bound: every decision keyed below it has been handed over.
@@ -126,11 +128,11 @@ impl Producer {
             sink,
             target: target.clone(),
             worker,
-            decisions: Vec::new(),
-            dead: Vec::new(),
-            drafts: Vec::new(),
-            carts: Vec::new(),
-            notes: Vec::new(),
+            decisions: LineQueue::default(),
+            dead: LineQueue::default(),
+            drafts: LineQueue::default(),
+            carts: LineQueue::default(),
+            notes: LineQueue::default(),
             sessions: Default::default(),
             bound: None,
             max_key: None,
@@ -238,12 +240,11 @@ impl Producer {
     /// Sends every buffered record keyed below `bound` (all when `None`), in key order,
     /// except what an earlier run had sent.
     fn flush_below(&mut self, bound: Option<i64>) -> anyhow::Result<(u64, u64)> {
-        let below = |k: &crate::records::OutKey| bound.is_none_or(|b| k.0 < b);
-        let mut decisions = take_ready(&mut self.decisions, below);
-        let mut dead = take_ready(&mut self.dead, below);
-        let mut drafts = take_ready(&mut self.drafts, below);
-        let mut carts = take_ready(&mut self.carts, below);
-        let mut notes = take_ready(&mut self.notes, below);
+        let mut decisions = self.decisions.take_below(bound);
+        let mut dead = self.dead.take_below(bound);
+        let mut drafts = self.drafts.take_below(bound);
+        let mut carts = self.carts.take_below(bound);
+        let mut notes = self.notes.take_below(bound);
         if let Some(t) = &self.target.transactions {
             let before = self.skipped;
             for l in [
@@ -381,11 +382,11 @@ impl Producer {
     fn cut(&mut self, id: u64, peers: usize) -> anyhow::Result<()> {
         let entry = self.target.store.as_ref().and_then(|store| {
             let state = ProducerState {
-                decisions: self.decisions.clone(),
-                dead: self.dead.clone(),
-                drafts: self.drafts.clone(),
-                carts: self.carts.clone(),
-                notes: self.notes.clone(),
+                decisions: self.decisions.to_vec(),
+                dead: self.dead.to_vec(),
+                drafts: self.drafts.to_vec(),
+                carts: self.carts.to_vec(),
+                notes: self.notes.to_vec(),
                 summaries: self.summaries.clone(),
             };
             let file = format!("producer-{}.bin", self.worker);
@@ -470,6 +471,8 @@ impl<'scope> ProduceOutputs<'scope> for Stream<'scope, u64, Vec<Out>> {
         let mut producer: Option<Producer> = None;
         let mut held: Option<Capability<u64>> = None;
         let mut finished = false;
+        // The producer failed: the run is halting, and nothing more goes out or is committed.
+        let mut broken = false;
         let mut buf: Vec<Out> = Vec::new();
         let scope = self.scope();
         self.binary_frontier(
@@ -480,11 +483,18 @@ impl<'scope> ProduceOutputs<'scope> for Stream<'scope, u64, Vec<Out>> {
             move |_cap, info| {
                 let activator = scope.activator_for(info.address);
                 move |(engine, f1), (totals, f2), output| {
+                    if broken {
+                        return;
+                    }
                     let p = match &mut producer {
                         Some(p) => p,
                         None => match Producer::open(&target, worker, peers) {
                             Ok(p) => producer.insert(p),
-                            Err(e) => fail(&e),
+                            Err(e) => {
+                                fail(&target.halt, &e);
+                                broken = true;
+                                return;
+                            }
                         },
                     };
                     let mut result: anyhow::Result<()> = Ok(());
@@ -561,7 +571,9 @@ impl<'scope> ProduceOutputs<'scope> for Stream<'scope, u64, Vec<Out>> {
                         .and_then(|()| p.tick(false))
                         .and_then(|()| p.acks(&mut buf));
                     if let Err(e) = result {
-                        fail(&e);
+                        fail(&p.target.halt, &e);
+                        broken = true;
+                        return;
                     }
                     if let Some(h) = held.as_mut() {
                         if decided + dead > 0 && !p.target.forward_lines {
@@ -613,9 +625,8 @@ fn progress(
     }
 }
 
-/// A stream never ends by itself: a sink that fails stops the process here, uncommitted, so
-/// that a restart sends again what did not reach the broker.
-fn fail(e: &anyhow::Error) -> ! {
-    eprintln!("livesell: writing to Kafka: {e:#}");
-    std::process::exit(1);
+/// A stream never ends by itself: a sink that fails halts the run here, uncommitted, so that a
+/// restart sends again what did not reach the broker.
+fn fail(halt: &crate::ops::halt::Halt, e: &anyhow::Error) {
+    halt.raise(format!("writing to Kafka: {e:#}"));
 }

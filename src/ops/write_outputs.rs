@@ -26,11 +26,13 @@ use crate::io::{layout, tables};
 use crate::live::hub::LiveHub;
 use crate::ops::apply_claims::session_hash;
 use crate::ops::read_kafka::KafkaShared;
-use crate::records::{Claimant, Line, MetricKey, Out, OutKey};
+use crate::records::{Claimant, Line, MetricKey, Out};
 use bytes::Bytes;
 
 mod checkpoint;
+mod line_queue;
 pub use checkpoint::CheckpointTarget;
+pub(crate) use line_queue::LineQueue;
 
 /// What the writer saw, for the command line to print.
 #[derive(Debug, Default, Clone)]
@@ -72,6 +74,8 @@ pub struct Targets {
     pub checkpoints: Option<CheckpointTarget>,
     /// Every worker's Kafka producer (`--sink`).
     pub producer: Option<crate::ops::produce_outputs::ProducerTarget>,
+    /// What an operator that cannot go on raises: the run stops with its message.
+    pub halt: crate::ops::halt::Halt,
 }
 
 #[derive(Clone)]
@@ -203,13 +207,13 @@ struct Writer {
     targets: Targets,
     files: Option<Files>,
     kafka: Option<KafkaOut>,
-    pending_decisions: Vec<Line>,
-    pending_dead: Vec<Line>,
-    pending_drafts: Vec<Line>,
-    pending_notes: Vec<Line>,
+    pending_decisions: LineQueue,
+    pending_dead: LineQueue,
+    pending_drafts: LineQueue,
+    pending_notes: LineQueue,
     /// Cart updates for the live surfaces (with `live` only: Kafka gets them from the
     /// producers, the `carts` table from the engines).
-    pending_carts: Vec<Line>,
+    pending_carts: LineQueue,
     /// Session ids by the routing hash their decisions are keyed with (Kafka message keys).
     sessions: FxHashMap<u64, String>,
     summaries: BTreeMap<String, String>,
@@ -261,11 +265,11 @@ impl Writer {
             targets,
             files,
             kafka,
-            pending_decisions: Vec::new(),
-            pending_dead: Vec::new(),
-            pending_drafts: Vec::new(),
-            pending_notes: Vec::new(),
-            pending_carts: Vec::new(),
+            pending_decisions: LineQueue::default(),
+            pending_dead: LineQueue::default(),
+            pending_drafts: LineQueue::default(),
+            pending_notes: LineQueue::default(),
+            pending_carts: LineQueue::default(),
             sessions: FxHashMap::default(),
             summaries: BTreeMap::new(),
             totals: FxHashMap::default(),
@@ -489,12 +493,11 @@ impl Writer {
     /// Hands over every buffered record whose key time is below `bound` (all when `None`), in
     /// key order: to the files, and to Kafka (unless an earlier run sent it already).
     fn flush_below(&mut self, bound: Option<i64>) -> anyhow::Result<()> {
-        let below = |k: &OutKey| bound.is_none_or(|b| k.0 < b);
-        let decisions = take_ready(&mut self.pending_decisions, below);
-        let dead = take_ready(&mut self.pending_dead, below);
-        let drafts = take_ready(&mut self.pending_drafts, below);
-        let notes = take_ready(&mut self.pending_notes, below);
-        let carts = take_ready(&mut self.pending_carts, below);
+        let decisions = self.pending_decisions.take_below(bound);
+        let dead = self.pending_dead.take_below(bound);
+        let drafts = self.pending_drafts.take_below(bound);
+        let notes = self.pending_notes.take_below(bound);
+        let carts = self.pending_carts.take_below(bound);
         if let Some(f) = &mut self.files {
             write_lines(&decisions, &mut f.decisions)?;
             write_lines(&dead, &mut f.dead)?;
@@ -723,20 +726,6 @@ pub fn table_schema(name: &str) -> datafusion::arrow::datatypes::SchemaRef {
     }
 }
 
-/// The buffered records whose keys `below` accepts, in key order; the rest stay, unsorted.
-pub(crate) fn take_ready(pending: &mut Vec<Line>, below: impl Fn(&OutKey) -> bool) -> Vec<Line> {
-    if pending.is_empty() {
-        return Vec::new();
-    }
-    // The waiting ones keep their buffer, and the ready ones get one of the right size: no
-    // vector grows (and copies its lines) at every flush.
-    let n = pending.iter().filter(|l| below(&l.key)).count();
-    let mut ready = Vec::with_capacity(n);
-    ready.extend(pending.extract_if(.., |l| below(&l.key)));
-    ready.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-    ready
-}
-
 fn write_lines(lines: &[Line], w: &mut BufWriter<File>) -> std::io::Result<()> {
     for Line { line, .. } in lines {
         w.write_all(line.as_bytes())?;
@@ -799,10 +788,9 @@ impl<'scope> WriteOutputs for Stream<'scope, u64, Vec<Out>> {
                 if let Err(e) = result {
                     let message = format!("writing to {}: {e:#}", w.targets.describe());
                     if w.kafka.is_some() {
-                        // A stream never ends by itself: stop here, uncommitted, so that a
-                        // restart sends again what did not reach the broker.
-                        eprintln!("livesell: {message}");
-                        std::process::exit(1);
+                        // A stream never ends by itself: the run stops here, uncommitted, so
+                        // that a restart sends again what did not reach the broker.
+                        w.targets.halt.raise(message.clone());
                     }
                     report.borrow_mut().error = Some(message);
                     writer = None;

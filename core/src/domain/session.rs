@@ -848,6 +848,10 @@ impl Session {
     }
 
     /// Promotes, in waitlist order, every entry whose quantity fits what is available now.
+    ///
+    /// Linear in the part of the waitlist looked at: the entries are picked in one scan that
+    /// stops once nothing is free, then taken out of that scanned prefix in one pass (removing
+    /// them one by one from the middle of a long waitlist was quadratic).
     fn walk_waitlist(&mut self, sku: &str, cx: &mut Cx) {
         let mut promoted = Vec::new();
         {
@@ -855,15 +859,31 @@ impl Session {
                 return;
             };
             let mut free = s.available();
+            let mut picked = Vec::new();
             let mut i = 0;
             while free > 0 && i < s.waitlist.len() {
-                if s.waitlist[i].qty as i64 <= free {
-                    let w = s.waitlist.remove(i).expect("index checked");
+                let qty = s.waitlist[i].qty as i64;
+                if qty <= free {
+                    picked.push(i);
+                    free -= qty;
+                }
+                i += 1;
+            }
+            if let Some(&last) = picked.last() {
+                let mut next = picked.iter().copied().peekable();
+                let mut kept = Vec::new();
+                for (j, w) in s.waitlist.drain(..=last).enumerate() {
+                    if next.next_if_eq(&j).is_some() {
+                        promoted.push(w);
+                    } else {
+                        kept.push(w);
+                    }
+                }
+                for w in kept.into_iter().rev() {
+                    s.waitlist.push_front(w);
+                }
+                for w in &promoted {
                     s.waiting.remove(&w.buyer);
-                    free -= w.qty as i64;
-                    promoted.push(w);
-                } else {
-                    i += 1;
                 }
             }
         }
@@ -876,29 +896,32 @@ impl Session {
     }
 
     /// SPEC 3.4: revoke newest holds while the pool is short, then hand free units to the waitlist.
+    ///
+    /// The holds are put in a heap once, newest on top, so that revoking k of n holds costs
+    /// O(n + k log n) rather than a scan of every holder per revocation.
     fn after_pool_change(&mut self, sku: &str, cx: &mut Cx) {
-        loop {
-            let Some(s) = self.skus.get(sku) else { return };
-            if s.held + s.sold <= s.pool || s.holders.is_empty() {
-                break;
-            }
-            let newest = s
+        let short = |s: &Sku| s.held + s.sold > s.pool && !s.holders.is_empty();
+        if self.skus.get(sku).is_some_and(short) {
+            let s = &self.skus[sku];
+            let mut newest: std::collections::BinaryHeap<(Micros, Text)> = s
                 .holders
                 .values()
                 .filter_map(|id| self.reservations.get(id))
-                .max_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)))
-                .map(|r| r.id.clone());
-            let Some(id) = newest else { break };
-            let r = self
-                .reservations
-                .remove(&id)
-                .expect("holder has a live reservation");
-            let s = self.skus.get_mut(sku).expect("sku checked above");
-            s.held -= r.qty as i64;
-            s.holders.remove(&r.buyer);
-            self.expiry.remove(&(r.expires_at, r.id.clone()));
-            self.stats.reservations_revoked += 1;
-            cx.reservation(&r, ResEvent::Revoked, Some("stock_shortfall"));
+                .map(|r| (r.created_at, r.id.clone()))
+                .collect();
+            while self.skus.get(sku).is_some_and(short) {
+                let Some((_, id)) = newest.pop() else { break };
+                let r = self
+                    .reservations
+                    .remove(&id)
+                    .expect("holder has a live reservation");
+                let s = self.skus.get_mut(sku).expect("sku checked above");
+                s.held -= r.qty as i64;
+                s.holders.remove(&r.buyer);
+                self.expiry.remove(&(r.expires_at, r.id.clone()));
+                self.stats.reservations_revoked += 1;
+                cx.reservation(&r, ResEvent::Revoked, Some("stock_shortfall"));
+            }
         }
         self.walk_waitlist(sku, cx);
     }

@@ -73,6 +73,8 @@ pub struct Shows {
     pub tables: bool,
     /// Send a closing session's last live view (`livesell serve`).
     pub live: bool,
+    /// Tables that cannot be built halt the run: their rows are not dropped in silence.
+    pub halt: crate::ops::halt::Halt,
     /// No decision is keyed below this: the writer may have written everything under it.
     pub floor: i64,
     pub closed: u64,
@@ -95,6 +97,12 @@ impl Shows {
             floor: i64::MIN,
             ..Default::default()
         }
+    }
+
+    /// Raise `halt` when this engine cannot go on.
+    pub fn halting(mut self, halt: crate::ops::halt::Halt) -> Shows {
+        self.halt = halt;
+        self
     }
 
     /// Emit every cart update too, and the buyers' messages from `messages`' templates.
@@ -363,7 +371,9 @@ impl Shows {
         }
         if self.tables {
             if let Err(e) = open.snapshot(&id, true, out) {
-                eprintln!("livesell: cannot build the snapshot tables of session {id}: {e}");
+                self.halt.raise(format!(
+                    "cannot build the snapshot tables of session {id}: {e}"
+                ));
             }
         }
         out.push(Out::Summary {
@@ -413,7 +423,9 @@ impl Shows {
     pub fn snapshot(&mut self, out: &mut Vec<Out>) {
         for (id, open) in self.sessions.open_by_id() {
             if let Err(e) = open.snapshot(id, false, out) {
-                eprintln!("livesell: cannot build the snapshot tables of session {id}: {e}");
+                self.halt.raise(format!(
+                    "cannot build the snapshot tables of session {id}: {e}"
+                ));
             }
         }
     }
@@ -585,6 +597,37 @@ mod tests {
             dead[0].contains("session_closed") && dead[0].contains("c2"),
             "{}",
             dead[0]
+        );
+    }
+
+    #[test]
+    fn tables_that_cannot_be_built_halt_the_run_with_the_session_named() {
+        let mut shows = Shows::new(false, true, false);
+        let mut out = Vec::new();
+        let ms = T0 / 1000;
+        let lines = [
+            format!(
+                r#"{{"type":"director","session_id":"s","ts":{ms},"action":"config","idle_close_s":60}}"#
+            ),
+            format!(
+                r#"{{"type":"comment","session_id":"s","ts":{},"platform":"tiktok","comment_id":"c1","user_id":"u1","text":"hi"}}"#,
+                ms + 1000
+            ),
+        ];
+        for (i, l) in lines.iter().enumerate() {
+            let p = pending(&mut shows, i as u64 + 1, l, &mut out);
+            shows.apply(p, false, "show", &mut out);
+        }
+        let open = shows.sessions.slots[0].open.as_mut().unwrap();
+        open.rows.poison("a column came out short");
+        assert!(!shows.halt.raised());
+        shows.fire(T0 + 62_000_000, &mut out);
+        // Not printed and dropped: the run stops with a message that names the session.
+        assert!(shows.halt.raised());
+        let m = shows.halt.message().unwrap();
+        assert!(
+            m.contains("session s") && m.contains("a column came out short"),
+            "{m}"
         );
     }
 }

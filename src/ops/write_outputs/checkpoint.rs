@@ -12,7 +12,7 @@ use crate::io::kafka::PartitionId;
 use crate::ops::apply_claims::PartDone;
 use crate::records::{Line, RowGroups};
 
-use super::{Gathered, Targets, Writer};
+use super::{Gathered, LineQueue, Targets, Writer};
 
 /// Where the writer completes checkpoints.
 #[derive(Clone)]
@@ -124,10 +124,10 @@ impl Writer {
     pub(super) fn restore(mut self, state: Option<WriterState>) -> Writer {
         let Some(s) = state else { return self };
         self.restored = true;
-        self.pending_decisions = s.pending_decisions;
-        self.pending_dead = s.pending_dead;
-        self.pending_drafts = s.pending_drafts;
-        self.pending_notes = s.pending_notes;
+        self.pending_decisions = LineQueue::from(s.pending_decisions);
+        self.pending_dead = LineQueue::from(s.pending_dead);
+        self.pending_drafts = LineQueue::from(s.pending_drafts);
+        self.pending_notes = LineQueue::from(s.pending_notes);
         self.summaries = s.summaries;
         for (session, first_t, table, parts) in s.gathered {
             let g = self.gathered.entry(session).or_insert_with(|| Gathered {
@@ -302,10 +302,10 @@ impl Writer {
             dead_len,
             drafts_len,
             notes_len,
-            pending_decisions: self.pending_decisions.clone(),
-            pending_dead: self.pending_dead.clone(),
-            pending_drafts: self.pending_drafts.clone(),
-            pending_notes: self.pending_notes.clone(),
+            pending_decisions: self.pending_decisions.to_vec(),
+            pending_dead: self.pending_dead.to_vec(),
+            pending_drafts: self.pending_drafts.to_vec(),
+            pending_notes: self.pending_notes.to_vec(),
             summaries: self.summaries.clone(),
             gathered: self
                 .gathered
