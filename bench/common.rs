@@ -22,3 +22,16 @@ pub fn livesell_bin(given: Option<&str>) -> String {
             .to_string()
     })
 }
+
+/// The resident set of process `pid` in MiB (0 once it is gone).
+#[allow(dead_code)]
+pub fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}

@@ -27,6 +27,14 @@ struct Args {
     /// The livesell binary (default: next to this example).
     #[arg(long)]
     bin: Option<String>,
+    /// Shows of this many seconds each, one after another (each ends with the director's
+    /// `end` and closes 2 s later, so its state leaves memory); 0: one show for the whole run.
+    #[arg(long, default_value_t = 0)]
+    show_secs: u64,
+    /// Keep what was sent in this file, run it again as a file run afterwards and compare the
+    /// two `summary.json`s (nothing lost).
+    #[arg(long)]
+    record: Option<std::path::PathBuf>,
 }
 
 #[path = "common.rs"]
@@ -56,27 +64,36 @@ fn main() -> anyhow::Result<()> {
         .stdin(Stdio::piped())
         .spawn()?;
     let mut stdin = child.stdin.take().expect("piped stdin");
+    let pid = child.id();
+    let mut record = match &args.record {
+        Some(p) => Some(std::io::BufWriter::new(std::fs::File::create(p)?)),
+        None => None,
+    };
     let sent: std::sync::Arc<std::sync::Mutex<HashMap<u64, Instant>>> = Default::default();
 
     // The run sheet: one product with stock for everybody, so each comment is reserved.
-    let t0 = now_ms();
-    writeln!(
-        stdin,
-        r#"{{"type":"director","session_id":"bench","ts":{t0},"action":"product","code":"K1","price_cents":100,"variants":[{{"sku":"K1","stock":100000000}}]}}"#
-    )?;
-    writeln!(
-        stdin,
-        r#"{{"type":"director","session_id":"bench","ts":{t0},"action":"activate","code":"K1"}}"#
-    )?;
+    let opening = |show: u64, t: i64| {
+        format!(
+            "{{\"type\":\"director\",\"session_id\":\"bench-{show}\",\"ts\":{t},\"action\":\"config\",\"close_after_s\":2}}\n\
+             {{\"type\":\"director\",\"session_id\":\"bench-{show}\",\"ts\":{t},\"action\":\"product\",\"code\":\"K1\",\"price_cents\":100,\"variants\":[{{\"sku\":\"K1\",\"stock\":100000000}}]}}\n\
+             {{\"type\":\"director\",\"session_id\":\"bench-{show}\",\"ts\":{t},\"action\":\"activate\",\"code\":\"K1\"}}\n"
+        )
+    };
+    let first = opening(0, now_ms());
+    stdin.write_all(first.as_bytes())?;
+    if let Some(r) = record.as_mut() {
+        r.write_all(first.as_bytes())?;
+    }
 
     let writer = {
         let sent = sent.clone();
-        let (rate, seconds) = (args.rate, args.seconds);
+        let (rate, seconds, show_secs) = (args.rate, args.seconds, args.show_secs);
         std::thread::spawn(move || -> std::io::Result<u64> {
             let start = Instant::now();
             let total = rate * seconds;
             let mut buf = String::new();
             let mut i = 0u64;
+            let mut show = 0u64;
             while i < total {
                 // Send everything due by now, in small batches, like a platform webhook feed.
                 let due = ((start.elapsed().as_secs_f64() * rate as f64) as u64).min(total);
@@ -86,12 +103,24 @@ fn main() -> anyhow::Result<()> {
                 }
                 buf.clear();
                 let ts = now_ms();
+                if show_secs > 0 && start.elapsed().as_secs() / show_secs > show {
+                    // SPEC 3.5: the director ends the show; its state leaves at the close.
+                    buf.push_str(&format!(
+                        "{{\"type\":\"director\",\"session_id\":\"bench-{show}\",\"ts\":{ts},\"action\":\"end\"}}\n"
+                    ));
+                    show += 1;
+                    buf.push_str(&opening(show, ts));
+                }
                 for n in i..due {
                     buf.push_str(&format!(
-                        "{{\"type\":\"comment\",\"session_id\":\"bench\",\"ts\":{ts},\"platform\":\"tiktok\",\"comment_id\":\"{n}\",\"user_id\":\"u{n}\",\"text\":\"sold\"}}\n"
+                        "{{\"type\":\"comment\",\"session_id\":\"bench-{show}\",\"ts\":{ts},\"platform\":\"tiktok\",\"comment_id\":\"{n}\",\"user_id\":\"u{}\",\"text\":\"sold\"}}\n",
+                        n % 20_000
                     ));
                 }
                 stdin.write_all(buf.as_bytes())?;
+                if let Some(r) = record.as_mut() {
+                    r.write_all(buf.as_bytes())?;
+                }
                 stdin.flush()?;
                 let at = Instant::now();
                 let mut map = sent.lock().expect("no panics while locked");
@@ -112,7 +141,13 @@ fn main() -> anyhow::Result<()> {
     let mut partial = String::new();
     let deadline = Instant::now() + Duration::from_secs(args.seconds + 60);
     let mut seen = 0u64;
+    let mut rss = Vec::new();
+    let mut next_sample = Instant::now();
     while seen < total && Instant::now() < deadline {
+        if Instant::now() >= next_sample {
+            rss.push(common::rss_mib(pid));
+            next_sample += Duration::from_secs(1);
+        }
         let Ok(mut f) = std::fs::File::open(&path) else {
             std::thread::sleep(Duration::from_millis(1));
             continue;
@@ -164,6 +199,41 @@ fn main() -> anyhow::Result<()> {
         ms(0.999),
         hist.max() as f64 / 1000.0
     );
+    println!(
+        "pipeline RSS each second (MiB): {}",
+        rss.iter()
+            .map(|r| format!("{r:.0}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    if let Some(path) = &args.record {
+        // Nothing lost: the same lines as a file run decide the same shows.
+        let again = out.with_extension("file-run");
+        let status = Command::new(&bin)
+            .args(["run", "--quiet", "--input"])
+            .arg(path)
+            .args(["--workers", &args.workers.to_string()])
+            .args([
+                "--allowed-lateness-ms",
+                &args.allowed_lateness_ms.to_string(),
+                "--out",
+            ])
+            .arg(&again)
+            .status()?;
+        anyhow::ensure!(status.success(), "the file run failed");
+        let live = std::fs::read_to_string(out.join("summary.json"))?;
+        let file = std::fs::read_to_string(again.join("summary.json"))?;
+        println!(
+            "summary.json of the stream {} the file run's ({} bytes)",
+            if live == file {
+                "equals"
+            } else {
+                "DIFFERS FROM"
+            },
+            live.len()
+        );
+        let _ = std::fs::remove_dir_all(&again);
+    }
     let _ = std::fs::remove_dir_all(&out);
     Ok(())
 }

@@ -66,6 +66,11 @@ impl Block {
                 break;
             }
             let mut l = &bytes[start..end];
+            // A line past the limit is cut as the reader cuts one it carries over, so the
+            // reject is the same bytes wherever the reads happened to split the input.
+            if l.len() > MAX_LINE_BYTES {
+                l = &l[..=MAX_LINE_BYTES];
+            }
             if let [rest @ .., b'\r'] = l {
                 l = rest;
             }
@@ -480,6 +485,100 @@ mod tests {
                     .reason,
                 "line_too_long"
             );
+        }
+    }
+
+    /// A reader that hands out its bytes in the chunk sizes given, round and round.
+    struct Chunked {
+        bytes: Vec<u8>,
+        pos: usize,
+        sizes: Vec<usize>,
+        turn: usize,
+    }
+
+    impl Read for Chunked {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let size = self.sizes[self.turn % self.sizes.len()].max(1);
+            self.turn += 1;
+            let n = size.min(buf.len()).min(self.bytes.len() - self.pos);
+            buf[..n].copy_from_slice(&self.bytes[self.pos..self.pos + n]);
+            self.pos += n;
+            Ok(n)
+        }
+    }
+
+    /// What the reader must make of `input`: every `\n`-separated line (not the empty rest
+    /// after a final newline), numbered from 1 with its offset, cut to the limit and one byte,
+    /// then one trailing `\r` dropped.
+    fn reference(input: &[u8]) -> Vec<(u64, u64, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut offset = 0u64;
+        let segments: Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
+        for (i, seg) in segments.iter().enumerate() {
+            if i + 1 == segments.len() && seg.is_empty() {
+                break;
+            }
+            let mut l = &seg[..seg.len().min(MAX_LINE_BYTES + 1)];
+            if let [rest @ .., b'\r'] = l {
+                l = rest;
+            }
+            out.push((i as u64 + 1, offset, l.to_vec()));
+            offset += seg.len() as u64 + 1;
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: std::env::var("LINES_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(24),
+            ..Default::default()
+        })]
+
+        /// Short lines, runs past the limit with no newline, and raw binary, read in chunks of
+        /// any size: the lines, numbers and offsets of the reference, and no panic.
+        #[test]
+        fn any_bytes_in_any_chunks_read_as_the_reference_says(
+            parts in proptest::collection::vec((0u8..3, 0usize..(3 * BLOCK_BYTES), proptest::prelude::any::<u64>()), 1..8),
+            sizes in proptest::collection::vec(1usize..(2 * BLOCK_BYTES), 1..6),
+            hands in 1usize..3,
+        ) {
+            let mut input = Vec::new();
+            for (kind, len, seed) in parts {
+                let mut rng = fastrand::Rng::with_seed(seed);
+                match kind {
+                    0 => {
+                        let n = len % 200;
+                        input.extend((0..n).map(|_| rng.alphanumeric() as u8));
+                        input.push(b'\n');
+                    }
+                    1 => input.extend(std::iter::repeat_n(b'a', MAX_LINE_BYTES - 2 + len % (2 * BLOCK_BYTES))),
+                    _ => input.extend((0..len % 100_000).map(|_| rng.u8(..))),
+                }
+            }
+            let expected = reference(&input);
+            let reader = Chunked { bytes: input, pos: 0, sizes, turn: 0 };
+            let mut src = LineSource::from_reader("t".into(), Box::new(reader), hands, Deal::RoundRobin);
+            let mut got = Vec::new();
+            let mut next = 0u64;
+            'read: loop {
+                let h = (next % hands as u64) as usize;
+                match src.hands[h].poll() {
+                    Poll::Block(b) => {
+                        next += 1;
+                        b.for_each_line(|n, o, l| got.push((n, o, l.to_vec())));
+                        if b.last {
+                            break 'read;
+                        }
+                    }
+                    Poll::Pending => std::thread::yield_now(),
+                    Poll::Done => break 'read,
+                }
+            }
+            proptest::prop_assert_eq!(got.len(), expected.len());
+            for (g, e) in got.iter().zip(&expected) {
+                proptest::prop_assert_eq!((g.0, g.1, g.2.len()), (e.0, e.1, e.2.len()));
+                proptest::prop_assert!(g.2 == e.2);
+            }
         }
     }
 

@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::auth::{AuthConfig, Refusal, Role};
-use super::hub::LiveHub;
+use super::hub::{Frame, LiveHub};
 use super::ingest::{Seen, WebhookConfig, ingest, verify_subscription};
 use super::input::{LiveInput, Refused};
 use super::limits::Limits;
@@ -250,7 +250,7 @@ async fn overlay(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Re
         .is_some_and(|a| a.contains("text/event-stream"));
     if !streamed {
         return session_read(&app, &q, &headers, true, |hub, id| {
-            hub.overlay(id).map(|v| Value::clone(&v))
+            hub.overlay(id).map(|f| f.json.clone())
         });
     }
     if let Err(r) = may_read(&app, &headers) {
@@ -266,7 +266,7 @@ fn stream(
     app: Arc<App>,
     q: &HashMap<String, String>,
     name: &'static str,
-    render: fn(&LiveHub, &str) -> Option<Arc<Value>>,
+    render: fn(&LiveHub, &str) -> Option<Arc<Frame>>,
 ) -> Response {
     let open = app.sse_clients.fetch_add(1, Ordering::Relaxed);
     // Counted from here: the guard gives it back whether the stream starts or not.
@@ -284,7 +284,7 @@ fn stream(
         asked: Option<String>,
         rx: tokio::sync::watch::Receiver<u64>,
         last: Option<Instant>,
-        last_frame: Option<Arc<Value>>,
+        last_frame: Option<Arc<Frame>>,
     }
     let rx = app.hub.subscribe();
     let st = Stream {
@@ -312,10 +312,15 @@ fn stream(
                 .resolve(st.asked.as_deref())
                 .and_then(|id| render(&app.hub, &id));
             let Some(frame) = frame else { continue };
-            if st.last_frame.as_ref() == Some(&frame) {
+            // The same frame (one change seen twice), or one that says the same.
+            if st
+                .last_frame
+                .as_ref()
+                .is_some_and(|l| Arc::ptr_eq(l, &frame) || l.text == frame.text)
+            {
                 continue;
             }
-            let event = Event::default().event(name).data(frame.to_string());
+            let event = Event::default().event(name).data(&frame.text);
             st.last_frame = Some(frame);
             return Some((Ok::<_, Infallible>(event), st));
         }

@@ -48,8 +48,22 @@ struct SessionLive {
 /// Frames rendered from one state of a session; a change starts afresh.
 #[derive(Default)]
 struct Frames {
-    ticker: OnceLock<Option<Arc<Value>>>,
-    overlay: OnceLock<Option<Arc<Value>>>,
+    ticker: OnceLock<Option<Arc<Frame>>>,
+    overlay: OnceLock<Option<Arc<Frame>>>,
+}
+
+/// A frame of the ticker or the overlay, and its text as every stream sends it.
+#[derive(Debug, PartialEq)]
+pub struct Frame {
+    pub json: Value,
+    pub text: String,
+}
+
+impl Frame {
+    fn new(json: Value) -> Option<Arc<Frame>> {
+        let text = json.to_string();
+        Some(Arc::new(Frame { json, text }))
+    }
 }
 
 impl Clone for SessionLive {
@@ -324,13 +338,13 @@ impl LiveHub {
     }
 
     /// The ticker frame of a session, rendered once per change.
-    pub fn ticker(&self, id: &str) -> Option<Arc<Value>> {
+    pub fn ticker(&self, id: &str) -> Option<Arc<Frame>> {
         let l = self.session(id)?;
         l.frames.ticker.get_or_init(|| ticker_frame(id, &l)).clone()
     }
 
     /// What a viewer sees on the stream: the active product, its price, how many are left.
-    pub fn overlay(&self, id: &str) -> Option<Arc<Value>> {
+    pub fn overlay(&self, id: &str) -> Option<Arc<Frame>> {
         let l = self.session(id)?;
         l.frames
             .overlay
@@ -501,7 +515,7 @@ impl LiveHub {
 }
 
 /// The ticker frame of a session's state.
-fn ticker_frame(id: &str, l: &SessionLive) -> Option<Arc<Value>> {
+fn ticker_frame(id: &str, l: &SessionLive) -> Option<Arc<Frame>> {
     let v = &l.view;
     let now_minute = minute_of(v.as_of);
     let sparkline = per_minute(&l.minutes, now_minute, SPARKLINE_MINUTES);
@@ -517,7 +531,7 @@ fn ticker_frame(id: &str, l: &SessionLive) -> Option<Arc<Value>> {
             )
         })
         .collect();
-    Some(Arc::new(json!({
+    Frame::new(json!({
         "session_id": id,
         "as_of": format_micros(v.as_of),
         "gmv_cents": v.gmv_cents,
@@ -530,12 +544,12 @@ fn ticker_frame(id: &str, l: &SessionLive) -> Option<Arc<Value>> {
         "escalations_open": v.escalations_open,
         "platforms": platforms,
         "active": v.active_product().map(active_json),
-    })))
+    }))
 }
 
 /// The overlay frame of a session's view.
-fn overlay_frame(id: &str, v: &SessionView) -> Option<Arc<Value>> {
-    Some(Arc::new(json!({
+fn overlay_frame(id: &str, v: &SessionView) -> Option<Arc<Frame>> {
+    Frame::new(json!({
         "session_id": id,
         "as_of": format_micros(v.as_of),
         "state": show_state(v),
@@ -551,7 +565,7 @@ fn overlay_frame(id: &str, v: &SessionView) -> Option<Arc<Value>> {
             };
             o
         }),
-    })))
+    }))
 }
 
 fn active_json(p: &ProductView) -> Value {
@@ -611,7 +625,7 @@ mod tests {
         assert_eq!(held.view.as_of, 1);
         assert!(held.minutes.is_empty());
         assert_eq!(hub.session_view("s").unwrap().as_of, 100);
-        assert_eq!(hub.ticker("s").unwrap()["units"], 0);
+        assert_eq!(hub.ticker("s").unwrap().json["units"], 0);
         assert_eq!(hub.session("s").unwrap().minutes[&0], 99);
     }
 
@@ -627,7 +641,8 @@ mod tests {
         hub.view(view("s", 2_000_000));
         let c = hub.ticker("s").unwrap();
         assert!(!Arc::ptr_eq(&a, &c));
-        assert_eq!(c["as_of"], format_micros(2_000_000));
+        assert_eq!(c.json["as_of"], format_micros(2_000_000));
+        assert_eq!(c.text, c.json.to_string());
         let claim = r#"{"kind":"claim","sku":"A1","claim_id":"c1"}"#;
         hub.decisions([("s", claim), ("s", r#"{"kind":"reject"}"#)].into_iter());
         let claims = hub.claims("s", None).unwrap();

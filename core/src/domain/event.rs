@@ -717,7 +717,7 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
     if bytes.len() > MAX_LINE_BYTES {
         return Err(err(
             "line_too_long",
-            format!("{} bytes, the limit is {MAX_LINE_BYTES}", bytes.len()),
+            format!("more than {MAX_LINE_BYTES} bytes, the limit"),
         ));
     }
     let text = std::str::from_utf8(bytes).map_err(|e| err("invalid_utf8", e.to_string()))?;
