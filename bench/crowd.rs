@@ -11,7 +11,6 @@
 //! sampled every second. Run once with `--ticker 0 --overlay 0` for the engine's figure alone.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -181,47 +180,15 @@ fn main() {
 
     // Order k (1-based) was written at sent[k - 1]; one client follows the ticker for them.
     let sent: Arc<Mutex<Vec<Instant>>> = Arc::default();
-    {
-        let (sent, engine, measuring, addr) = (
-            sent.clone(),
-            engine.clone(),
-            measuring.clone(),
-            addr.clone(),
-        );
-        std::thread::spawn(move || {
-            let s = TcpStream::connect(&addr).unwrap();
-            write!(
-                s.try_clone().unwrap(),
-                "GET /api/ticker?session=bench HTTP/1.1\r\nHost: x\r\n\r\n"
-            )
-            .unwrap();
-            let mut s = BufReader::new(s);
-            let (mut covered, mut line) = (0usize, String::new());
-            loop {
-                line.clear();
-                if s.read_line(&mut line).unwrap_or(0) == 0 {
-                    return;
-                }
-                let Some(data) = line.trim_end().strip_prefix("data: ") else {
-                    continue;
-                };
-                let at = Instant::now();
-                let v: serde_json::Value = serde_json::from_str(data).unwrap();
-                let gmv = v["gmv_cents"].as_u64().unwrap_or(0) as usize;
-                let sent = sent.lock().unwrap();
-                let upto = gmv.min(sent.len());
-                if measuring.load(Ordering::Relaxed) {
-                    let mut h = engine.lock().unwrap();
-                    for t in &sent[covered.min(upto)..upto] {
-                        let _ = h.record((at - *t).as_micros().max(1) as u64);
-                    }
-                }
-                covered = covered.max(upto);
-            }
-        });
-    }
+    common::follow_orders(
+        addr.clone(),
+        sent.clone(),
+        engine.clone(),
+        measuring.clone(),
+        Arc::new(AtomicU64::new(0)),
+    );
 
-    // Wait for the crowd (at most a minute), feeding the show meanwhile is not needed.
+    // Wait for the crowd (at most a minute) before the show streams in.
     let waited = Instant::now();
     while (connected.load(Ordering::Relaxed) as usize) < tickers + overlays
         && waited.elapsed() < Duration::from_secs(60)

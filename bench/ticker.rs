@@ -6,13 +6,15 @@
 //! the time its line was written.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
+
+#[path = "common.rs"]
+mod common;
 
 fn arg(name: &str, default: f64) -> f64 {
     let args: Vec<String> = std::env::args().collect();
@@ -28,16 +30,7 @@ fn main() {
     let seconds = arg("--seconds", 20.0);
     let ticker_ms = arg("--ticker-ms", 100.0) as u64;
     let warmup = Duration::from_secs(3);
-    let bin = std::env::var("LIVESELL").unwrap_or_else(|_| {
-        let exe = std::env::current_exe().unwrap();
-        exe.parent()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .join("livesell")
-            .display()
-            .to_string()
-    });
+    let bin = common::livesell_bin(std::env::var("LIVESELL").ok().as_deref());
     let out = tempfile::tempdir().unwrap();
     let mut child = Command::new(&bin)
         .args([
@@ -76,12 +69,7 @@ fn main() {
     std::thread::spawn(move || for _ in lines {});
     let mut stdin = std::io::BufWriter::new(child.stdin.take().unwrap());
 
-    let now_ms = || {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as i64
-    };
+    let now_ms = common::now_ms;
     let product = format!(
         r#"{{"type":"director","session_id":"bench","ts":{},"action":"product","code":"A1","price_cents":1,"variants":[{{"sku":"A1","stock":1000000000}}]}}"#,
         now_ms()
@@ -95,53 +83,15 @@ fn main() {
     let hist = Arc::new(Mutex::new(
         Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap(),
     ));
-    let frames = Arc::new(Mutex::new(0u64));
-    {
-        let (sent, hist, measuring, frames, addr) = (
-            sent.clone(),
-            hist.clone(),
-            measuring.clone(),
-            frames.clone(),
-            addr.clone(),
-        );
-        std::thread::spawn(move || {
-            // Wait for the session to exist, then follow its ticker.
-            let mut s = loop {
-                let s = TcpStream::connect(&addr).unwrap();
-                let mut w = s.try_clone().unwrap();
-                write!(
-                    w,
-                    "GET /api/ticker?session=bench HTTP/1.1\r\nHost: x\r\n\r\n"
-                )
-                .unwrap();
-                break BufReader::new(s);
-            };
-            let mut covered = 0usize;
-            let mut line = String::new();
-            loop {
-                line.clear();
-                if s.read_line(&mut line).unwrap_or(0) == 0 {
-                    return;
-                }
-                let Some(data) = line.trim_end().strip_prefix("data: ") else {
-                    continue;
-                };
-                let at = Instant::now();
-                let v: serde_json::Value = serde_json::from_str(data).unwrap();
-                let gmv = v["gmv_cents"].as_u64().unwrap_or(0) as usize;
-                *frames.lock().unwrap() += 1;
-                let sent = sent.lock().unwrap();
-                let upto = gmv.min(sent.len());
-                if measuring.load(Ordering::Relaxed) {
-                    let mut h = hist.lock().unwrap();
-                    for t in &sent[covered.min(upto)..upto] {
-                        h.record((at - *t).as_micros().max(1) as u64).unwrap();
-                    }
-                }
-                covered = covered.max(upto);
-            }
-        });
-    }
+    let frames = Arc::new(AtomicU64::new(0));
+    // Waits for the session to exist, then follows its ticker.
+    common::follow_orders(
+        addr.clone(),
+        sent.clone(),
+        hist.clone(),
+        measuring.clone(),
+        frames.clone(),
+    );
 
     let started = Instant::now();
     let total = (rate * seconds) as u64;
@@ -194,7 +144,7 @@ fn main() {
         total as f64 / took,
         took,
         orders,
-        frames.lock().unwrap()
+        frames.load(Ordering::Relaxed)
     );
     println!(
         "order -> SSE frame latency over {} orders after {} s warm-up: p50 {:.1} ms, p99 {:.1} ms, p999 {:.1} ms, max {:.1} ms",

@@ -594,10 +594,7 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
             snapshot_interval,
             exit_after_replay,
         } => {
-            let file = match &config {
-                Some(f) => ServeFile::load(f)?,
-                None => ServeFile::default(),
-            };
+            let file = ServeFile::load_or_default(config.as_deref())?;
             let auth = file.auth.with_env(|k| std::env::var(k).ok())?;
             let mut webhooks = file.webhooks.with_env(|k| std::env::var(k).ok());
             if let Some(f) = &shows {
@@ -723,10 +720,7 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
             listen,
             config,
         } => {
-            let file = match &config {
-                Some(path) => ServeFile::load(path)?,
-                None => ServeFile::default(),
-            };
+            let file = ServeFile::load_or_default(config.as_deref())?;
             let auth = file.sql.with_env(|k| std::env::var(k).ok())?;
             let login = if auth.password.is_some() {
                 "a password"

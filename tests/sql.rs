@@ -305,17 +305,7 @@ fn psql_reads_every_table_and_cannot_write() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // "livesell: serving … on 127.0.0.1:PORT (read-only)"
-    let mut err = std::io::BufReader::new(server.stderr.take().unwrap());
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
-    let addr = line
-        .split(" on ")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
-    let port = addr.rsplit(':').next().unwrap().to_string();
+    let port = serving_port(&mut server);
     let psql = |q: &str| {
         Command::new("psql")
             .args([
@@ -434,7 +424,8 @@ print("ok")
     }
 }
 
-/// The address `serve-sql` says it listens on, from its first line on standard error.
+/// The port `serve-sql` says it listens on, from its first line on standard error
+/// ("livesell: serving … on 127.0.0.1:PORT (read-only, …)").
 fn serving_port(server: &mut std::process::Child) -> String {
     let mut err = std::io::BufReader::new(server.stderr.take().unwrap());
     let mut line = String::new();

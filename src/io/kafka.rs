@@ -112,7 +112,7 @@ impl PartitionId {
     }
 }
 
-fn base_config(brokers: &str) -> ClientConfig {
+pub(crate) fn base_config(brokers: &str) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", brokers)
         .set("client.id", "livesell")

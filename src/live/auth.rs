@@ -79,6 +79,11 @@ pub struct ServeFile {
 }
 
 impl ServeFile {
+    /// The file at `path`, or every table's defaults without one.
+    pub fn load_or_default(path: Option<&Path>) -> anyhow::Result<ServeFile> {
+        path.map_or_else(|| Ok(ServeFile::default()), ServeFile::load)
+    }
+
     pub fn load(path: &Path) -> anyhow::Result<ServeFile> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;

@@ -208,16 +208,12 @@ impl LiveInput {
         topic: String,
         ack_wait: Duration,
     ) -> anyhow::Result<Arc<LiveInput>> {
-        let producer: FutureProducer = rdkafka::ClientConfig::new()
-            .set("bootstrap.servers", brokers)
-            .set("client.id", "livesell-serve")
-            .set("socket.nagle.disable", "true")
+        let producer: FutureProducer = crate::io::kafka::base_config(brokers)
             .set("linger.ms", "2")
             .set("acks", "all")
             .set("queue.buffering.max.messages", QUEUE_MESSAGES.to_string())
             // An action the broker never took fails in the end rather than waiting for ever.
             .set("message.timeout.ms", "30000")
-            .set("log_level", "3")
             .create()
             .map_err(|e| anyhow::anyhow!("connecting a producer to {brokers}: {e}"))?;
         let route = Route::Kafka {

@@ -508,6 +508,14 @@ mod tests {
         }
     }
 
+    /// Applies `lines` in order, numbered from 1.
+    fn apply_all(shows: &mut Shows, lines: &[String], out: &mut Vec<Out>) {
+        for (i, l) in lines.iter().enumerate() {
+            let p = pending(shows, i as u64 + 1, l, out);
+            shows.apply(p, false, "show", out);
+        }
+    }
+
     #[test]
     fn a_closed_session_is_written_out_and_freed() {
         let mut shows = Shows::new(true, true, false);
@@ -532,10 +540,7 @@ mod tests {
                 ms + 2000
             ),
         ];
-        for (i, l) in lines.iter().enumerate() {
-            let p = pending(&mut shows, i as u64 + 1, l, &mut out);
-            shows.apply(p, false, "show", &mut out);
-        }
+        apply_all(&mut shows, &lines, &mut out);
         shows.drain_metrics(&mut out);
         assert!(shows.sessions.slots[0].open.is_some());
         assert_eq!(shows.timers.len(), 1, "the session's close is its timer");
@@ -614,10 +619,7 @@ mod tests {
                 ms + 1000
             ),
         ];
-        for (i, l) in lines.iter().enumerate() {
-            let p = pending(&mut shows, i as u64 + 1, l, &mut out);
-            shows.apply(p, false, "show", &mut out);
-        }
+        apply_all(&mut shows, &lines, &mut out);
         let open = shows.sessions.slots[0].open.as_mut().unwrap();
         open.rows.poison("a column came out short");
         assert!(!shows.halt.raised());
