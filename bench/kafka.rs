@@ -162,10 +162,12 @@ fn assigned_consumer(args: &Args, group: &str, topic: &str) -> anyhow::Result<Ba
         .set("group.id", group)
         .set("enable.auto.commit", "false")
         .set("fetch.wait.max.ms", "5")
+        .set("auto.offset.reset", "earliest")
         .create()?;
     let mut tpl = TopicPartitionList::new();
+    // Offset 0, not Beginning: tansu 0.6 answers "earliest" with the batch stored first.
     for p in 0..args.partitions as i32 {
-        tpl.add_partition_offset(topic, p, Offset::Beginning)?;
+        tpl.add_partition_offset(topic, p, Offset::Offset(0))?;
     }
     consumer.assign(&tpl)?;
     Ok(consumer)

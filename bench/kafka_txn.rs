@@ -112,10 +112,12 @@ fn main() {
         .set("bootstrap.servers", &broker)
         .set("group.id", "txn-probe-reader")
         .set("isolation.level", "read_committed")
+        .set("auto.offset.reset", "earliest")
         .create()
         .expect("a consumer");
     let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(&topic, 0, Offset::Beginning)
+    // Offset 0, not Beginning: tansu 0.6 answers "earliest" with the batch stored first.
+    tpl.add_partition_offset(&topic, 0, Offset::Offset(0))
         .expect("an offset");
     consumer.assign(&tpl).expect("assigned");
     let mut seen = Vec::new();

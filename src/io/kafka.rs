@@ -112,6 +112,13 @@ impl PartitionId {
     }
 }
 
+/// Where a reader with no position starts: offset 0, with `auto.offset.reset=earliest` set on
+/// its consumer. On Kafka a trimmed partition resets to its first retained offset; asking for
+/// `Offset::Beginning` instead (a ListOffsets request) is not safe on tansu 0.6, which answers
+/// with the batch *stored* first, not the lowest offset: batches that two producers wrote to
+/// one partition at once can then be skipped.
+pub(crate) const LOG_START: Offset = Offset::Offset(0);
+
 pub(crate) fn base_config(brokers: &str) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", brokers)
@@ -184,7 +191,7 @@ impl PartitionReader {
             .map_err(kafka(format!("connecting to {brokers}")))?;
         let mut tpl = TopicPartitionList::new();
         for (p, start) in &parts {
-            let offset = start.map_or(Offset::Beginning, |o| Offset::Offset(o as i64));
+            let offset = start.map_or(LOG_START, |o| Offset::Offset(o as i64));
             tpl.add_partition_offset(&p.topic, p.partition, offset)
                 .map_err(kafka(format!("assigning {}", p.name())))?;
         }
@@ -263,7 +270,7 @@ pub fn committed_offsets(
 }
 
 /// Every message of `topics` from the start, in each partition's order (a session's records
-/// are on one partition), to each partition's end as it was at the start; with `follow`, on
+/// are on one partition), to each partition's end as the fetches report it; with `follow`, on
 /// until none came for that long.
 pub fn read_topic(
     brokers: &str,
@@ -273,47 +280,55 @@ pub fn read_topic(
 ) -> anyhow::Result<()> {
     let timeout = Duration::from_secs(10);
     let parts = discover(brokers, topics, timeout)?;
-    let consumer: BaseConsumer = base_config(brokers)
-        .set("group.id", "livesell-push")
-        .set("enable.auto.commit", "false")
-        .create()
-        .map_err(kafka(format!("connecting to {brokers}")))?;
-    let marks = watermarks(brokers, &parts, timeout)?;
-    let mut ends: std::collections::BTreeMap<(String, i32), u64> = Default::default();
-    let mut tpl = TopicPartitionList::new();
-    for (p, (low, high)) in parts.iter().zip(marks) {
-        if high > low {
-            ends.insert((p.topic.clone(), p.partition), high);
+    // A partition ends at its end-of-partition event (the fetch's own high watermark): tansu
+    // 0.6 answers ListOffsets with the batch stored first or last, not the log's ends. The
+    // event names no topic, so each topic has its own consumer.
+    let mut readers = Vec::new();
+    for topic in topics {
+        let consumer: BaseConsumer = base_config(brokers)
+            .set("group.id", "livesell-push")
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("enable.partition.eof", "true")
+            .create()
+            .map_err(kafka(format!("connecting to {brokers}")))?;
+        let mut tpl = TopicPartitionList::new();
+        let mut open = std::collections::BTreeSet::new();
+        for p in parts.iter().filter(|p| &p.topic == topic) {
+            open.insert(p.partition);
+            tpl.add_partition_offset(&p.topic, p.partition, LOG_START)
+                .map_err(kafka(format!("reading {}", p.name())))?;
         }
-        tpl.add_partition_offset(&p.topic, p.partition, Offset::Beginning)
-            .map_err(kafka(format!("reading {}", p.name())))?;
+        consumer
+            .assign(&tpl)
+            .map_err(kafka(format!("reading {topic}")))?;
+        readers.push((consumer, open));
     }
-    consumer
-        .assign(&tpl)
-        .map_err(kafka(format!("reading {topics:?}")))?;
+    let wait = Duration::from_millis(100 / readers.len().max(1) as u64);
     let mut last = std::time::Instant::now();
-    // On past the ends for a second at least: tansu 0.6 reports a partition's high watermark
-    // as the start of its last batch.
-    let quiet = follow.unwrap_or(Duration::from_secs(1));
-    while !ends.is_empty() || last.elapsed() < quiet {
-        match consumer.poll(Duration::from_millis(100)) {
-            Some(Ok(m)) => {
-                last = std::time::Instant::now();
-                let at = (m.topic().to_string(), m.partition());
-                if ends.get(&at).is_some_and(|h| m.offset() as u64 + 1 >= *h) {
-                    ends.remove(&at);
+    let quiet = follow.unwrap_or_default();
+    while readers.iter().any(|(_, open)| !open.is_empty()) || last.elapsed() < quiet {
+        for (consumer, open) in &mut readers {
+            match consumer.poll(wait) {
+                Some(Ok(m)) => {
+                    last = std::time::Instant::now();
+                    each(m.payload().unwrap_or_default())?;
                 }
-                each(m.payload().unwrap_or_default())?;
+                Some(Err(KafkaError::PartitionEOF(p))) => {
+                    open.remove(&p);
+                }
+                Some(Err(e)) => return Err(kafka(format!("reading {topics:?}"))(e).into()),
+                None => {}
             }
-            Some(Err(e)) => return Err(kafka(format!("reading {topics:?}"))(e).into()),
-            None => {}
         }
     }
     Ok(())
 }
 
 /// Each partition's earliest retained offset (what retention has not trimmed yet) and its
-/// end (the offset its next message will have).
+/// end (the offset its next message will have), as ListOffsets answers. (tansu 0.6 answers
+/// with the batches stored first and last, which can lie inside the log: readers use
+/// `LOG_START` and end-of-partition events instead.)
 pub fn watermarks(
     brokers: &str,
     parts: &[PartitionId],

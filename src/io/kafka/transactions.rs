@@ -148,6 +148,7 @@ pub fn read_progress(brokers: &str, timeout: Duration) -> Result<Vec<Progress>, 
         .set("group.id", "livesell-progress-reader")
         .set("enable.auto.commit", "false")
         .set("isolation.level", "read_committed")
+        .set("auto.offset.reset", "earliest")
         .create()
         .map_err(kafka(format!("connecting to {brokers}")))?;
     let md = consumer
@@ -162,7 +163,7 @@ pub fn read_progress(brokers: &str, timeout: Duration) -> Result<Vec<Progress>, 
                 .map_err(kafka(format!("reading the offsets of {PROGRESS_TOPIC}")))?;
             if high > 0 {
                 ends.insert(p.id(), high);
-                tpl.add_partition_offset(PROGRESS_TOPIC, p.id(), Offset::Beginning)
+                tpl.add_partition_offset(PROGRESS_TOPIC, p.id(), super::LOG_START)
                     .map_err(kafka("assigning the progress topic"))?;
             }
         }
