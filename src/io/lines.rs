@@ -420,8 +420,14 @@ fn read_some(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
+// Naive expectations, shared with the fuzz target (which includes this file from source).
+#[cfg(any(test, fuzzing))]
+#[path = "lines/reference.rs"]
+pub(crate) mod reference;
+
 #[cfg(test)]
 mod tests {
+    use super::reference::{read_chunked, reference};
     use super::*;
 
     fn collect(input: &'static [u8], hands: usize, deal: Deal) -> Vec<(u64, u64, String)> {
@@ -488,46 +494,6 @@ mod tests {
         }
     }
 
-    /// A reader that hands out its bytes in the chunk sizes given, round and round.
-    struct Chunked {
-        bytes: Vec<u8>,
-        pos: usize,
-        sizes: Vec<usize>,
-        turn: usize,
-    }
-
-    impl Read for Chunked {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            let size = self.sizes[self.turn % self.sizes.len()].max(1);
-            self.turn += 1;
-            let n = size.min(buf.len()).min(self.bytes.len() - self.pos);
-            buf[..n].copy_from_slice(&self.bytes[self.pos..self.pos + n]);
-            self.pos += n;
-            Ok(n)
-        }
-    }
-
-    /// What the reader must make of `input`: every `\n`-separated line (not the empty rest
-    /// after a final newline), numbered from 1 with its offset, cut to the limit and one byte,
-    /// then one trailing `\r` dropped.
-    fn reference(input: &[u8]) -> Vec<(u64, u64, Vec<u8>)> {
-        let mut out = Vec::new();
-        let mut offset = 0u64;
-        let segments: Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
-        for (i, seg) in segments.iter().enumerate() {
-            if i + 1 == segments.len() && seg.is_empty() {
-                break;
-            }
-            let mut l = &seg[..seg.len().min(MAX_LINE_BYTES + 1)];
-            if let [rest @ .., b'\r'] = l {
-                l = rest;
-            }
-            out.push((i as u64 + 1, offset, l.to_vec()));
-            offset += seg.len() as u64 + 1;
-        }
-        out
-    }
-
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig {
             cases: std::env::var("LINES_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(24),
@@ -556,24 +522,7 @@ mod tests {
                 }
             }
             let expected = reference(&input);
-            let reader = Chunked { bytes: input, pos: 0, sizes, turn: 0 };
-            let mut src = LineSource::from_reader("t".into(), Box::new(reader), hands, Deal::RoundRobin);
-            let mut got = Vec::new();
-            let mut next = 0u64;
-            'read: loop {
-                let h = (next % hands as u64) as usize;
-                match src.hands[h].poll() {
-                    Poll::Block(b) => {
-                        next += 1;
-                        b.for_each_line(|n, o, l| got.push((n, o, l.to_vec())));
-                        if b.last {
-                            break 'read;
-                        }
-                    }
-                    Poll::Pending => std::thread::yield_now(),
-                    Poll::Done => break 'read,
-                }
-            }
+            let got = read_chunked(input, sizes, hands);
             proptest::prop_assert_eq!(got.len(), expected.len());
             for (g, e) in got.iter().zip(&expected) {
                 proptest::prop_assert_eq!((g.0, g.1, g.2.len()), (e.0, e.1, e.2.len()));
