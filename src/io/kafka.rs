@@ -119,6 +119,16 @@ impl PartitionId {
 /// one partition at once can then be skipped.
 pub(crate) const LOG_START: Offset = Offset::Offset(0);
 
+/// A consumer of `group` that commits nothing by itself and, at a position the log no longer
+/// has (or none), starts from its first retained offset: how every reader here starts.
+pub(crate) fn reader_config(brokers: &str, group: &str) -> ClientConfig {
+    let mut c = base_config(brokers);
+    c.set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest");
+    c
+}
+
 pub(crate) fn base_config(brokers: &str) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", brokers)
@@ -181,11 +191,8 @@ impl PartitionReader {
         group: &str,
         parts: Vec<(PartitionId, Option<u64>)>,
     ) -> Result<Self, TransportError> {
-        let consumer: BaseConsumer = base_config(brokers)
-            .set("group.id", group)
-            .set("enable.auto.commit", "false")
+        let consumer: BaseConsumer = reader_config(brokers, group)
             .set("enable.auto.offset.store", "false")
-            .set("auto.offset.reset", "earliest")
             .set("fetch.wait.max.ms", "5")
             .create()
             .map_err(kafka(format!("connecting to {brokers}")))?;
@@ -285,10 +292,7 @@ pub fn read_topic(
     // event names no topic, so each topic has its own consumer.
     let mut readers = Vec::new();
     for topic in topics {
-        let consumer: BaseConsumer = base_config(brokers)
-            .set("group.id", "livesell-push")
-            .set("enable.auto.commit", "false")
-            .set("auto.offset.reset", "earliest")
+        let consumer: BaseConsumer = reader_config(brokers, "livesell-push")
             .set("enable.partition.eof", "true")
             .create()
             .map_err(kafka(format!("connecting to {brokers}")))?;

@@ -16,7 +16,7 @@ use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, Producer};
 use serde::{Deserialize, Serialize};
 
-use super::{KafkaSink, TransportError, base_config, kafka};
+use super::{KafkaSink, TransportError, base_config, kafka, reader_config};
 
 pub const PROGRESS_TOPIC: &str = "livesell.progress";
 
@@ -144,11 +144,8 @@ pub fn fence(brokers: &str, ids: &[String]) -> Result<(), TransportError> {
 
 /// Every committed progress record on `brokers` (none when the topic does not exist yet).
 pub fn read_progress(brokers: &str, timeout: Duration) -> Result<Vec<Progress>, TransportError> {
-    let consumer: BaseConsumer = base_config(brokers)
-        .set("group.id", "livesell-progress-reader")
-        .set("enable.auto.commit", "false")
+    let consumer: BaseConsumer = reader_config(brokers, "livesell-progress-reader")
         .set("isolation.level", "read_committed")
-        .set("auto.offset.reset", "earliest")
         .create()
         .map_err(kafka(format!("connecting to {brokers}")))?;
     let md = consumer
