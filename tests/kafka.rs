@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::Message;
 use rdkafka::producer::DefaultProducerContext;
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -134,48 +133,23 @@ impl Broker {
         producer.flush(Duration::from_secs(60)).expect("flushed");
     }
 
-    /// Every value of `topic` as text, in each partition's order, up to the end it has now.
-    ///
-    /// Each partition is read from offset 0 to its end-of-partition event (the high watermark
-    /// of the fetches themselves). tansu 0.6 answers ListOffsets with the batch *stored* first
-    /// (earliest) or last (latest), not the log's ends, so asking it for "the beginning" of a
-    /// partition two workers wrote to at once skipped the batches stored after a later one: a
-    /// test that read a topic short one run in a few.
+    /// Every value of `topic` as text, in each partition's order, up to the end it has now:
+    /// the product's own reader, from offset 0 to each partition's end-of-partition event.
+    /// (tansu 0.6 answers ListOffsets with the batch *stored* first or last, not the log's
+    /// ends, so asking it for "the beginning" of a partition two workers wrote to at once
+    /// skipped batches: a test that read a topic short one run in a few.)
     fn read_all(&self, topic: &str) -> Vec<String> {
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &self.addr)
-            .set("group.id", "test-reader")
-            .set("enable.auto.commit", "false")
-            .set("auto.offset.reset", "earliest")
-            .set("enable.partition.eof", "true")
-            .create()
-            .expect("a consumer");
-        let md = consumer
-            .fetch_metadata(Some(topic), Duration::from_secs(10))
-            .expect("metadata");
-        let mut open = BTreeSet::new();
-        let mut tpl = TopicPartitionList::new();
-        for p in md.topics().iter().flat_map(|t| t.partitions()) {
-            open.insert(p.id());
-            tpl.add_partition_offset(topic, p.id(), Offset::Offset(0))
-                .expect("an offset");
-        }
-        consumer.assign(&tpl).expect("assigned");
-        let deadline = Instant::now() + Duration::from_secs(120);
+        let started = Instant::now();
         let mut out = Vec::new();
-        while !open.is_empty() {
-            assert!(Instant::now() < deadline, "reading {topic} took too long");
-            match consumer.poll(Duration::from_millis(50)) {
-                Some(Ok(m)) => {
-                    out.push(String::from_utf8(m.payload().unwrap_or_default().to_vec()).unwrap())
-                }
-                Some(Err(KafkaError::PartitionEOF(p))) => {
-                    open.remove(&p);
-                }
-                Some(Err(e)) => panic!("reading {topic}: {e}"),
-                None => {}
-            }
-        }
+        livesell::io::kafka::read_topic(&self.addr, &[topic.to_string()], None, |v| {
+            out.push(String::from_utf8(v.to_vec())?);
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("reading {topic}: {e:#}"));
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "reading {topic} took too long"
+        );
         out
     }
 }
