@@ -427,33 +427,15 @@ pub(crate) mod reference;
 
 #[cfg(test)]
 mod tests {
-    use super::reference::{read_chunked, reference};
+    use super::reference::{read_chunked, read_dealt, reference};
     use super::*;
 
     fn collect(input: &'static [u8], hands: usize, deal: Deal) -> Vec<(u64, u64, String)> {
-        let mut src = LineSource::from_reader("t".into(), Box::new(input), hands, deal);
-        let mut out = Vec::new();
-        let mut done = vec![false; hands];
-        let mut next = 0u64;
-        while done.iter().any(|d| !d) {
-            // Blocks come back in order when taken hand by hand, as the workers fold them.
-            let h = (next % hands as u64) as usize;
-            match src.hands[h].poll() {
-                Poll::Block(b) => {
-                    assert_eq!(b.index, next);
-                    next += 1;
-                    b.for_each_line(|n, o, l| {
-                        out.push((n, o, String::from_utf8_lossy(l).into_owned()))
-                    });
-                    if b.last {
-                        return out;
-                    }
-                }
-                Poll::Pending => std::thread::yield_now(),
-                Poll::Done => done[h] = true,
-            }
-        }
-        out
+        // One read takes as much as the reader asks for, as a slice's read does.
+        read_dealt(input.to_vec(), vec![usize::MAX], hands, deal)
+            .into_iter()
+            .map(|(n, o, l)| (n, o, String::from_utf8_lossy(&l).into_owned()))
+            .collect()
     }
 
     /// Unterminated or binary input never grows the reader past the line limit: a line over

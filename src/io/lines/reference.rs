@@ -59,8 +59,18 @@ pub fn reference(input: &[u8]) -> Vec<(u64, u64, Vec<u8>)> {
 /// Every line the reader makes of `input`, handed out in reads of `sizes` to `hands` hands
 /// taken in turn (blocks come back in order, as the workers fold them).
 pub fn read_chunked(input: Vec<u8>, sizes: Vec<usize>, hands: usize) -> Vec<(u64, u64, Vec<u8>)> {
+    read_dealt(input, sizes, hands, Deal::RoundRobin)
+}
+
+/// `read_chunked`, with the blocks dealt as `deal` says.
+pub fn read_dealt(
+    input: Vec<u8>,
+    sizes: Vec<usize>,
+    hands: usize,
+    deal: Deal,
+) -> Vec<(u64, u64, Vec<u8>)> {
     let reader = Chunked::new(input, sizes);
-    let mut src = LineSource::from_reader("t".into(), Box::new(reader), hands, Deal::RoundRobin);
+    let mut src = LineSource::from_reader("t".into(), Box::new(reader), hands, deal);
     let mut got = Vec::new();
     let mut next = 0u64;
     loop {
