@@ -15,22 +15,25 @@ use timely::dataflow::operators::Concat;
 use timely::dataflow::operators::vec::Partition;
 
 use crate::domain::notify::Templates;
+use crate::engine::{CheckpointSettings, EngineSettings};
 use crate::io::checkpoint::{Loaded, Store};
+use crate::io::kafka::KafkaShared;
 use crate::io::kafka::{KafkaAddress, PartitionId, committed_offsets, discover, watermarks};
-use crate::ops::read_kafka::{KafkaHand, KafkaShared, KafkaSourceConfig, ReadKafka};
-use crate::ops::write_outputs::KafkaTarget;
-use crate::records::Input;
-
 use crate::io::lines::LineSource;
-use crate::live::hub::LiveHub;
-use crate::ops::apply_claims::{ApplyClaims, CheckpointSettings, EngineSettings};
-use crate::ops::halt::Halt;
+use crate::ops::apply_claims::ApplyClaims;
 use crate::ops::maintain_metrics::MaintainMetrics;
-use crate::ops::produce_outputs::{ProduceOutputs, ProducerTarget, Transactions};
+use crate::ops::produce_outputs::ProduceOutputs;
 use crate::ops::rank_claimants::RankClaimants;
 use crate::ops::read_events::{ReadEvents, SourceHand};
+use crate::ops::read_kafka::{KafkaHand, KafkaSourceConfig, ReadKafka};
 use crate::ops::select_updates::ViewTimes;
-use crate::ops::write_outputs::{CheckpointTarget, RunReport, Targets, WriteOutputs};
+use crate::ops::write_outputs::WriteOutputs;
+use crate::records::{Halt, Input};
+use crate::sinks::commits::KafkaTarget;
+use crate::sinks::cuts::CheckpointTarget;
+use crate::sinks::hub::LiveHub;
+use crate::sinks::producer::{ProducerTarget, Transactions};
+use crate::sinks::writer::{RunReport, Targets};
 
 #[derive(Debug, Clone)]
 pub struct RunConfig {
@@ -284,65 +287,21 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
     });
     let marks = watermarks(&brokers, &parts, timeout)?;
     let starts = start_positions(&parts, &marks, loaded.as_ref())?;
-    let committed = match (&cfg.sink, &loaded) {
-        (Some(_), None) => committed_offsets(&brokers, &cfg.group, &parts, timeout)?,
-        // From a checkpoint, what came after it is sent again (deterministic ids let
-        // consumers drop the copies; transactions, where the broker has them, do not show them).
-        _ => Vec::new(),
-    };
-    if committed.iter().any(Option::is_some) {
-        // Everything is replayed to rebuild the state; only what the sink had not
-        // acknowledged before the last commit is sent again.
-        eprintln!(
-            "livesell: group {} resumes after {} committed message(s): replaying them without sending their outputs again",
-            cfg.group,
-            committed.iter().flatten().sum::<u64>()
-        );
-    }
-    let resume: Vec<u64> = committed.iter().map(|c| c.unwrap_or(0)).collect();
+    let resume = resume_offsets(&cfg, &parts, loaded.is_some(), timeout)?;
     let workers = cfg.workers.max(1);
     let (processes, process) = match &cfg.cluster {
         Some(c) => (c.hosts.len(), c.process),
         None => (1, 0),
     };
     let peers = workers * processes;
-    let transactions = match (cfg.transactional, &cfg.sink, &cfg.checkpoints) {
-        (false, _, _) => None,
-        (true, Some(sink), Some(c)) => Some(transactions(&cfg.group, sink, c, peers, process)?),
-        (true, None, _) => bail!("--transactional needs --sink kafka://HOST:PORT"),
-        (true, _, None) => bail!(
-            "--transactional needs checkpoints (each transaction ends at one): give --out or --checkpoint-dir, and a --checkpoint-interval above 0"
-        ),
-    };
+    let transactions = transactions_of(&cfg, peers, process)?;
     let shared = Arc::new(KafkaShared::new(parts.len()));
     let source_cfg = KafkaSourceConfig {
         lateness_us: cfg.allowed_lateness_ms as i64 * 1000,
         idle_timeout: cfg.idle_timeout,
         exit_when_idle: cfg.exit_when_idle,
     };
-    // Partition s is read by worker s % peers, wherever that worker runs.
-    let mut hands = Vec::new();
-    for w in process * workers..(process + 1) * workers {
-        let mine: Vec<(u32, PartitionId, u64, Option<u64>, u64)> = parts
-            .iter()
-            .enumerate()
-            .filter(|(s, _)| s % peers == w)
-            .map(|(s, p)| {
-                let committed = resume.get(s).copied().unwrap_or(0);
-                (s as u32, p.clone(), committed, starts[s], marks[s].1)
-            })
-            .collect();
-        let hand = KafkaHand::open(
-            &brokers,
-            &cfg.group,
-            mine,
-            peers,
-            shared.clone(),
-            source_cfg.clone(),
-        )?;
-        hands.push(Mutex::new(Some(hand)));
-    }
-    let hands = Arc::new(hands);
+    let hands = open_hands(&cfg, &parts, &resume, &starts, &marks, &shared, &source_cfg)?;
     let restore_parts = loaded.as_ref().map(|l| Arc::new(l.workers.clone()));
     let engine_checkpoints = match (&store, &cfg.checkpoints) {
         (Some(store), Some(c)) => Some(CheckpointSettings {
@@ -354,53 +313,21 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
         _ => None,
     };
     let halt = Halt::default();
-    let producer = cfg.sink.as_ref().map(|sink| ProducerTarget {
-        halt: halt.clone(),
-        brokers: sink.clone(),
-        forward_lines: cfg.out.is_some() || cfg.live.is_some(),
-        forward_carts: cfg.live.is_some(),
-        restored: loaded.is_some(),
-        store: store.clone(),
-        restore: loaded.as_ref().map(|l| Arc::new(l.producers.clone())),
-        transactions: transactions.clone(),
-    });
-    let targets = Targets {
-        halt: halt.clone(),
-        producer,
-        checkpoints: store.as_ref().map(|store| CheckpointTarget {
-            store: store.clone(),
-            partitions: parts.clone(),
-            restore: loaded.as_ref().and_then(|l| l.writer.clone()).map(Arc::new),
-            every_ms: engine_checkpoints.as_ref().map_or(1, |c| c.every_ms),
-        }),
-        arranged: Default::default(),
-        snapshot_every: cfg.snapshot_interval,
-        live: cfg.live.clone(),
-        out_dir: cfg.out.clone(),
-        kafka: cfg.sink.as_ref().map(|sink| KafkaTarget {
-            brokers: sink.clone(),
-            commit_brokers: brokers.clone(),
-            group: cfg.group.clone(),
-            shared: shared.clone(),
-        }),
-    };
+    let every_ms = engine_checkpoints.as_ref().map_or(1, |c| c.every_ms);
+    let targets = kafka_targets(
+        &cfg,
+        &parts,
+        store.as_ref(),
+        loaded.as_ref(),
+        every_ms,
+        transactions,
+        &shared,
+        &halt,
+    );
     let sources: Vec<String> = parts.iter().map(PartitionId::name).collect();
     let messages = cfg.messages.clone().unwrap_or_default();
     let lateness_us = source_cfg.lateness_us;
-    let communication = match &cfg.cluster {
-        Some(c) => timely::CommunicationConfig::Cluster {
-            threads: workers,
-            process: c.process,
-            addresses: c.hosts.clone(),
-            report: false,
-            zerocopy: false,
-        },
-        None => timely::CommunicationConfig::Process(workers),
-    };
-    let config = timely::Config {
-        communication,
-        worker: timely::WorkerConfig::default(),
-    };
+    let config = timely_config(&cfg, workers);
     let guards = timely::execute(config, move |worker| {
         let index = worker.index();
         let local = index - process * workers;
@@ -435,6 +362,154 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
     })
     .map_err(|e| anyhow::anyhow!("cannot start workers: {e}"))?;
     first_report(guards, &halt)
+}
+
+/// Every partition's reader for this process's workers: partition `s` is read by worker
+/// `s % peers`, wherever that worker runs.
+fn open_hands(
+    cfg: &KafkaRunConfig,
+    parts: &[PartitionId],
+    resume: &[u64],
+    starts: &[Option<u64>],
+    marks: &[(u64, u64)],
+    shared: &Arc<KafkaShared>,
+    source_cfg: &KafkaSourceConfig,
+) -> anyhow::Result<Arc<Vec<Mutex<Option<KafkaHand>>>>> {
+    let workers = cfg.workers.max(1);
+    let (processes, process) = cfg
+        .cluster
+        .as_ref()
+        .map_or((1, 0), |c| (c.hosts.len(), c.process));
+    let peers = workers * processes;
+    let brokers = &cfg.source.brokers;
+    let mut hands = Vec::new();
+    for w in process * workers..(process + 1) * workers {
+        let mine: Vec<(u32, PartitionId, u64, Option<u64>, u64)> = parts
+            .iter()
+            .enumerate()
+            .filter(|(s, _)| s % peers == w)
+            .map(|(s, p)| {
+                let committed = resume.get(s).copied().unwrap_or(0);
+                (s as u32, p.clone(), committed, starts[s], marks[s].1)
+            })
+            .collect();
+        let hand = KafkaHand::open(
+            brokers,
+            &cfg.group,
+            mine,
+            peers,
+            shared.clone(),
+            source_cfg.clone(),
+        )?;
+        hands.push(Mutex::new(Some(hand)));
+    }
+    Ok(Arc::new(hands))
+}
+
+/// Per partition, the offset below which an earlier run's outputs reached the sink: the
+/// group's commits, when it starts without a checkpoint and sends to Kafka (from a checkpoint,
+/// what came after it is sent again: deterministic ids let consumers drop the copies, and
+/// transactions, where the broker has them, do not show them).
+fn resume_offsets(
+    cfg: &KafkaRunConfig,
+    parts: &[PartitionId],
+    from_checkpoint: bool,
+    timeout: Duration,
+) -> anyhow::Result<Vec<u64>> {
+    let committed = match (&cfg.sink, from_checkpoint) {
+        (Some(_), false) => committed_offsets(&cfg.source.brokers, &cfg.group, parts, timeout)?,
+        _ => Vec::new(),
+    };
+    if committed.iter().any(Option::is_some) {
+        // Everything is replayed to rebuild the state; only what the sink had not
+        // acknowledged before the last commit is sent again.
+        eprintln!(
+            "livesell: group {} resumes after {} committed message(s): replaying them without sending their outputs again",
+            cfg.group,
+            committed.iter().flatten().sum::<u64>()
+        );
+    }
+    Ok(committed.iter().map(|c| c.unwrap_or(0)).collect())
+}
+
+/// `--transactional`: what earlier runs committed, when the run has a sink and checkpoints.
+fn transactions_of(
+    cfg: &KafkaRunConfig,
+    peers: usize,
+    process: usize,
+) -> anyhow::Result<Option<Transactions>> {
+    Ok(match (cfg.transactional, &cfg.sink, &cfg.checkpoints) {
+        (false, _, _) => None,
+        (true, Some(sink), Some(c)) => Some(transactions(&cfg.group, sink, c, peers, process)?),
+        (true, None, _) => bail!("--transactional needs --sink kafka://HOST:PORT"),
+        (true, _, None) => bail!(
+            "--transactional needs checkpoints (each transaction ends at one): give --out or --checkpoint-dir, and a --checkpoint-interval above 0"
+        ),
+    })
+}
+
+/// Where a Kafka run's outputs go: every worker's producer, the writer's files and commits,
+/// the checkpoints it completes, the live surfaces.
+#[allow(clippy::too_many_arguments)]
+fn kafka_targets(
+    cfg: &KafkaRunConfig,
+    parts: &[PartitionId],
+    store: Option<&Store>,
+    loaded: Option<&Loaded>,
+    every_ms: u64,
+    transactions: Option<Transactions>,
+    shared: &Arc<KafkaShared>,
+    halt: &Halt,
+) -> Targets {
+    let brokers = &cfg.source.brokers;
+    let producer = cfg.sink.as_ref().map(|sink| ProducerTarget {
+        halt: halt.clone(),
+        brokers: sink.clone(),
+        forward_lines: cfg.out.is_some() || cfg.live.is_some(),
+        forward_carts: cfg.live.is_some(),
+        restored: loaded.is_some(),
+        store: store.cloned(),
+        restore: loaded.map(|l| Arc::new(l.producers.clone())),
+        transactions,
+    });
+    Targets {
+        halt: halt.clone(),
+        producer,
+        checkpoints: store.map(|store| CheckpointTarget {
+            store: store.clone(),
+            partitions: parts.to_vec(),
+            restore: loaded.and_then(|l| l.writer.clone()).map(Arc::new),
+            every_ms,
+        }),
+        arranged: Default::default(),
+        snapshot_every: cfg.snapshot_interval,
+        live: cfg.live.clone(),
+        out_dir: cfg.out.clone(),
+        kafka: cfg.sink.as_ref().map(|sink| KafkaTarget {
+            brokers: sink.clone(),
+            commit_brokers: brokers.clone(),
+            group: cfg.group.clone(),
+            shared: shared.clone(),
+        }),
+    }
+}
+
+/// One process of `workers` threads, or this process's part of a cluster.
+fn timely_config(cfg: &KafkaRunConfig, workers: usize) -> timely::Config {
+    let communication = match &cfg.cluster {
+        Some(c) => timely::CommunicationConfig::Cluster {
+            threads: workers,
+            process: c.process,
+            addresses: c.hosts.clone(),
+            report: false,
+            zerocopy: false,
+        },
+        None => timely::CommunicationConfig::Process(workers),
+    };
+    timely::Config {
+        communication,
+        worker: timely::WorkerConfig::default(),
+    }
 }
 
 /// Where each partition starts: the checkpoint's position, or (`None`) its earliest retained

@@ -1,6 +1,7 @@
 //! Live Selling OS: claim grammar, allocation and the timely pipeline that applies them.
 
 pub use livesell_core::{adapters, domain};
+pub mod engine;
 #[path = "gen/mod.rs"]
 pub mod generator;
 pub mod io;
@@ -14,4 +15,6 @@ pub mod report;
 pub mod runsheet;
 pub mod serve_sql;
 pub mod session_report;
+pub mod sinks;
 pub mod sql;
+pub mod tables;

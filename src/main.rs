@@ -340,7 +340,7 @@ enum Command {
 
 /// The one line a run ends with on standard error.
 fn print_report(
-    report: &livesell::ops::write_outputs::RunReport,
+    report: &livesell::sinks::writer::RunReport,
     started: Instant,
     what: &str,
     tail: &str,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::record_batch::RecordBatch;
 
-use crate::io::layout;
+use crate::tables::layout;
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::{SQLOptions, SessionContext};
 use datafusion::prelude::ParquetReadOptions;
@@ -71,7 +71,7 @@ pub async fn context(data: &Path) -> Result<SessionContext, SqlError> {
     // saved queries name every table.
     for name in layout::ALL_TABLES {
         if !found.iter().any(|(n, _)| n == name) {
-            let schema = crate::ops::write_outputs::table_schema(name);
+            let schema = crate::tables::table_schema(name);
             let mut fields: Vec<_> = schema.fields().iter().cloned().collect();
             fields.push(std::sync::Arc::new(
                 datafusion::arrow::datatypes::Field::new(layout::PARTITION, DataType::Utf8, false),
@@ -82,7 +82,7 @@ pub async fn context(data: &Path) -> Result<SessionContext, SqlError> {
         }
     }
     for (name, path) in found {
-        let schema = crate::ops::write_outputs::table_schema(&name);
+        let schema = crate::tables::table_schema(&name);
         // A trailing slash: the path is a directory of partitions, not a file.
         let path = format!("{}/", path.to_string_lossy());
         let options = ParquetReadOptions::default()

@@ -8,7 +8,7 @@ use std::path::Path;
 use livesell::domain::event::parse_line;
 use livesell::domain::session::Session;
 use livesell::io::lines::{Deal, LineSource};
-use livesell::ops::apply_claims::session_hash;
+use livesell::records::session_hash;
 use livesell::pipelines::claims::{RunConfig, run_sources};
 use proptest::prelude::*;
 

@@ -79,6 +79,22 @@ pub struct Manifest {
     pub took_ms: f64,
 }
 
+/// What a worker's part adds to its checkpoint, for the writer that completes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PartDone {
+    pub id: u64,
+    pub worker: usize,
+    pub peers: usize,
+    /// `None`: the part could not be written (the reason was logged): the checkpoint stays
+    /// incomplete and the previous one stands.
+    pub entry: Option<PartEntry>,
+    /// Per source, the offset its next block starts at (`None`: where the run started it).
+    pub positions: Vec<Option<u64>>,
+    pub open_sessions: u64,
+    /// How long the engine was busy with its part (applying up to the cut, encoding, writing).
+    pub took_us: u64,
+}
+
 /// A checkpoint read back and checked: its manifest and every part's payload.
 pub struct Loaded {
     pub manifest: Manifest,

@@ -6,7 +6,9 @@
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use crate::domain::order::CommitTrack;
 
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
@@ -16,14 +18,51 @@ use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer}
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 pub const DEFAULT_INPUT_TOPIC: &str = "livesell.events";
-pub const DECISIONS_TOPIC: &str = "livesell.decisions";
-pub const GMV_TOPIC: &str = "livesell.gmv";
-pub const DEAD_LETTER_TOPIC: &str = "livesell.dead-letter";
-pub const ORDERS_OUT_TOPIC: &str = "livesell.orders-out";
-pub const CARTS_TOPIC: &str = "livesell.carts";
-pub const NOTIFICATIONS_TOPIC: &str = "livesell.notifications";
 
 mod transactions;
+
+/// What the Kafka source shares, within one process, with the sink and its peers.
+pub struct KafkaShared {
+    pub start: Instant,
+    /// When any partition last delivered a message (milliseconds since `start`).
+    pub last_delivery_ms: AtomicU64,
+    /// Per source: the partition and which of its offsets a flushed bound covers.
+    pub tracks: Mutex<Vec<Option<(PartitionId, CommitTrack)>>>,
+}
+
+impl KafkaShared {
+    pub fn new(sources: usize) -> Self {
+        KafkaShared {
+            start: Instant::now(),
+            last_delivery_ms: AtomicU64::new(0),
+            tracks: Mutex::new(vec![None; sources]),
+        }
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    /// A partition delivered a message now.
+    pub fn delivered(&self) {
+        self.last_delivery_ms
+            .fetch_max(self.now_ms(), Ordering::Relaxed);
+    }
+
+    /// The offsets to commit for this process's partitions once every decision below `bound`
+    /// has been flushed.
+    pub fn covered(&self, bound: i64) -> Vec<(PartitionId, u64)> {
+        let Ok(mut tracks) = self.tracks.lock() else {
+            return Vec::new();
+        };
+        tracks
+            .iter_mut()
+            .flatten()
+            .map(|(p, t)| (p.clone(), t.covered(bound)))
+            .collect()
+    }
+}
+
 pub use transactions::{
     Committed, PROGRESS_TOPIC, Progress, fence, read_progress, transactional_id,
 };

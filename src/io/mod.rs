@@ -1,12 +1,10 @@
-//! Connectors: transports that move bytes in and out; formats live in `domain::event`.
+//! Transports: they move bytes in and out without interpreting them (lines, Kafka, checkpoint storage, Parquet files, the YouTube API); formats live in `domain::event` and `tables`.
 
 pub mod arranged;
 pub mod checkpoint;
 pub mod kafka;
-pub mod layout;
 pub mod lines;
-pub mod snapshot;
-pub mod tables;
+pub mod parquet;
 pub mod youtube;
 
 /// The blocking HTTPS client of the pollers and pushers: 30 s for a whole request, and every

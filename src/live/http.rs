@@ -16,13 +16,13 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::auth::{AuthConfig, Refusal, Role};
-use super::hub::{Frame, LiveHub};
 use super::ingest::{Seen, WebhookConfig, ingest, verify_subscription};
 use super::input::{LiveInput, Refused};
 use super::limits::Limits;
 use crate::domain::event::parse_line;
 use crate::domain::text::normalize_code;
 use crate::domain::time::format_micros;
+use crate::sinks::hub::{Frame, LiveHub};
 
 const DASHBOARD: &str = include_str!("dashboard.html");
 

@@ -2,7 +2,6 @@
 
 pub mod auth;
 pub mod http;
-pub mod hub;
 pub mod ingest;
 pub mod input;
 pub mod limits;

@@ -11,14 +11,14 @@ use anyhow::Context;
 
 use super::auth::AuthConfig;
 use super::http::{App, router};
-use super::hub::LiveHub;
 use super::ingest::WebhookConfig;
 use super::input::{ACK_WAIT, LiveInput};
 use super::limits::{BoundedListener, Limits};
 use crate::io::kafka::{DEFAULT_INPUT_TOPIC, KafkaAddress};
 use crate::io::lines::{Deal, LineSource};
-use crate::ops::write_outputs::RunReport;
 use crate::pipelines::claims::{KafkaRunConfig, RunConfig, run_kafka, run_live};
+use crate::sinks::hub::LiveHub;
+use crate::sinks::writer::RunReport;
 
 #[derive(Debug, Clone)]
 pub struct ServeConfig {

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use super::auth::{AuthConfig, Role, TokenEntry};
 use super::http::{App, router};
-use super::hub::LiveHub;
 use super::input::{ChannelReader, LiveInput};
 use super::limits::{BoundedListener, Limits};
+use crate::sinks::hub::LiveHub;
 
 const DIRECTOR: &str = "director-token-for-tests";
 

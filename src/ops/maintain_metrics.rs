@@ -5,7 +5,7 @@ use timely::dataflow::Stream;
 use timely::dataflow::operators::vec::Map;
 
 use crate::ops::select_updates::{SelectUpdates, ViewTimes};
-use crate::records::{MetricKey, Out};
+use crate::records::{MetricKey, Out, View};
 
 pub trait MaintainMetrics<'scope> {
     /// Sums metric additions per key: each addition is an update whose multiplicity is the amount,
@@ -16,16 +16,18 @@ pub trait MaintainMetrics<'scope> {
 impl<'scope> MaintainMetrics<'scope> for Stream<'scope, u64, Vec<Out>> {
     fn maintain_metrics(self, times: ViewTimes) -> Stream<'scope, u64, Vec<Out>> {
         self.select_updates("MetricUpdates", times, |o| match o {
-            Out::Metric { key, amount } => Some(((**key).clone(), *amount as isize)),
+            Out::View(View::Metric { key, amount }) => Some(((**key).clone(), *amount as isize)),
             _ => None,
         })
         .count_total()
         .inner
         .map(
-            |((key, total), _time, diff): ((MetricKey, isize), u64, isize)| Out::MetricTotal {
-                key: Box::new(key),
-                total: total as i64,
-                diff: diff as i64,
+            |((key, total), _time, diff): ((MetricKey, isize), u64, isize)| {
+                Out::View(View::MetricTotal {
+                    key: Box::new(key),
+                    total: total as i64,
+                    diff: diff as i64,
+                })
             },
         )
     }

@@ -1,7 +1,6 @@
-//! Timely operators, one per file, each a small extension trait whose body calls the domain.
+//! Timely operators, one per file, each a small extension trait that wires a stream to an engine (`engine`) or a sink (`sinks`).
 
 pub mod apply_claims;
-pub mod halt;
 pub mod maintain_metrics;
 pub mod produce_outputs;
 pub mod rank_claimants;

@@ -5,11 +5,7 @@ use timely::dataflow::operators::vec::Map;
 
 use crate::domain::event::Text;
 use crate::ops::select_updates::{SelectUpdates, ViewTimes};
-use crate::records::{Claimant, Out};
-
-/// How many claimants per sku the ranking keeps: the holders and the head of the waitlist, which
-/// is what a host calls out; each evaluation re-emits this many rows, so it bounds the cost.
-pub const MAX_RANKED: usize = 100;
+use crate::records::{Claimant, MAX_RANKED, Out, View};
 
 pub trait RankClaimants<'scope> {
     /// Claimants of each `(session, sku)` in `(ts, claim_id)` order, numbered from 1, as
@@ -20,11 +16,11 @@ pub trait RankClaimants<'scope> {
 impl<'scope> RankClaimants<'scope> for Stream<'scope, u64, Vec<Out>> {
     fn rank_claimants(self, times: ViewTimes) -> Stream<'scope, u64, Vec<Out>> {
         self.select_updates("Claimants", times, |o| match o {
-            Out::Claimant {
+            Out::View(View::Claimant {
                 session_id,
                 claimant,
                 diff,
-            } => Some((
+            }) => Some((
                 (
                     (session_id.clone(), claimant.sku.clone()),
                     (**claimant).clone(),
@@ -45,11 +41,13 @@ impl<'scope> RankClaimants<'scope> for Stream<'scope, u64, Vec<Out>> {
                 ((String, Text), (u64, Claimant)),
                 u64,
                 isize,
-            )| Out::RankedClaimant {
-                session_id,
-                rank,
-                claimant: Box::new(claimant),
-                diff: diff as i64,
+            )| {
+                Out::View(View::RankedClaimant {
+                    session_id,
+                    rank,
+                    claimant: Box::new(claimant),
+                    diff: diff as i64,
+                })
             },
         )
     }

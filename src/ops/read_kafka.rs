@@ -1,14 +1,14 @@
 //! The Kafka source operator: each worker reads its partitions, every partition a SPEC 2 source.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use timely::dataflow::Stream;
 use timely::dataflow::operators::generic::operator::source;
 
 use crate::domain::order::CommitTrack;
-use crate::io::kafka::{PartitionId, PartitionReader};
+use crate::io::kafka::{KafkaShared, PartitionId, PartitionReader};
 use crate::ops::read_events::read_record;
 use crate::records::Input;
 
@@ -17,42 +17,6 @@ use crate::records::Input;
 const TICK: Duration = Duration::from_millis(1);
 /// Messages taken per activation, so the rest of the dataflow keeps moving.
 const POLL_BUDGET: usize = 50_000;
-
-/// What the Kafka source shares, within one process, with the sink and its peers.
-pub struct KafkaShared {
-    pub start: Instant,
-    /// When any partition last delivered a message (milliseconds since `start`).
-    last_delivery_ms: AtomicU64,
-    /// Per source: the partition and which of its offsets a flushed bound covers.
-    pub tracks: Mutex<Vec<Option<(PartitionId, CommitTrack)>>>,
-}
-
-impl KafkaShared {
-    pub fn new(sources: usize) -> Self {
-        KafkaShared {
-            start: Instant::now(),
-            last_delivery_ms: AtomicU64::new(0),
-            tracks: Mutex::new(vec![None; sources]),
-        }
-    }
-
-    fn now_ms(&self) -> u64 {
-        self.start.elapsed().as_millis() as u64
-    }
-
-    /// The offsets to commit for this process's partitions once every decision below `bound`
-    /// has been flushed.
-    pub fn covered(&self, bound: i64) -> Vec<(PartitionId, u64)> {
-        let Ok(mut tracks) = self.tracks.lock() else {
-            return Vec::new();
-        };
-        tracks
-            .iter_mut()
-            .flatten()
-            .map(|(p, t)| (p.clone(), t.covered(bound)))
-            .collect()
-    }
-}
 
 /// Settings of the Kafka source.
 #[derive(Debug, Clone)]
@@ -158,9 +122,7 @@ impl KafkaHand {
         match got {
             Ok(n) => {
                 if n > 0 {
-                    self.shared
-                        .last_delivery_ms
-                        .fetch_max(self.shared.now_ms(), Ordering::Relaxed);
+                    self.shared.delivered();
                 }
                 if !self.caught_up {
                     self.check_caught_up();

@@ -277,8 +277,8 @@ fn read_kafka(
     follow: Option<Duration>,
     mut each: impl FnMut(&str) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    use crate::io::kafka::{KafkaAddress, ORDERS_OUT_TOPIC, read_topic};
-    let address = KafkaAddress::parse(from, Some(ORDERS_OUT_TOPIC))?;
+    use crate::io::kafka::{KafkaAddress, read_topic};
+    let address = KafkaAddress::parse(from, Some(crate::records::Kind::Draft.topic()))?;
     read_topic(&address.brokers, &address.topics, follow, |v| {
         each(&String::from_utf8_lossy(v))
     })

@@ -52,7 +52,7 @@ pub fn file_stem(session_id: &str) -> String {
     if safe == session_id && !safe.is_empty() {
         return safe;
     }
-    let h = crate::ops::apply_claims::session_hash(session_id);
+    let h = crate::records::session_hash(session_id);
     format!("{safe}-{h:016x}")
 }
 

@@ -12,24 +12,12 @@ use crate::domain::cart::{Cart, Carts};
 use crate::domain::decision::{Body as DBody, Buyer, Decision, ResEvent};
 use crate::domain::event::{ProductDef, Text, VariantDef};
 use crate::domain::session::Session;
-use crate::io::snapshot::{claimants_batch, gmv_minute_batch, gmv_minute_rows};
-use crate::io::tables::{
-    ProductRow, ReservationRow, TableError, TableRows, carts_batch, encode, products_batch,
-    reservations_batch, stock_batch,
-};
-use crate::records::{Claimant, MetricKey, Out, RowGroups};
+use crate::records::{Claimant, MetricKey, Out, RowGroups, Rows, Show, session_hash};
+use crate::tables::batches::{carts_batch, products_batch, reservations_batch, stock_batch};
+use crate::tables::rows::{ProductRow, ReservationRow, TableError, TableRows, encode};
+use crate::tables::views::{claimants_batch, gmv_minute_batch, gmv_minute_rows};
 
 use super::emit::ranked;
-
-/// Routing hash of a session. SipHash with fixed keys: the same in every process, and its low
-/// bits (which pick the worker when the worker count is a power of two) are well mixed, which
-/// FxHash's are not (measured: 14 shows split 11/3 over 2 workers).
-pub fn session_hash(session_id: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::hash::DefaultHasher::new();
-    session_id.hash(&mut h);
-    h.finish()
-}
 
 /// This worker's sessions: slots in order of first appearance, found by id once per event
 /// (on arrival); the pending event carries its slot's index from there on. A closed session
@@ -49,10 +37,10 @@ impl Sessions {
             return i;
         }
         let order = session_hash(session_id);
-        out.push(Out::Session {
+        out.push(Out::Show(Show::Seen {
             hash: order,
             session_id: session_id.to_string(),
-        });
+        }));
         let i = self.slots.len() as u32;
         self.index.insert(session_id.to_string(), i);
         self.slots.push(SessionSlot {
@@ -178,13 +166,13 @@ impl OpenSlot {
         }
         for (name, parts) in by_table {
             let delta = matches!(name, "comments" | "claims" | "orders");
-            out.push(Out::Snapshot {
+            out.push(Out::Rows(Box::new(Rows {
                 table: name.to_string(),
                 session_id: id.to_string(),
                 date,
                 parts: RowGroups(parts),
                 delta,
-            });
+            })));
         }
         Ok(())
     }

@@ -10,8 +10,8 @@ use crate::domain::event::{Body, Director, Event};
 use crate::domain::notify::{Templates, messages};
 use crate::domain::order::ReplayKey;
 use crate::domain::text::normalize_code;
-use crate::io::tables::CommentRow;
-use crate::records::{Line, Out, Reject};
+use crate::records::{Kind, Line, Out, Reject, Show, View};
+use crate::tables::rows::CommentRow;
 
 use super::emit::{MetricSums, claimant, metrics, reject_outputs};
 use super::slots::{OpenSlot, Sessions, track_reservation};
@@ -74,7 +74,7 @@ pub struct Shows {
     /// Send a closing session's last live view (`livesell serve`).
     pub live: bool,
     /// Tables that cannot be built halt the run: their rows are not dropped in silence.
-    pub halt: crate::ops::halt::Halt,
+    pub halt: crate::records::Halt,
     /// No decision is keyed below this: the writer may have written everything under it.
     pub floor: i64,
     pub closed: u64,
@@ -100,7 +100,7 @@ impl Shows {
     }
 
     /// Raise `halt` when this engine cannot go on.
-    pub fn halting(mut self, halt: crate::ops::halt::Halt) -> Shows {
+    pub fn halting(mut self, halt: crate::records::Halt) -> Shows {
         self.halt = halt;
         self
     }
@@ -234,13 +234,13 @@ impl Shows {
                 let currency = open.session.currency_of(&r.sku);
                 if self.drafts {
                     if let Some(line) = draft_line(sid, d, currency) {
-                        out.push(Out::Draft(Line { key, line, sent }));
+                        out.push(Out::Record(Kind::Draft, Line { key, line, sent }));
                     }
                 }
                 let (buyer, c) = open.carts.apply(r, d.ts);
                 if self.cart_updates {
                     let line = c.to_json(sid, buyer, currency);
-                    out.push(Out::Cart(Line { key, line, sent }));
+                    out.push(Out::Record(Kind::Cart, Line { key, line, sent }));
                 }
                 cart = Some(&*c);
             }
@@ -259,14 +259,17 @@ impl Shows {
                     .enumerate()
                 {
                     let key = (key.0, key.1, key.2, n as u64);
-                    out.push(Out::Notification(Line { key, line, sent }));
+                    out.push(Out::Record(Kind::Notification, Line { key, line, sent }));
                 }
             }
-            out.push(Out::Decision(Line {
-                key,
-                line: d.to_json(sid),
-                sent,
-            }));
+            out.push(Out::Record(
+                Kind::Decision,
+                Line {
+                    key,
+                    line: d.to_json(sid),
+                    sent,
+                },
+            ));
             if self.tables {
                 open.rows.decision(sid, open.seq as i64, d);
                 track_reservation(d, open.seq as i64, &mut open.reservations);
@@ -344,10 +347,10 @@ impl Shows {
                     }
                 }
             }
-            out.push(Out::Metric {
+            out.push(Out::View(View::Metric {
                 key: Box::new(key),
                 amount,
-            });
+            }));
         }
     }
 
@@ -367,7 +370,9 @@ impl Shows {
         let id = slot.id.clone();
         let closed_at = open.session.closed_at().unwrap_or(open.last_t);
         if self.live {
-            out.push(Out::Live(Box::new(open.session.live_view(&id, closed_at))));
+            out.push(Out::View(View::Live(Box::new(
+                open.session.live_view(&id, closed_at),
+            ))));
         }
         if self.tables {
             if let Err(e) = open.snapshot(&id, true, out) {
@@ -376,28 +381,28 @@ impl Shows {
                 ));
             }
         }
-        out.push(Out::Summary {
+        out.push(Out::Show(Show::Summary {
             session_id: id.clone(),
             json: summary_json(&open),
-        });
-        out.push(Out::Closed {
+        }));
+        out.push(Out::Show(Show::Closed {
             session_id: id.clone(),
             closed_at,
-        });
+        }));
         for (key, total) in std::mem::take(&mut open.cells) {
             if total != 0 {
-                out.push(Out::Metric {
+                out.push(Out::View(View::Metric {
                     key: Box::new(key),
                     amount: -total,
-                });
+                }));
             }
         }
         for c in std::mem::take(&mut open.sent) {
-            out.push(Out::Claimant {
+            out.push(Out::View(View::Claimant {
                 session_id: id.clone(),
                 claimant: Box::new(c),
                 diff: -1,
-            });
+            }));
         }
         slot.seen.shrink_to_fit();
         self.forget
@@ -413,9 +418,9 @@ impl Shows {
                 continue;
             };
             open.live_dirty = false;
-            out.push(Out::Live(Box::new(
+            out.push(Out::View(View::Live(Box::new(
                 open.session.live_view(&slot.id, open.last_t),
-            )));
+            ))));
         }
     }
 
@@ -433,10 +438,10 @@ impl Shows {
     /// The summary of every open session (the input is over).
     pub fn summaries(&mut self, out: &mut Vec<Out>) {
         for (id, open) in self.sessions.open_by_id() {
-            out.push(Out::Summary {
+            out.push(Out::Show(Show::Summary {
                 session_id: id.to_string(),
                 json: summary_json(open),
-            });
+            }));
         }
     }
 }
@@ -556,7 +561,7 @@ mod tests {
         let tables: Vec<&str> = out
             .iter()
             .filter_map(|o| match o {
-                Out::Snapshot { table, .. } => Some(table.as_str()),
+                Out::Rows(r) => Some(r.table.as_str()),
                 _ => None,
             })
             .collect();
@@ -566,7 +571,9 @@ mod tests {
         let retracted: i64 = out
             .iter()
             .filter_map(|o| match o {
-                Out::Metric { key, amount } if key.metric == crate::records::Metric::GmvCents => {
+                Out::View(View::Metric { key, amount })
+                    if key.metric == crate::records::Metric::GmvCents =>
+                {
                     Some(*amount)
                 }
                 _ => None,
@@ -578,9 +585,12 @@ mod tests {
         );
         assert!(
             out.iter()
-                .any(|o| matches!(o, Out::Claimant { diff: -1, .. }))
+                .any(|o| matches!(o, Out::View(View::Claimant { diff: -1, .. })))
         );
-        assert!(out.iter().any(|o| matches!(o, Out::Closed { .. })));
+        assert!(
+            out.iter()
+                .any(|o| matches!(o, Out::Show(Show::Closed { .. })))
+        );
         // A later event is a session_closed reject with its bytes; nothing is reopened.
         out.clear();
         let late = format!(
@@ -593,7 +603,7 @@ mod tests {
         let dead: Vec<&str> = out
             .iter()
             .filter_map(|o| match o {
-                Out::DeadLetter(l) => Some(l.line.as_str()),
+                Out::Record(Kind::DeadLetter, l) => Some(l.line.as_str()),
                 _ => None,
             })
             .collect();

@@ -6,8 +6,7 @@ use rustc_hash::FxHashMap;
 use crate::domain::decision::{Body as DBody, ClaimOutcome, Decision, OrderOutcome};
 use crate::domain::event::Text;
 use crate::domain::time::minute_of;
-use crate::ops::rank_claimants::MAX_RANKED;
-use crate::records::{Claimant, Line, Metric, MetricKey, Out, Reject};
+use crate::records::{Claimant, Kind, Line, MAX_RANKED, Metric, MetricKey, Out, Reject, View};
 
 /// Metric additions summed within one activation, so differential sees one update per cell
 /// and batch instead of one per decision. Keyed by a hash, with the cells that share it.
@@ -133,11 +132,11 @@ pub fn claimant(
                 qty: c.qty.unwrap_or(1),
             };
             sent.push(claimant.clone());
-            out.push(Out::Claimant {
+            out.push(Out::View(View::Claimant {
                 session_id: session_id.to_string(),
                 claimant: Box::new(claimant),
                 diff: 1,
-            });
+            }));
         }
     }
 }
@@ -177,11 +176,14 @@ pub fn reject_outputs(r: Box<Reject>, at: i64, sent: bool, out: &mut Vec<Out>) {
     d.str("source", &r.source);
     d.num("line", r.line as i128);
     d.num("offset", r.offset as i128);
-    out.push(Out::Decision(Line {
-        key,
-        line: d.finish(),
-        sent,
-    }));
+    out.push(Out::Record(
+        Kind::Decision,
+        Line {
+            key,
+            line: d.finish(),
+            sent,
+        },
+    ));
 
     let mut l = crate::domain::decision::JsonObject::new();
     l.str("source", &r.source);
@@ -194,11 +196,14 @@ pub fn reject_outputs(r: Box<Reject>, at: i64, sent: bool, out: &mut Vec<Out>) {
         use base64_lite::encode;
         l.str("raw_base64", &encode(&r.raw));
     }
-    out.push(Out::DeadLetter(Line {
-        key,
-        line: l.finish(),
-        sent,
-    }));
+    out.push(Out::Record(
+        Kind::DeadLetter,
+        Line {
+            key,
+            line: l.finish(),
+            sent,
+        },
+    ));
 }
 
 /// Standard base64 for dead-letter bytes that are not UTF-8 (no crate needed for 20 lines).

@@ -11,12 +11,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::order::SourceClock;
 use crate::io::checkpoint::{PartEntry, Store};
-use crate::io::tables::{RowsState, TableRows};
-use crate::records::Out;
+use crate::records::{Out, Show, View, session_hash};
+use crate::tables::rows::{RowsState, TableRows};
 
 use super::Engine;
 use super::shows::Pending;
-use super::slots::{SessionSlot, Sessions, session_hash};
+use super::slots::{SessionSlot, Sessions};
 
 /// One worker's part. `S` and `P` are borrowed when written, owned when read.
 #[derive(Serialize, Deserialize)]
@@ -50,22 +50,6 @@ pub struct Cuts {
     pub next_id: u64,
     pub worker: usize,
     pub peers: usize,
-}
-
-/// What a worker's part adds to its checkpoint, for the writer that completes it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PartDone {
-    pub id: u64,
-    pub worker: usize,
-    pub peers: usize,
-    /// `None`: the part could not be written (the reason was logged): the checkpoint stays
-    /// incomplete and the previous one stands.
-    pub entry: Option<PartEntry>,
-    /// Per source, the offset its next block starts at (`None`: where the run started it).
-    pub positions: Vec<Option<u64>>,
-    pub open_sessions: u64,
-    /// How long the engine was busy with its part (applying up to the cut, encoding, writing).
-    pub took_us: u64,
 }
 
 impl Engine {
@@ -164,7 +148,7 @@ impl Engine {
     /// This worker's share of a checkpoint's parts (its sessions: those the exchange routes to
     /// it among `peers`), and the outputs that bring the views back: every session's routing
     /// hash for the writer, open sessions' metric totals and ranked claimants for differential.
-    pub(super) fn restore(
+    pub fn restore(
         &mut self,
         parts: &[Vec<u8>],
         worker: usize,
@@ -231,32 +215,32 @@ impl Engine {
             if let Some(t) = slot.timer {
                 self.shows.timers.insert((t, i as u32));
             }
-            out.push(Out::Session {
+            out.push(Out::Show(Show::Seen {
                 hash: slot.order,
                 session_id: slot.id.clone(),
-            });
+            }));
             let Some(open) = slot.open.as_deref() else {
                 continue;
             };
             for (key, total) in &open.cells {
                 if *total != 0 {
-                    out.push(Out::Metric {
+                    out.push(Out::View(View::Metric {
                         key: Box::new(key.clone()),
                         amount: *total,
-                    });
+                    }));
                 }
             }
             for c in &open.sent {
-                out.push(Out::Claimant {
+                out.push(Out::View(View::Claimant {
                     session_id: slot.id.clone(),
                     claimant: Box::new(c.clone()),
                     diff: 1,
-                });
+                }));
             }
             if self.shows.live {
-                out.push(Out::Live(Box::new(
+                out.push(Out::View(View::Live(Box::new(
                     open.session.live_view(&slot.id, open.last_t),
-                )));
+                ))));
             }
         }
         self.shows.sessions = sessions;

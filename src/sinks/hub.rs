@@ -1,4 +1,4 @@
-//! The live state shared by the pipeline's writer and the HTTP server: session views, metric totals, ranked claimants, the claim feed, counters.
+//! The live state the writer keeps current and the HTTP server of `livesell serve` reads: session views, metric totals, ranked claimants, the claim feed, counters.
 //!
 //! The writer thread puts; request handlers read. Each session's state is copy-on-write: a
 //! reader takes a shared handle under the lock (a pointer copy) and renders from it after the
@@ -17,7 +17,9 @@ use tokio::sync::watch;
 
 use crate::domain::live::{ProductView, SessionView, VIEW_LIMIT, per_minute, queue_order};
 use crate::domain::time::{Micros, format_micros, minute_of};
-use crate::records::{Claimant, Metric, MetricKey};
+use crate::records::{Claimant, Kind, Line, Metric, MetricKey};
+
+use super::release::{Release, Released};
 
 /// Claim decisions kept per session for the claim feed.
 const FEED: usize = 100;
@@ -110,10 +112,7 @@ impl State {
     /// The live state of a session still open (or closed and still shown, when `closed_too`),
     /// to change: the writer's own, copied first if a reader holds it; its frames start afresh.
     fn open_mut(&mut self, id: &str, closed_too: bool) -> Option<&mut SessionLive> {
-        let live = if self
-            .closed
-            .contains(&crate::ops::apply_claims::session_hash(id))
-        {
+        let live = if self.closed.contains(&crate::records::session_hash(id)) {
             self.sessions.get_mut(id).filter(|_| closed_too)?
         } else {
             self.sessions.entry(id.to_string()).or_default()
@@ -203,7 +202,7 @@ impl LiveHub {
                 Arc::make_mut(&mut live.view).closed_at = Some(at);
                 live.frames = Frames::default();
             }
-            s.closed.insert(crate::ops::apply_claims::session_hash(id));
+            s.closed.insert(crate::records::session_hash(id));
             s.closed_order.push_back(id.to_string());
             while s.closed_order.len() > KEEP_CLOSED {
                 if let Some(old) = s.closed_order.pop_front() {
@@ -303,6 +302,22 @@ impl LiveHub {
             }
         });
         self.bump();
+    }
+
+    /// Records the writer released (in key order per kind) up to `bound`: the claim feed, the
+    /// carts and the counters; `sessions` names the session each record is keyed by.
+    pub fn take_released(&self, released: &Released, sessions: &Release, bound: i64) {
+        fn named<'a>(sessions: &'a Release, l: &'a Line) -> Option<(&'a str, &'a str)> {
+            sessions.session(l.key.1).map(|s| (s, l.line.as_str()))
+        }
+        let decisions = released.of(Kind::Decision).iter();
+        self.decisions(decisions.filter_map(|l| named(sessions, l)));
+        let carts = released.of(Kind::Cart).iter();
+        self.carts(carts.filter_map(|l| named(sessions, l)));
+        self.counters
+            .dead_letters
+            .fetch_add(released.count(Kind::DeadLetter), Ordering::Relaxed);
+        self.released(bound);
     }
 
     pub fn released(&self, bound: i64) {
