@@ -282,9 +282,12 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
     let timeout = Duration::from_secs(10);
     let parts = discover(&brokers, &cfg.source.topics, timeout)?;
     let store = cfg.checkpoints.as_ref().map(|c| Store::new(&c.dir));
-    let loaded = store.as_ref().and_then(|s| {
-        s.load_newest(|e| eprintln!("livesell: checkpoint refused: {e}; trying the one before"))
-    });
+    let loaded = match &store {
+        Some(s) => s.load_newest(|e| {
+            eprintln!("livesell: checkpoint refused: {e}; trying the one before")
+        })?,
+        None => None,
+    };
     let marks = watermarks(&brokers, &parts, timeout)?;
     let starts = start_positions(&parts, &marks, loaded.as_ref())?;
     let resume = resume_offsets(&cfg, &parts, loaded.is_some(), timeout)?;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 const MAGIC: &[u8; 4] = b"LSCK";
 /// Bumped whenever the state layout changes: an older checkpoint is refused, not misread.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 const MANIFEST: &str = "MANIFEST.json";
 /// Complete checkpoints kept: the newest, and the one before in case the newest is damaged.
 const KEEP: usize = 2;
@@ -29,6 +29,16 @@ pub enum CheckpointError {
     },
     #[error("{path}: {why}")]
     Corrupt { path: PathBuf, why: String },
+    /// A checkpoint another build wrote, in a layout this one does not read: the run stops
+    /// rather than misread it or start over and write the outputs anew.
+    #[error(
+        "{path} was written in checkpoint format {found}, and this build reads format {FORMAT_VERSION}: finish its shows with the build that wrote it, or move {root} away to start over from the input (nothing was changed)"
+    )]
+    OtherFormat {
+        path: PathBuf,
+        root: PathBuf,
+        found: u32,
+    },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CheckpointError + '_ {
@@ -234,19 +244,27 @@ impl Store {
 
     /// The newest complete checkpoint whose every part checks out. Each one refused on the
     /// way (a truncated part, a wrong checksum, a manifest that does not parse) is reported to
-    /// `refused` with the reason, and the one before it is tried.
-    pub fn load_newest(&self, mut refused: impl FnMut(&CheckpointError)) -> Option<Loaded> {
+    /// `refused` with the reason, and the one before it is tried. One of another format is an
+    /// error: the ones before it are older still.
+    pub fn load_newest(
+        &self,
+        mut refused: impl FnMut(&CheckpointError),
+    ) -> Result<Option<Loaded>, CheckpointError> {
         for id in self.ids() {
             let dir = self.dir(id);
             if !dir.join(MANIFEST).exists() {
                 continue;
             }
             match load(&dir) {
-                Ok(l) => return Some(l),
+                Ok(l) => return Ok(Some(l)),
+                Err(CheckpointError::OtherFormat { path, found, .. }) => {
+                    let root = self.root.clone();
+                    return Err(CheckpointError::OtherFormat { path, root, found });
+                }
                 Err(e) => refused(&e),
             }
         }
-        None
+        Ok(None)
     }
 
     /// The next checkpoint id after every one present.
@@ -261,13 +279,11 @@ fn load(dir: &Path) -> Result<Loaded, CheckpointError> {
     let manifest: Manifest = serde_json::from_slice(&text)
         .map_err(|e| corrupt(&path, format!("unreadable manifest: {e}")))?;
     if manifest.version != FORMAT_VERSION {
-        return Err(corrupt(
-            &path,
-            format!(
-                "format version {} (this build reads {FORMAT_VERSION})",
-                manifest.version
-            ),
-        ));
+        return Err(CheckpointError::OtherFormat {
+            path: dir.to_path_buf(),
+            root: dir.to_path_buf(),
+            found: manifest.version,
+        });
     }
     let mut workers = vec![None; manifest.workers];
     let mut writer = None;
@@ -409,7 +425,7 @@ mod tests {
     fn the_newest_complete_checkpoint_is_read_and_a_damaged_one_refused() {
         let tmp = tempfile::tempdir().unwrap();
         let store = Store::new(tmp.path());
-        assert!(store.load_newest(|_| panic!()).is_none());
+        assert!(store.load_newest(|_| panic!()).unwrap().is_none());
         for id in 1..=3 {
             let m = manifest(
                 &store,
@@ -422,7 +438,7 @@ mod tests {
         assert_eq!(store.ids(), vec![3, 2]);
         // An unfinished checkpoint (no manifest) is skipped silently.
         store.write_part(4, "part-0.bin", b"half").unwrap();
-        let l = store.load_newest(|e| panic!("{e}")).unwrap();
+        let l = store.load_newest(|e| panic!("{e}")).unwrap().unwrap();
         assert_eq!(l.manifest.id, 3);
         assert_eq!(l.workers, vec![b"state".to_vec()]);
         assert_eq!(l.writer.as_deref(), Some(&b"w"[..]));
@@ -431,7 +447,10 @@ mod tests {
         let bytes = fs::read(&part).unwrap();
         fs::write(&part, &bytes[..bytes.len() - 2]).unwrap();
         let mut why = Vec::new();
-        let l = store.load_newest(|e| why.push(e.to_string())).unwrap();
+        let l = store
+            .load_newest(|e| why.push(e.to_string()))
+            .unwrap()
+            .unwrap();
         assert_eq!(l.manifest.id, 2);
         assert_eq!(why.len(), 1);
         assert!(why[0].contains("truncated"), "{why:?}");
@@ -441,9 +460,34 @@ mod tests {
         *bytes.last_mut().unwrap() ^= 1;
         fs::write(&part, &bytes).unwrap();
         let mut why = Vec::new();
-        assert!(store.load_newest(|e| why.push(e.to_string())).is_none());
+        assert!(
+            store
+                .load_newest(|e| why.push(e.to_string()))
+                .unwrap()
+                .is_none()
+        );
         assert!(why[1].contains("checksum"), "{why:?}");
         assert_eq!(store.next_id(), 5);
+    }
+
+    /// A checkpoint an older build wrote (format 2, before records were kept per kind) is
+    /// refused with a message that says what to do, not misread, skipped or deleted.
+    #[test]
+    fn a_checkpoint_of_another_format_is_refused_with_what_to_do() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(tmp.path());
+        let mut m = manifest(&store, 7, &[("part-0.bin", b"state")]);
+        store.commit(&m).unwrap();
+        m.version = 2;
+        let path = store.dir(7).join(MANIFEST);
+        fs::write(&path, serde_json::to_vec(&m).unwrap()).unwrap();
+        let e = store.load_newest(|e| panic!("{e}")).unwrap_err();
+        let shown = e.to_string();
+        assert!(shown.contains("checkpoint format 2"), "{shown}");
+        assert!(shown.contains("this build reads format 3"), "{shown}");
+        assert!(shown.contains("finish its shows with the build that wrote it"), "{shown}");
+        assert!(shown.contains(&format!("move {} away", tmp.path().display())));
+        assert!(path.exists(), "nothing is deleted");
     }
 
     #[test]

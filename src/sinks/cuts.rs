@@ -8,10 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::io::checkpoint::{FORMAT_VERSION, Manifest, PartDone, PartEntry, Position, Store};
 use crate::io::kafka::PartitionId;
-use crate::records::{Line, RowGroups};
+use crate::records::{Kind, Line, RowGroups};
 
 use super::commits::Commits;
-use super::files::FILES;
 
 /// Where the writer completes checkpoints.
 #[derive(Clone)]
@@ -28,14 +27,10 @@ pub struct CheckpointTarget {
 /// What the writer holds at a cut.
 #[derive(Serialize, Deserialize)]
 pub struct WriterState {
-    pub decisions_len: u64,
-    pub dead_len: u64,
-    pub drafts_len: u64,
-    pub notes_len: u64,
-    pub pending_decisions: Vec<Line>,
-    pub pending_dead: Vec<Line>,
-    pub pending_drafts: Vec<Line>,
-    pub pending_notes: Vec<Line>,
+    /// The length of every record file (by kind) at the cut.
+    pub lengths: Vec<(Kind, u64)>,
+    /// The records of every kind still waiting for their release.
+    pub pending: Vec<(Kind, Vec<Line>)>,
     pub summaries: BTreeMap<String, String>,
     /// Open sessions' row groups: `(session, first_t, table, parts)`.
     pub gathered: Vec<(String, i64, String, RowGroups)>,
@@ -44,17 +39,6 @@ pub struct WriterState {
     pub decisions: u64,
     pub dead_letters: u64,
     pub order_drafts: u64,
-}
-
-impl WriterState {
-    pub fn file_lengths(&self) -> [u64; FILES] {
-        [
-            self.decisions_len,
-            self.dead_len,
-            self.drafts_len,
-            self.notes_len,
-        ]
-    }
 }
 
 /// The writer's part of the checkpoint this run starts from, read back.

@@ -12,15 +12,12 @@ use super::release::Released;
 /// How long written decisions may sit in the buffer: a tail of `decisions.jsonl` sees them soon.
 const FLUSH_EVERY: Duration = Duration::from_millis(2);
 
-/// The kinds with a file, in `Kind::ALL` order: the order of a checkpoint's file lengths.
+/// The kinds with a file, and its name.
 fn with_files() -> impl Iterator<Item = (Kind, &'static str)> {
     Kind::ALL
         .into_iter()
         .filter_map(|k| k.file_name().map(|n| (k, n)))
 }
-
-/// How many kinds have a file (the length of a checkpoint's lengths).
-pub const FILES: usize = 4;
 
 pub struct Files {
     pub out_dir: PathBuf,
@@ -30,10 +27,10 @@ pub struct Files {
 }
 
 impl Files {
-    /// `resume`: the lengths the record files had at the checkpoint this run starts from (in
-    /// `Kind::ALL` order): they are cut back to them and written on; the sessions' files stay.
-    /// Without, a run writes everything anew.
-    pub fn open(out_dir: &Path, resume: Option<[u64; FILES]>) -> anyhow::Result<Files> {
+    /// `resume`: the lengths the record files had at the checkpoint this run starts from: they
+    /// are cut back to them and written on (a kind the checkpoint has no length for starts
+    /// empty); the sessions' files stay. Without, a run writes everything anew.
+    pub fn open(out_dir: &Path, resume: Option<Vec<(Kind, u64)>>) -> anyhow::Result<Files> {
         std::fs::create_dir_all(out_dir)?;
         if resume.is_none() {
             // A run writes its sessions' files anew: an earlier run's into the same directory
@@ -46,8 +43,11 @@ impl Files {
             }
         }
         let mut files: [Option<BufWriter<File>>; Kind::COUNT] = Default::default();
-        for (n, (kind, name)) in with_files().enumerate() {
-            let len = resume.map(|r| r[n]);
+        for (kind, name) in with_files() {
+            let len = resume.as_ref().map(|r| {
+                let had = r.iter().find(|(k, _)| *k == kind);
+                had.map_or(0, |(_, len)| *len)
+            });
             files[kind.index()] = Some(open_file(&out_dir.join(name), len)?);
         }
         Ok(Files {
@@ -77,17 +77,17 @@ impl Files {
         self.files.iter_mut().flatten().try_for_each(|w| w.flush())
     }
 
-    /// Flushes every file and returns their lengths (in `Kind::ALL` order); syncing them to
+    /// Flushes every file and returns their lengths by kind; syncing them to
     /// the disk goes on beside the dataflow. The bytes are the kernel's once flushed (a killed
     /// process loses none of them); after a power loss that came first, a restart finds a file
     /// shorter than its checkpoint says, and says so.
-    pub fn lengths(&mut self) -> anyhow::Result<[u64; FILES]> {
+    pub fn lengths(&mut self) -> anyhow::Result<Vec<(Kind, u64)>> {
         self.flush()?;
-        let mut lengths = [0; FILES];
+        let mut lengths = Vec::new();
         let mut handles = Vec::new();
-        for (n, (kind, _)) in with_files().enumerate() {
+        for (kind, _) in with_files() {
             if let Some(w) = &self.files[kind.index()] {
-                lengths[n] = w.get_ref().metadata()?.len();
+                lengths.push((kind, w.get_ref().metadata()?.len()));
                 handles.push(w.get_ref().try_clone()?);
             }
         }
@@ -101,7 +101,11 @@ fn open_file(path: &Path, len: Option<u64>) -> anyhow::Result<BufWriter<File>> {
     let f = match len {
         None => File::create(path)?,
         Some(len) => {
-            let f = std::fs::OpenOptions::new().append(true).open(path)?;
+            // A kind this build added since the checkpoint starts its file here.
+            let f = std::fs::OpenOptions::new()
+                .append(true)
+                .create(len == 0)
+                .open(path)?;
             let has = f.metadata()?.len();
             if has < len {
                 anyhow::bail!(

@@ -57,11 +57,8 @@ pub struct Transactions {
 /// A producer's part of a checkpoint: what it holds at the cut, waiting for a release mark.
 #[derive(Default, Serialize, Deserialize)]
 struct ProducerState {
-    decisions: Vec<Line>,
-    dead: Vec<Line>,
-    drafts: Vec<Line>,
-    carts: Vec<Line>,
-    notes: Vec<Line>,
+    /// The records of every kind still waiting for their release.
+    pending: Vec<(Kind, Vec<Line>)>,
     summaries: BTreeMap<String, String>,
 }
 
@@ -323,11 +320,7 @@ impl Producer {
     fn cut(&mut self, id: u64, peers: usize) -> anyhow::Result<()> {
         let entry = self.target.store.as_ref().and_then(|store| {
             let state = ProducerState {
-                decisions: self.release.waiting(Kind::Decision),
-                dead: self.release.waiting(Kind::DeadLetter),
-                drafts: self.release.waiting(Kind::Draft),
-                carts: self.release.waiting(Kind::Cart),
-                notes: self.release.waiting(Kind::Notification),
+                pending: self.release.pending(),
                 summaries: self.summaries.clone(),
             };
             let file = format!("producer-{}.bin", self.worker);
@@ -359,13 +352,7 @@ impl Producer {
         for bytes in parts {
             let s: ProducerState = crate::io::checkpoint::decode(bytes)
                 .map_err(|e| anyhow::anyhow!("a producer's part does not read back: {e}"))?;
-            for (kind, lines) in [
-                (Kind::Decision, s.decisions),
-                (Kind::DeadLetter, s.dead),
-                (Kind::Draft, s.drafts),
-                (Kind::Cart, s.carts),
-                (Kind::Notification, s.notes),
-            ] {
+            for (kind, lines) in s.pending {
                 self.release
                     .restore(kind, lines.into_iter().filter(|l| mine(l.key.1)));
             }

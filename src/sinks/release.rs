@@ -73,6 +73,11 @@ impl Release {
         self.queues[kind.index()].to_vec()
     }
 
+    /// Every kind's records still waiting (a checkpoint's copy).
+    pub fn pending(&self) -> Vec<(Kind, Vec<Line>)> {
+        Kind::ALL.iter().map(|&k| (k, self.waiting(k))).collect()
+    }
+
     /// Records of `kind` read back from a checkpoint.
     pub fn restore(&mut self, kind: Kind, lines: impl IntoIterator<Item = Line>) {
         self.queues[kind.index()].extend(lines);

@@ -20,7 +20,7 @@ use crate::records::{Control, Kind, Out, Show, View, session_hash};
 
 use super::commits::{Commits, KafkaTarget};
 use super::cuts::{CheckpointTarget, Cuts, WriterState, restored_state};
-use super::files::{FILES, Files};
+use super::files::Files;
 use super::hub::LiveHub;
 use super::producer::ProducerTarget;
 use super::release::Release;
@@ -101,7 +101,7 @@ impl Writer {
     ) -> anyhow::Result<Writer> {
         let state = restored_state(targets.checkpoints.as_ref())?;
         let every_ms = targets.checkpoints.as_ref().map(|c| c.every_ms);
-        let resume = state.as_ref().map(|s| s.file_lengths());
+        let resume = state.as_ref().map(|s| s.lengths.clone());
         let files = match &targets.out_dir {
             Some(d) => Some(
                 Files::open(d, resume).with_context(|| format!("cannot write {}", d.display()))?,
@@ -393,12 +393,7 @@ impl Writer {
     /// Starts from the writer's part of a checkpoint.
     fn restore(mut self, state: Option<WriterState>) -> Writer {
         let Some(s) = state else { return self };
-        for (kind, lines) in [
-            (Kind::Decision, s.pending_decisions),
-            (Kind::DeadLetter, s.pending_dead),
-            (Kind::Draft, s.pending_drafts),
-            (Kind::Notification, s.pending_notes),
-        ] {
+        for (kind, lines) in s.pending {
             self.release.restore(kind, lines);
         }
         self.summaries = s.summaries;
@@ -416,20 +411,14 @@ impl Writer {
     /// The writer's part of checkpoint `id`: its files flushed to disk and their lengths,
     /// and what it holds that no engine does.
     fn write_part(&mut self, store: &Store, id: u64) -> anyhow::Result<PartEntry> {
-        let [decisions_len, dead_len, drafts_len, notes_len] = match &mut self.files {
+        let lengths = match &mut self.files {
             Some(f) => f.lengths()?,
-            None => [0; FILES],
+            None => Vec::new(),
         };
         let r = self.report.borrow();
         let state = WriterState {
-            decisions_len,
-            dead_len,
-            drafts_len,
-            notes_len,
-            pending_decisions: self.release.waiting(Kind::Decision),
-            pending_dead: self.release.waiting(Kind::DeadLetter),
-            pending_drafts: self.release.waiting(Kind::Draft),
-            pending_notes: self.release.waiting(Kind::Notification),
+            lengths,
+            pending: self.release.pending(),
             summaries: self.summaries.clone(),
             gathered: self.snapshots.state(),
             closed_seen: self.closed_seen,
