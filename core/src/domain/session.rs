@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::decision::{
     Body as DBody, Buyer, ClaimDecision, ClaimOutcome, Decision, OrderDecision, OrderOutcome,
-    ResEvent, ReservationDecision, SessionEvent,
+    ResEvent, ReservationDecision, SessionEvent, SkuSummary, Summary,
 };
 use super::event::{Body, Director, Event, Moderation, Order, OrderStatus, StockChange, Text};
 use super::grammar::{self, Reading, Reason};
@@ -20,43 +20,6 @@ use super::live::{
 use super::runsheet::{Config, Product, RunSheet, Variant};
 use super::text::normalize_code;
 use super::time::Micros;
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SkuSummary {
-    pub pool: i64,
-    pub held: i64,
-    pub sold: i64,
-    pub available: i64,
-    pub waitlist: u64,
-}
-
-/// `summary.json` for one session (SPEC 4), plus a few counts an operator asks for.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Summary {
-    pub gmv_cents: i64,
-    pub units_sold: i64,
-    pub orders_paid: u64,
-    pub orders_refunded: u64,
-    pub direct_sales: u64,
-    pub oversells: u64,
-    pub reservations_created: u64,
-    pub reservations_converted: u64,
-    pub reservations_expired: u64,
-    pub reservations_cancelled: u64,
-    pub reservations_revoked: u64,
-    pub held_units: i64,
-    pub claims: u64,
-    pub escalations: u64,
-    pub rejected: u64,
-    pub waitlisted: u64,
-    pub comments: u64,
-    pub buyers: u64,
-    pub ignored: u64,
-    pub redeliveries: u64,
-    pub late_events: u64,
-    pub moderation_ignored: u64,
-    pub skus: BTreeMap<String, SkuSummary>,
-}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Waiting {
