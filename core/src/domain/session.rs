@@ -1130,7 +1130,7 @@ mod statics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::event::parse_line;
+    use crate::domain::event::parse::parse_line;
 
     const T0: Micros = 1_800_000_000_000_000;
 
