@@ -249,7 +249,7 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
         ));
     }
     let text = std::str::from_utf8(bytes).map_err(|e| err("invalid_utf8", e.to_string()))?;
-    let raw: Raw<'_> = serde_json::from_str(text).map_err(|e| {
+    let mut raw: Raw<'_> = serde_json::from_str(text).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {
             Category::Data => err("invalid_field", e.to_string()),
@@ -258,104 +258,18 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
     })?;
     let session = raw.session_id.as_ref().map(|s| s.0.clone());
     let ts_hint = std::cell::Cell::new(None);
-    let result = (|| {
-        let ty = need(raw.ty, "type")?;
-        let session_id = id(raw.session_id, "session_id")?;
-        let ts = timestamp(need(raw.ts, "ts")?)?;
+    let result = (|| -> Result<Event, ReadError> {
+        let ty = need(raw.ty.take(), "type")?;
+        let session_id = id(raw.session_id.take(), "session_id")?;
+        let ts = timestamp(need(raw.ts.take(), "ts")?)?;
         ts_hint.set(Some(ts));
         let words = with_packs(
-            raw.claim_keywords,
-            raw.cancel_keywords,
-            raw.filler_words,
-            raw.keyword_packs,
+            raw.claim_keywords.take(),
+            raw.cancel_keywords.take(),
+            raw.filler_words.take(),
+            raw.keyword_packs.take(),
         )?;
-        let body = match &*ty {
-            "director" => Body::Director(director(
-                need(raw.action, "action")?,
-                raw.code,
-                raw.title,
-                raw.price_cents,
-                raw.currency,
-                raw.variants,
-                raw.reservation_window_s,
-                raw.max_qty,
-                (raw.close_after_s, raw.idle_close_s),
-                words,
-            )?),
-            "stock" => {
-                let change = match (raw.set, raw.delta) {
-                    (Some(n), None) => StockChange::Set(int(n, "set", 0, MAX_UNITS)?),
-                    (None, Some(n)) => StockChange::Delta(int(n, "delta", -MAX_UNITS, MAX_UNITS)?),
-                    _ => {
-                        return Err(err(
-                            "invalid_field",
-                            "a stock event needs exactly one of `set` and `delta`",
-                        ));
-                    }
-                };
-                Body::Stock {
-                    sku: id(raw.sku, "sku")?,
-                    change,
-                }
-            }
-            "comment" => Body::Comment {
-                platform: id(raw.platform.map(Id), "platform")?,
-                comment_id: id(raw.comment_id, "comment_id")?,
-                user_id: id(raw.user_id, "user_id")?,
-                user_name: raw.user_name,
-                text: need(raw.text, "text")?,
-            },
-            "reserve" => Body::Reserve {
-                request_id: id(raw.request_id, "request_id")?,
-                platform: id(raw.platform.map(Id), "platform")?,
-                user_id: id(raw.user_id, "user_id")?,
-                sku: id(raw.sku, "sku")?,
-                qty: qty(raw.qty)?,
-            },
-            "order" => Body::Order(Order {
-                order_id: id(raw.order_id, "order_id")?,
-                platform: id(raw.platform.map(Id), "platform")?,
-                user_id: id(raw.user_id, "user_id")?,
-                sku: id(raw.sku, "sku")?,
-                qty: qty(raw.qty)?,
-                amount_cents: money(raw.amount_cents, "amount_cents")?,
-                status: match &*need(raw.status, "status")? {
-                    "paid" => OrderStatus::Paid,
-                    "refunded" => OrderStatus::Refunded,
-                    other => {
-                        return Err(err(
-                            "invalid_field",
-                            format!("`status` {other:?} is not paid or refunded"),
-                        ));
-                    }
-                },
-                reservation_id: raw.reservation_id.map(|r| r.0),
-            }),
-            "moderation" => Body::Moderation {
-                escalation_id: id(raw.escalation_id, "escalation_id")?,
-                decision: match &*need(raw.decision, "decision")? {
-                    "accept" => Moderation::Accept {
-                        sku: id(raw.sku, "sku")?.into(),
-                        qty: qty(raw.qty)?,
-                    },
-                    "reject" => Moderation::Reject,
-                    other => {
-                        return Err(err(
-                            "invalid_field",
-                            format!("`decision` {other:?} is not accept or reject"),
-                        ));
-                    }
-                },
-            },
-            other => {
-                return Err(err(
-                    "unknown_type",
-                    format!(
-                        "`type` {other:?} is not one of director, stock, comment, reserve, order, moderation"
-                    ),
-                ));
-            }
-        };
+        let body = read_body(&ty, raw, words)?;
         Ok(Event {
             session_id,
             ts,
@@ -366,6 +280,98 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
         e.session_id = session.map(Into::into);
         e.ts = ts_hint.get();
         e
+    })
+}
+
+/// The body of an event of type `ty`: the fields that type requires, checked (`words` are a
+/// config's keywords, with its packs added).
+fn read_body(ty: &str, raw: Raw<'_>, words: ConfigChange) -> Result<Body, ReadError> {
+    Ok(match ty {
+        "director" => Body::Director(director(
+            need(raw.action, "action")?,
+            raw.code,
+            raw.title,
+            raw.price_cents,
+            raw.currency,
+            raw.variants,
+            raw.reservation_window_s,
+            raw.max_qty,
+            (raw.close_after_s, raw.idle_close_s),
+            words,
+        )?),
+        "stock" => {
+            let change = match (raw.set, raw.delta) {
+                (Some(n), None) => StockChange::Set(int(n, "set", 0, MAX_UNITS)?),
+                (None, Some(n)) => StockChange::Delta(int(n, "delta", -MAX_UNITS, MAX_UNITS)?),
+                _ => {
+                    return Err(err(
+                        "invalid_field",
+                        "a stock event needs exactly one of `set` and `delta`",
+                    ));
+                }
+            };
+            Body::Stock {
+                sku: id(raw.sku, "sku")?,
+                change,
+            }
+        }
+        "comment" => Body::Comment {
+            platform: id(raw.platform.map(Id), "platform")?,
+            comment_id: id(raw.comment_id, "comment_id")?,
+            user_id: id(raw.user_id, "user_id")?,
+            user_name: raw.user_name,
+            text: need(raw.text, "text")?,
+        },
+        "reserve" => Body::Reserve {
+            request_id: id(raw.request_id, "request_id")?,
+            platform: id(raw.platform.map(Id), "platform")?,
+            user_id: id(raw.user_id, "user_id")?,
+            sku: id(raw.sku, "sku")?,
+            qty: qty(raw.qty)?,
+        },
+        "order" => Body::Order(Order {
+            order_id: id(raw.order_id, "order_id")?,
+            platform: id(raw.platform.map(Id), "platform")?,
+            user_id: id(raw.user_id, "user_id")?,
+            sku: id(raw.sku, "sku")?,
+            qty: qty(raw.qty)?,
+            amount_cents: money(raw.amount_cents, "amount_cents")?,
+            status: match &*need(raw.status, "status")? {
+                "paid" => OrderStatus::Paid,
+                "refunded" => OrderStatus::Refunded,
+                other => {
+                    return Err(err(
+                        "invalid_field",
+                        format!("`status` {other:?} is not paid or refunded"),
+                    ));
+                }
+            },
+            reservation_id: raw.reservation_id.map(|r| r.0),
+        }),
+        "moderation" => Body::Moderation {
+            escalation_id: id(raw.escalation_id, "escalation_id")?,
+            decision: match &*need(raw.decision, "decision")? {
+                "accept" => Moderation::Accept {
+                    sku: id(raw.sku, "sku")?.into(),
+                    qty: qty(raw.qty)?,
+                },
+                "reject" => Moderation::Reject,
+                other => {
+                    return Err(err(
+                        "invalid_field",
+                        format!("`decision` {other:?} is not accept or reject"),
+                    ));
+                }
+            },
+        },
+        other => {
+            return Err(err(
+                "unknown_type",
+                format!(
+                    "`type` {other:?} is not one of director, stock, comment, reserve, order, moderation"
+                ),
+            ));
+        }
     })
 }
 

@@ -1,5 +1,6 @@
-//! Serde for the session's `&'static str` fields: written as strings, read back as the one static
-//! string of that value (an unknown one is a corrupt checkpoint).
+//! Checkpoint serde for the session's `&'static str` fields: written as strings, read back as statics.
+//!
+//! Each is read back as the one static string of its value; an unknown one is a corrupt checkpoint.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -29,6 +29,14 @@ impl Session {
             closed_at: self.closed,
             ..Default::default()
         };
+        self.view_products(&mut v);
+        self.view_skus(&mut v);
+        self.view_escalations(&mut v);
+        v
+    }
+
+    /// The run sheet's products, each variant with its stock figures.
+    fn view_products(&self, v: &mut SessionView) {
         for key in self.sheet.codes() {
             let Some(p) = self.sheet.by_code(key) else {
                 continue;
@@ -59,6 +67,10 @@ impl Session {
                 variants,
             });
         }
+    }
+
+    /// Units sold and held, and each sku's holders and waitlist (the first `VIEW_LIMIT` of each).
+    fn view_skus(&self, v: &mut SessionView) {
         for (sku, s) in &self.skus {
             v.units_sold += s.sold;
             v.held_units += s.held;
@@ -109,6 +121,10 @@ impl Session {
                 },
             );
         }
+    }
+
+    /// The open escalations, oldest first.
+    fn view_escalations(&self, v: &mut SessionView) {
         // The oldest VIEW_LIMIT of each reason; the oldest VIEW_LIMIT of all are among them.
         let mut oldest: Vec<&(Micros, Text)> = self
             .open_escalations
@@ -132,7 +148,6 @@ impl Session {
                 candidates: e.candidates.clone(),
             })
             .collect();
-        v
     }
 
     pub fn summary(&self) -> Summary {
