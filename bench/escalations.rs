@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::BufRead;
 
 use livesell_core::domain::decision::{Body as Decided, ClaimOutcome};
-use livesell_core::domain::event::{Body, Event, parse_line};
+use livesell_core::domain::event::parse::parse_line;
+use livesell_core::domain::event::{Body, Event};
 use livesell_core::domain::session::Session;
 
 fn main() {

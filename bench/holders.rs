@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use livesell_core::domain::event::parse_line;
+use livesell_core::domain::event::parse::parse_line;
 use livesell_core::domain::session::Session;
 
 const T0_MS: i64 = 1_795_000_000_000;

@@ -15,7 +15,7 @@
 
 use std::path::{Path, PathBuf};
 
-use livesell_core::domain::event::parse_line;
+use livesell_core::domain::event::parse::parse_line;
 use livesell_core::domain::grammar::Reading;
 use livesell_core::domain::session::Session;
 use serde::Deserialize;

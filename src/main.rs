@@ -767,7 +767,7 @@ fn parse_only(inputs: &[String]) -> anyhow::Result<()> {
                         if l.iter().all(u8::is_ascii_whitespace) {
                             return;
                         }
-                        match livesell::domain::event::parse_line(l) {
+                        match livesell::domain::event::parse::parse_line(l) {
                             Ok(_) => ok += 1,
                             Err(_) => bad += 1,
                         }
@@ -1028,7 +1028,7 @@ fn show_span(path: &std::path::Path) -> anyhow::Result<(i64, i64)> {
     let file = std::io::BufReader::new(std::fs::File::open(path)?);
     let (mut lo, mut hi) = (i64::MAX, i64::MIN);
     for line in file.split(b'\n') {
-        if let Ok(ev) = livesell::domain::event::parse_line(&line?) {
+        if let Ok(ev) = livesell::domain::event::parse::parse_line(&line?) {
             lo = lo.min(ev.ts);
             hi = hi.max(ev.ts);
         }

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::io::Read;
 use std::path::Path;
 
-use livesell::domain::event::parse_line;
+use livesell::domain::event::parse::parse_line;
 use livesell::domain::session::Session;
 use livesell::io::lines::{Deal, LineSource};
 use livesell::records::session_hash;

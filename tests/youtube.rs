@@ -126,7 +126,7 @@ fn polls_a_live_chat_as_the_api_paces_it() {
     assert_eq!(lines[1]["text"], "mine B7 x2");
     for l in &lines {
         let line = serde_json::to_string(l).unwrap();
-        livesell::domain::event::parse_line(line.as_bytes()).expect("a canonical event");
+        livesell::domain::event::parse::parse_line(line.as_bytes()).expect("a canonical event");
     }
 
     // The requests: the key and the page tokens, and the waits the API asked for (at least).

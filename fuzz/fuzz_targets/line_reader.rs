@@ -12,7 +12,7 @@ mod domain {
 #[path = "../../src/io/lines.rs"]
 mod lines;
 
-use domain::event::MAX_LINE_BYTES;
+use domain::event::parse::MAX_LINE_BYTES;
 use lines::reference::{read_chunked, reference};
 
 /// The fuzz input is a script, so that 4 KiB of it can make lines far past the 64 KiB limit:

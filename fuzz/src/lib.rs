@@ -3,7 +3,7 @@
 use std::sync::LazyLock;
 
 use livesell_core::adapters::{self, Format, Shows};
-use livesell_core::domain::event::parse_line;
+use livesell_core::domain::event::parse::parse_line;
 use livesell_core::domain::grammar::{Reading, read};
 use livesell_core::domain::packs;
 use livesell_core::domain::runsheet::{Config, Product, RunSheet, Variant};

@@ -491,7 +491,7 @@ fn hold_of(decisions: &[Decision], reservation: Option<&str>) -> Option<(i64, i6
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::event::parse_line;
+    use crate::domain::event::parse::parse_line;
 
     const T0: i64 = 1_800_000_000_000_000;
 

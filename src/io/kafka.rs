@@ -1,7 +1,7 @@
 //! Kafka transport (rdkafka): `kafka://` addresses, partition discovery, consumers, the producer and group commits.
 //!
 //! Transport only: bytes, partitions, offsets and commits. Turning a message value into an event
-//! is the format layer's job (`domain::event::parse_line`), exactly as for a line of a file.
+//! is the format layer's job (`domain::event::parse::parse_line`), exactly as for a line of a file.
 
 use std::sync::Arc;
 use std::sync::Mutex;

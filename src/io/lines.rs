@@ -1,7 +1,7 @@
 //! Line transport: reads a file, a `.gz` file or stdin on its own thread into blocks of whole lines.
 //!
 //! Transport only: bytes, line numbers and byte offsets. Turning a line into an event is the
-//! format layer's job (`domain::event::parse_line`).
+//! format layer's job (`domain::event::parse::parse_line`).
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -13,7 +13,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 
 const BLOCK_BYTES: usize = 1 << 20;
 // The longest line an event may be (`parse_line`'s limit).
-use crate::domain::event::MAX_LINE_BYTES;
+use crate::domain::event::parse::MAX_LINE_BYTES;
 
 /// Whole lines (each ending in `\n`, except perhaps the last of the input), with where they start.
 pub struct Block {
@@ -468,7 +468,7 @@ mod tests {
             assert_eq!(lines[2].0, 3);
             assert_eq!(lines[2].1, long as u64 + 10);
             assert_eq!(
-                crate::domain::event::parse_line(lines[0].2.as_bytes())
+                crate::domain::event::parse::parse_line(lines[0].2.as_bytes())
                     .unwrap_err()
                     .reason,
                 "line_too_long"

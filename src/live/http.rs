@@ -19,7 +19,7 @@ use super::auth::{AuthConfig, Refusal, Role};
 use super::ingest::{Seen, WebhookConfig, ingest, verify_subscription};
 use super::input::{LiveInput, Refused};
 use super::limits::Limits;
-use crate::domain::event::parse_line;
+use crate::domain::event::parse::parse_line;
 use crate::domain::text::normalize_code;
 use crate::domain::time::format_micros;
 use crate::sinks::hub::{Frame, LiveHub};

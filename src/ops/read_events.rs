@@ -5,7 +5,7 @@ use std::time::Duration;
 use timely::dataflow::Stream;
 use timely::dataflow::operators::generic::operator::source;
 
-use crate::domain::event::parse_line;
+use crate::domain::event::parse::parse_line;
 use crate::io::lines::{Block, Hand, Poll};
 use crate::records::{Input, Reject};
 

@@ -248,7 +248,7 @@ pub fn convert(
 /// An end is passed on only if the pipeline's reader accepts it (its time above all).
 pub fn check_end(e: &End) -> Result<(), AdapterError> {
     let line = serde_json::to_vec(e).map_err(|e| shape(e.to_string()))?;
-    crate::domain::event::parse_line(&line)
+    crate::domain::event::parse::parse_line(&line)
         .map(|_| ())
         .map_err(|err| AdapterError::Event {
             reason: err.reason,
@@ -261,7 +261,7 @@ pub fn check_end(e: &End) -> Result<(), AdapterError> {
 /// platforms' timestamps were passed on unchecked).
 fn check(c: &Comment) -> Result<(), AdapterError> {
     let line = serde_json::to_vec(c).map_err(|e| shape(e.to_string()))?;
-    crate::domain::event::parse_line(&line)
+    crate::domain::event::parse::parse_line(&line)
         .map(|_| ())
         .map_err(|e| AdapterError::Event {
             reason: e.reason,

@@ -1,7 +1,8 @@
 //! Each format's fixtures (written from the platform's public documentation) to the canonical events expected, precision included.
 
 use super::*;
-use crate::domain::event::{Body, parse_line};
+use crate::domain::event::Body;
+use crate::domain::event::parse::parse_line;
 use crate::domain::time::parse_rfc3339;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/adapters/");

@@ -1,10 +1,11 @@
 //! Decisions (SPEC 4): what the engine decided, each with a deterministic id, as JSON lines.
 
-use serde::Serialize;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use super::event::Text;
 use super::grammar::Reason;
-use super::session::Summary;
 use super::time::{Micros, write_micros};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -116,6 +117,43 @@ pub struct OrderDecision {
     pub amount_cents: i64,
     pub buyer: Buyer,
     pub reservation_id: Option<Text>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkuSummary {
+    pub pool: i64,
+    pub held: i64,
+    pub sold: i64,
+    pub available: i64,
+    pub waitlist: u64,
+}
+
+/// `summary.json` for one session (SPEC 4), plus a few counts an operator asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub gmv_cents: i64,
+    pub units_sold: i64,
+    pub orders_paid: u64,
+    pub orders_refunded: u64,
+    pub direct_sales: u64,
+    pub oversells: u64,
+    pub reservations_created: u64,
+    pub reservations_converted: u64,
+    pub reservations_expired: u64,
+    pub reservations_cancelled: u64,
+    pub reservations_revoked: u64,
+    pub held_units: i64,
+    pub claims: u64,
+    pub escalations: u64,
+    pub rejected: u64,
+    pub waitlisted: u64,
+    pub comments: u64,
+    pub buyers: u64,
+    pub ignored: u64,
+    pub redeliveries: u64,
+    pub late_events: u64,
+    pub moderation_ignored: u64,
+    pub skus: BTreeMap<String, SkuSummary>,
 }
 
 /// SPEC 3.5: a show's end, and its close with the figures it closed with.

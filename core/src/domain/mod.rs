@@ -1,4 +1,7 @@
 //! Pure domain logic: claim grammar, allocation, reservations, orders, GMV. No runtime imports.
+//!
+//! Imports point one way, so no two modules need each other: `session` → `decision` → `grammar`
+//! → `runsheet` → `event` → `time`, and the reader `event::parse` → `packs` sits above the types.
 
 pub mod cart;
 pub mod catalog;

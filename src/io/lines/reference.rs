@@ -3,7 +3,7 @@
 use std::io::{self, Read};
 
 use super::{Deal, LineSource, Poll};
-use crate::domain::event::MAX_LINE_BYTES;
+use crate::domain::event::parse::MAX_LINE_BYTES;
 
 /// A reader that hands out its bytes in the chunk sizes given, round and round.
 pub struct Chunked {
