@@ -10,10 +10,12 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use livesell::adapters::{Format, Shows, convert as convert_payload, payloads};
+use livesell::config::ServeFile;
 use livesell::domain::catalog::Codes;
 use livesell::generator::{GenConfig, generate};
-use livesell::live::auth::{AuthConfig, Role, ServeFile, TokenEntry, random_token};
+use livesell::live::auth::{AuthConfig, Role, TokenEntry};
 use livesell::live::serve::{ServeConfig, serve};
+use livesell::random::random_token;
 use livesell::runsheet::RunsheetArgs;
 
 // Decisions allocate many small strings across worker threads; mimalloc handles that far better
@@ -707,7 +709,7 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
                     .collect();
                 data.join(format!("report-{safe}.html"))
             });
-            let w = livesell::session_report::write_report(&data, &session, &out)?;
+            let w = livesell::sql::report::write_report(&data, &session, &out)?;
             eprintln!(
                 "livesell: report for {session}: {} and {}",
                 w.html.display(),
@@ -727,7 +729,7 @@ fn dispatch(cmd: Command) -> anyhow::Result<()> {
             } else {
                 "no password"
             };
-            livesell::serve_sql::serve(&data, &listen, &auth, |addr| {
+            livesell::sql::pgwire::serve(&data, &listen, &auth, |addr| {
                 eprintln!(
                     "livesell: serving {} over the Postgres protocol on {addr} (read-only, {login})",
                     data.display()

@@ -1,14 +1,19 @@
-//! `livesell sql`: DataFusion over a run's snapshot tables, read-only, printed as a table, CSV or JSON.
+//! SQL over a run's snapshot tables, read-only: the DataFusion context and one-shot queries (`livesell sql`) here; the Postgres wire protocol (`serve-sql`) and the post-session report beside it.
+
+pub mod charts;
+pub mod pgwire;
+pub mod report;
 
 use std::path::{Path, PathBuf};
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::record_batch::RecordBatch;
 
-use crate::io::layout;
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::{SQLOptions, SessionContext};
 use datafusion::prelude::ParquetReadOptions;
+
+use crate::io::layout;
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
