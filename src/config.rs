@@ -5,8 +5,8 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::live::auth::AuthConfig;
-use crate::live::ingest::WebhookConfig;
 use crate::live::limits::Limits;
+use crate::live::webhook_state::WebhookConfig;
 use crate::sql::pgwire::SqlAuth;
 
 /// The serve config file: `[auth]`, `[webhooks]`, `[limits]` and `[sql]`.

@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use super::app::App;
 use super::auth::AuthConfig;
-use super::http::{App, router};
 use super::hub::LiveHub;
-use super::ingest::WebhookConfig;
 use super::input::{ACK_WAIT, LiveInput};
 use super::limits::{BoundedListener, Limits};
+use super::routes::router;
+use super::webhook_state::WebhookConfig;
 use crate::io::kafka::{DEFAULT_INPUT_TOPIC, KafkaAddress};
 use crate::io::lines::{Deal, LineSource};
 use crate::ops::write_outputs::RunReport;
