@@ -13,6 +13,4 @@ pub mod push;
 // Low (it imports nothing of the crate): live's made-up tokens and sql's SCRAM share it.
 pub mod random;
 pub mod records;
-pub mod report;
-pub mod runsheet;
 pub mod sql;
