@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use clap::Parser;
-use livesell::session_report::{QUERIES, literal};
+use livesell::sql::report::{QUERIES, literal};
 use livesell::sql::{context, query};
 
 #[derive(Parser)]

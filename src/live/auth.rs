@@ -1,7 +1,5 @@
 //! Bearer tokens and roles of the live server: who may direct the show, who may moderate, who may watch.
 
-use std::path::Path;
-
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
@@ -63,38 +61,6 @@ impl Default for AuthConfig {
     }
 }
 
-/// The serve config file (TOML): `[auth]`, `[webhooks]` and `[limits]`.
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct ServeFile {
-    #[serde(default)]
-    pub auth: AuthConfig,
-    #[serde(default)]
-    pub webhooks: super::ingest::WebhookConfig,
-    #[serde(default)]
-    pub limits: super::limits::Limits,
-    /// Who may log in to `serve-sql`.
-    #[serde(default)]
-    pub sql: crate::serve_sql::SqlAuth,
-}
-
-impl ServeFile {
-    /// The file at `path`, or every table's defaults without one.
-    pub fn load_or_default(path: Option<&Path>) -> anyhow::Result<ServeFile> {
-        path.map_or_else(|| Ok(ServeFile::default()), ServeFile::load)
-    }
-
-    pub fn load(path: &Path) -> anyhow::Result<ServeFile> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-        let file: ServeFile =
-            toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        file.auth.clone().checked()?;
-        file.limits.clone().checked()?;
-        Ok(file)
-    }
-}
-
 /// Why a request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -127,7 +93,8 @@ impl AuthConfig {
         self.checked()
     }
 
-    fn checked(self) -> anyhow::Result<AuthConfig> {
+    /// Refuses tokens too short to hold.
+    pub fn checked(self) -> anyhow::Result<AuthConfig> {
         for t in &self.tokens {
             if t.token.len() < 16 {
                 anyhow::bail!(
@@ -184,22 +151,6 @@ impl AuthConfig {
     }
 }
 
-/// A fresh random token (for `demo`, and for `serve` when none is configured).
-pub fn random_token() -> std::io::Result<String> {
-    const ALPHABET: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut s = String::with_capacity(32);
-    let mut bytes = [0u8; 64];
-    while s.len() < 32 {
-        // The operating system's generator: a token must not be guessable from another.
-        getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
-        // 252 = 7 × 36: bytes above it are dropped, so every character is equally likely.
-        for b in bytes.iter().filter(|&&b| b < 252).take(32 - s.len()) {
-            s.push(ALPHABET[(b % 36) as usize] as char);
-        }
-    }
-    Ok(s)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,7 +172,13 @@ mod tests {
 
     impl AuthConfig {
         fn from_toml(text: &str) -> anyhow::Result<AuthConfig> {
-            let f: ServeFile = toml::from_str(text)?;
+            // The `[auth]` table as the serve config file holds it.
+            #[derive(serde::Deserialize)]
+            struct File {
+                #[serde(default)]
+                auth: AuthConfig,
+            }
+            let f: File = toml::from_str(text)?;
             f.auth.checked()
         }
     }
@@ -263,38 +220,5 @@ mod tests {
         let short = AuthConfig::default().with_env(|_| Some("short".into()));
         assert!(short.is_err());
         assert!(AuthConfig::from_toml("[auth]\nopen = 1\n").is_err());
-    }
-
-    #[test]
-    fn random_tokens_are_long_and_differ() {
-        let (a, b) = (random_token().unwrap(), random_token().unwrap());
-        assert_eq!(a.len(), 32);
-        assert_ne!(a, b);
-        assert!(
-            a.bytes()
-                .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
-        );
-        // Every character of the alphabet turns up, none far more often than another.
-        let mut counts = [0u32; 36];
-        for _ in 0..500 {
-            for c in random_token().unwrap().bytes() {
-                let i = if c.is_ascii_digit() {
-                    c - b'0'
-                } else {
-                    c - b'a' + 10
-                };
-                counts[i as usize] += 1;
-            }
-        }
-        // A token owes nothing to the process's own generator: reseeding it does not repeat one.
-        fastrand::seed(7);
-        let first = random_token().unwrap();
-        fastrand::seed(7);
-        assert_ne!(first, random_token().unwrap());
-        // 16,000 characters: about 444 each.
-        assert!(
-            counts.iter().all(|&n| (300..600).contains(&n)),
-            "{counts:?}"
-        );
     }
 }

@@ -19,7 +19,7 @@ use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
-use super::http::retry_later;
+use super::reply::retry_later;
 
 /// The `[limits]` table of the serve config file. The defaults hold a show of 15K viewers'
 /// overlays and tickers on one machine whose open-files limit allows it (`ulimit -n`).

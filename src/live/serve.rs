@@ -5,15 +5,17 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::Context;
 
+use super::app::App;
 use super::auth::AuthConfig;
-use super::http::{App, router};
-use super::ingest::WebhookConfig;
 use super::input::{ACK_WAIT, LiveInput};
 use super::limits::{BoundedListener, Limits};
+use super::routes::router;
+use super::webhook_state::WebhookConfig;
 use crate::io::kafka::{DEFAULT_INPUT_TOPIC, KafkaAddress};
 use crate::io::lines::{Deal, LineSource};
 use crate::pipelines::claims::{KafkaRunConfig, RunConfig, run_kafka, run_live};
@@ -59,88 +61,9 @@ pub fn serve(cfg: ServeConfig, ready: impl FnOnce(&Started)) -> anyhow::Result<R
         .with_context(|| format!("cannot listen on {}", cfg.listen))?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
-    let replay: Option<Box<dyn BufRead + Send>> = match cfg.input.as_deref() {
-        None => None,
-        Some("-") => Some(Box::new(BufReader::new(std::io::stdin()))),
-        Some(path) => {
-            let file = std::fs::File::open(path).with_context(|| format!("cannot open {path}"))?;
-            Some(if path.ends_with(".gz") {
-                Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(
-                    BufReader::new(file),
-                )))
-            } else {
-                Box::new(BufReader::with_capacity(1 << 16, file))
-            })
-        }
-    };
-    let workers = cfg.workers.max(1);
+    let replay = open_replay(cfg.input.as_deref())?;
     let hub = Arc::new(LiveHub::default());
-    let (input, pipeline) = match &cfg.source {
-        None => {
-            let queue = cfg.limits.input_queue_mib.saturating_mul(1 << 20);
-            let (input, reader) = LiveInput::bounded(cfg.replay_speed, cfg.idle, queue);
-            if replay.is_some() {
-                input.clock.await_anchor();
-            }
-            // A quiet input says the show clock's time: a quiet show's holds expire on time.
-            let clock = {
-                let input = input.clone();
-                Arc::new(move || input.clock.reading())
-            };
-            let source = LineSource::with_clock(
-                "live".into(),
-                Box::new(reader),
-                workers,
-                Deal::RoundRobin,
-                Some(clock),
-            );
-            let run_cfg = RunConfig {
-                inputs: vec!["live".into()],
-                out: cfg.out.clone(),
-                workers,
-                allowed_lateness_ms: cfg.allowed_lateness_ms,
-                snapshot_interval: cfg.snapshot_interval,
-                messages: None,
-            };
-            let hub = hub.clone();
-            let pipeline = std::thread::Builder::new()
-                .name("pipeline".into())
-                .spawn(move || run_live(vec![source], &run_cfg, Some(hub)))?;
-            (input, pipeline)
-        }
-        Some((address, group)) => {
-            let topic = address
-                .topics
-                .first()
-                .cloned()
-                .unwrap_or_else(|| DEFAULT_INPUT_TOPIC.to_string());
-            let input = LiveInput::kafka(&address.brokers, topic, ACK_WAIT)?;
-            let run_cfg = KafkaRunConfig {
-                source: address.clone(),
-                group: group.clone(),
-                sink: None,
-                out: Some(cfg.out.clone()),
-                workers,
-                allowed_lateness_ms: cfg.allowed_lateness_ms,
-                idle_timeout: cfg.idle,
-                exit_when_idle: None,
-                cluster: None,
-                snapshot_interval: cfg.snapshot_interval,
-                live: Some(hub.clone()),
-                // A restarted server is back to its shows' state from the newest checkpoint.
-                checkpoints: Some(crate::pipelines::claims::Checkpoints {
-                    dir: cfg.out.join("checkpoints"),
-                    every: Duration::from_secs(10),
-                }),
-                transactional: false,
-                messages: None,
-            };
-            let pipeline = std::thread::Builder::new()
-                .name("pipeline".into())
-                .spawn(move || run_kafka(run_cfg))?;
-            (input, pipeline)
-        }
-    };
+    let (input, pipeline) = start_pipeline(&cfg, &hub, replay.is_some())?;
     let stop = Arc::new(AtomicBool::new(false));
     let replayer = replay.map(|r| {
         let (input, stop) = (input.clone(), stop.clone());
@@ -207,4 +130,98 @@ pub fn serve(cfg: ServeConfig, ready: impl FnOnce(&Started)) -> anyhow::Result<R
         Ok(Ok(report)) => report,
         _ => anyhow::bail!("the pipeline thread failed"),
     }
+}
+
+/// The show to replay: a file (`.gz` decompressed), standard input (`-`), or none.
+fn open_replay(input: Option<&str>) -> anyhow::Result<Option<Box<dyn BufRead + Send>>> {
+    Ok(match input {
+        None => None,
+        Some("-") => Some(Box::new(BufReader::new(std::io::stdin()))),
+        Some(path) => {
+            let file = std::fs::File::open(path).with_context(|| format!("cannot open {path}"))?;
+            Some(if path.ends_with(".gz") {
+                Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(
+                    BufReader::new(file),
+                )))
+            } else {
+                Box::new(BufReader::with_capacity(1 << 16, file))
+            })
+        }
+    })
+}
+
+/// The pipeline's thread, fed by the live input (and the replay) or by Kafka, keeping `hub`
+/// current; the input the actions go to.
+fn start_pipeline(
+    cfg: &ServeConfig,
+    hub: &Arc<LiveHub>,
+    replayed: bool,
+) -> anyhow::Result<(Arc<LiveInput>, JoinHandle<anyhow::Result<RunReport>>)> {
+    let workers = cfg.workers.max(1);
+    Ok(match &cfg.source {
+        None => {
+            let queue = cfg.limits.input_queue_mib.saturating_mul(1 << 20);
+            let (input, reader) = LiveInput::bounded(cfg.replay_speed, cfg.idle, queue);
+            if replayed {
+                input.clock.await_anchor();
+            }
+            // A quiet input says the show clock's time: a quiet show's holds expire on time.
+            let clock = {
+                let input = input.clone();
+                Arc::new(move || input.clock.reading())
+            };
+            let source = LineSource::with_clock(
+                "live".into(),
+                Box::new(reader),
+                workers,
+                Deal::RoundRobin,
+                Some(clock),
+            );
+            let run_cfg = RunConfig {
+                inputs: vec!["live".into()],
+                out: cfg.out.clone(),
+                workers,
+                allowed_lateness_ms: cfg.allowed_lateness_ms,
+                snapshot_interval: cfg.snapshot_interval,
+                messages: None,
+            };
+            let hub = hub.clone();
+            let pipeline = std::thread::Builder::new()
+                .name("pipeline".into())
+                .spawn(move || run_live(vec![source], &run_cfg, Some(hub)))?;
+            (input, pipeline)
+        }
+        Some((address, group)) => {
+            let topic = address
+                .topics
+                .first()
+                .cloned()
+                .unwrap_or_else(|| DEFAULT_INPUT_TOPIC.to_string());
+            let input = LiveInput::kafka(&address.brokers, topic, ACK_WAIT)?;
+            let run_cfg = KafkaRunConfig {
+                source: address.clone(),
+                group: group.clone(),
+                sink: None,
+                out: Some(cfg.out.clone()),
+                workers,
+                allowed_lateness_ms: cfg.allowed_lateness_ms,
+                idle_timeout: cfg.idle,
+                exit_when_idle: None,
+                cluster: None,
+                snapshot_interval: cfg.snapshot_interval,
+                live: Some(hub.clone()),
+                // A restarted server is back to its shows' state from the newest checkpoint.
+                checkpoints: Some(crate::pipelines::claims::Checkpoints {
+                    dir: cfg.out.join("checkpoints"),
+                    every: Duration::from_secs(10),
+                }),
+                transactional: false,
+                messages: None,
+            };
+            let pipeline = std::thread::Builder::new()
+                .name("pipeline".into())
+                .spawn(move || run_kafka(run_cfg))?;
+            (input, pipeline)
+        }
+    })
 }

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
+use super::app::App;
 use super::auth::{AuthConfig, Role, TokenEntry};
-use super::http::{App, router};
+use crate::sinks::hub::LiveHub;
 use super::input::{ChannelReader, LiveInput};
 use super::limits::{BoundedListener, Limits};
-use crate::sinks::hub::LiveHub;
+use super::routes::router;
 
 const DIRECTOR: &str = "director-token-for-tests";
 

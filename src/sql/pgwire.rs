@@ -29,7 +29,7 @@ use pgwire::messages::data::DataRow;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use serde::Deserialize;
 
-use crate::sql::{context, read_only};
+use super::{context, read_only};
 
 /// Answers simple queries (what `psql` sends) and unparameterised extended ones (what drivers
 /// and BI tools send) from the run's tables.
@@ -334,7 +334,7 @@ impl AuthSource for Secret {
         let password = if known {
             self.password.clone()
         } else {
-            crate::live::auth::random_token()
+            crate::random::random_token()
                 .map_err(|e| user_error("XX000", format!("no random password: {e}")))?
         };
         let salted = gen_salted_password(&password, &salt, SCRAM_ITERATIONS);
@@ -415,7 +415,7 @@ pub fn serve(
             password,
         })
     });
-    crate::sql::runtime()?.block_on(async {
+    super::runtime()?.block_on(async {
         let ctx = context(data).await?;
         let handlers = Arc::new(Handlers {
             handler: Arc::new(Handler {

@@ -1,4 +1,8 @@
-//! `livesell sql`: DataFusion over a run's snapshot tables, read-only, printed as a table, CSV or JSON.
+//! SQL over a run's snapshot tables, read-only: the DataFusion context and one-shot queries (`livesell sql`) here; the Postgres wire protocol (`serve-sql`) and the post-session report beside it.
+
+pub mod charts;
+pub mod pgwire;
+pub mod report;
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +13,7 @@ use crate::tables::layout;
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::{SQLOptions, SessionContext};
 use datafusion::prelude::ParquetReadOptions;
+
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -1,15 +1,13 @@
-//! `livesell report`: the post-session report, one self-contained HTML page (SVG charts drawn
-//! here) and its Markdown twin, from SQL over the run's snapshot tables.
+//! `livesell report`: the post-session report from SQL over the run's snapshot tables, one self-contained HTML page (with the SVG of `charts`) and its Markdown twin.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use super::charts::{bar_chart, minute_chart};
+use super::{SqlError, context, query};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::execution::context::SessionContext;
-use plotters::prelude::*;
-
-use crate::sql::{SqlError, context, query};
 
 /// A query result as text cells, for tables and charts.
 struct Table {
@@ -221,7 +219,7 @@ pub struct Written {
 /// Runs the report's queries for `session` over `data` and writes `out` (HTML) and the same
 /// name with `.md`.
 pub fn write_report(data: &Path, session: &str, out: &Path) -> anyhow::Result<Written> {
-    let tables = crate::sql::runtime()?.block_on(async {
+    let tables = super::runtime()?.block_on(async {
         let ctx = context(data).await?;
         gather(&ctx, session).await
     })?;
@@ -305,93 +303,6 @@ fn md_table(t: &Table) -> String {
     s
 }
 
-type Drawn = Result<(), Box<dyn std::error::Error>>;
-
-/// GMV (euros/dollars) per minute of the show as a line, units as a second line.
-fn minute_chart(t: &Table) -> Result<String, String> {
-    let mut svg = String::new();
-    let gmv: Vec<(f64, f64)> = (0..t.rows.len())
-        .map(|i| (i as f64, t.num(i, 1) / 100.0))
-        .collect();
-    let units: Vec<(f64, f64)> = (0..t.rows.len()).map(|i| (i as f64, t.num(i, 2))).collect();
-    let draw = |svg: &mut String| -> Drawn {
-        let root = SVGBackend::with_string(svg, (760, 300)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let x_max = (gmv.len().max(2) - 1) as f64;
-        let y_max = gmv.iter().map(|p| p.1).fold(1.0, f64::max) * 1.1;
-        let u_max = units.iter().map(|p| p.1).fold(1.0, f64::max) * 1.1;
-        let mut chart = ChartBuilder::on(&root)
-            .caption("GMV and units per minute", ("sans-serif", 18))
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(60)
-            .right_y_label_area_size(50)
-            .build_cartesian_2d(0f64..x_max, 0f64..y_max)?
-            .set_secondary_coord(0f64..x_max, 0f64..u_max);
-        chart
-            .configure_mesh()
-            .x_desc("minute of the show")
-            .y_desc("GMV")
-            .draw()?;
-        chart.configure_secondary_axes().y_desc("units").draw()?;
-        chart
-            .draw_series(LineSeries::new(gmv.iter().copied(), BLUE.stroke_width(2)))?
-            .label("GMV")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLUE));
-        chart
-            .draw_secondary_series(LineSeries::new(units.iter().copied(), RED.stroke_width(2)))?
-            .label("units")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED));
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
-        root.present()?;
-        Ok(())
-    };
-    draw(&mut svg).map_err(|e| e.to_string())?;
-    Ok(svg)
-}
-
-/// Horizontal-free bar chart of `(label, value)` pairs.
-fn bar_chart(title: &str, bars: &[(String, f64)]) -> Result<String, String> {
-    let mut svg = String::new();
-    let draw = |svg: &mut String| -> Drawn {
-        let root = SVGBackend::with_string(svg, (760, 280)).into_drawing_area();
-        root.fill(&WHITE)?;
-        // a segmented 0..n-1 has n bars
-        let n = bars.len().max(2) as u32;
-        let y_max = bars.iter().map(|b| b.1).fold(1.0, f64::max) * 1.1;
-        let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(60)
-            .build_cartesian_2d((0u32..n - 1).into_segmented(), 0f64..y_max)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(bars.len().max(1))
-            .x_label_formatter(&|x| match x {
-                SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
-                _ => String::new(),
-            })
-            .draw()?;
-        chart.draw_series(
-            Histogram::vertical(&chart)
-                .style(BLUE.mix(0.6).filled())
-                .margin(8)
-                .data(bars.iter().enumerate().map(|(i, b)| (i as u32, b.1))),
-        )?;
-        root.present()?;
-        Ok(())
-    };
-    draw(&mut svg).map_err(|e| e.to_string())?;
-    Ok(svg)
-}
-
 fn render_html(session: &str, tables: &[(&str, Table)]) -> anyhow::Result<String> {
     let totals = get(tables, "totals");
     let per_minute = get(tables, "per_minute");
@@ -399,32 +310,8 @@ fn render_html(session: &str, tables: &[(&str, Table)]) -> anyhow::Result<String
     let platforms = get(tables, "platforms");
     let funnel = get(tables, "funnel");
     let oversells = get(tables, "oversells");
-    let chart_err = |e: String| anyhow::anyhow!("cannot draw a chart: {e}");
-    let minute_svg = minute_chart(per_minute).map_err(chart_err)?;
-    let bars = |t: &Table, label: usize, value: usize, scale: f64| -> Vec<(String, f64)> {
-        (0..t.rows.len())
-            .map(|i| (t.cell(i, label).to_string(), t.num(i, value) / scale))
-            .collect()
-    };
-    let top_svg = bar_chart("Top products by GMV", &bars(top, 0, 2, 100.0)).map_err(chart_err)?;
-    let platform_svg =
-        bar_chart("GMV by platform", &bars(platforms, 0, 3, 100.0)).map_err(chart_err)?;
-    let funnel_svg = bar_chart("Funnel", &bars(funnel, 0, 1, 1.0)).map_err(chart_err)?;
-
-    let mut h = String::new();
-    let _ = write!(
-        h,
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <title>Live Selling OS — {s}</title>\n<style>\
-         body{{font-family:sans-serif;max-width:820px;margin:2em auto;color:#222}}\
-         table{{border-collapse:collapse;margin:.5em 0 1.5em}}\
-         td,th{{border:1px solid #ccc;padding:.25em .6em;text-align:left}}\
-         th{{background:#f3f3f3}} .kpi{{display:flex;gap:1.5em;flex-wrap:wrap}}\
-         .kpi div{{background:#f6f8fb;padding:.6em 1em;border-radius:6px}}\
-         .kpi b{{display:block;font-size:1.4em}} figure{{margin:0 0 1.5em}} .none{{color:#777}}\
-         </style></head><body>\n<h1>Post-session report: {s}</h1>\n",
-        s = esc(session)
-    );
+    let [minute_svg, top_svg, platform_svg, funnel_svg] = charts(tables)?;
+    let mut h = html_head(session);
     h.push_str("<div class=\"kpi\">");
     for (label, value) in kpis(totals) {
         let _ = write!(h, "<div>{label}<b>{}</b></div>", esc(&value));
@@ -501,6 +388,49 @@ fn render_html(session: &str, tables: &[(&str, Table)]) -> anyhow::Result<String
     );
     h.push_str("</body></html>\n");
     Ok(h)
+}
+
+/// The page's four charts: GMV and units per minute, top products, platforms, funnel.
+fn charts(tables: &[(&str, Table)]) -> anyhow::Result<[String; 4]> {
+    let per_minute = get(tables, "per_minute");
+    let chart_err = |e: String| anyhow::anyhow!("cannot draw a chart: {e}");
+    let points = |col: usize, scale: f64| -> Vec<(f64, f64)> {
+        (0..per_minute.rows.len())
+            .map(|i| (i as f64, per_minute.num(i, col) / scale))
+            .collect()
+    };
+    let minute_svg = minute_chart(&points(1, 100.0), &points(2, 1.0)).map_err(chart_err)?;
+    let bars = |name: &str, label: usize, value: usize, scale: f64| -> Vec<(String, f64)> {
+        let t = get(tables, name);
+        (0..t.rows.len())
+            .map(|i| (t.cell(i, label).to_string(), t.num(i, value) / scale))
+            .collect()
+    };
+    let top_svg =
+        bar_chart("Top products by GMV", &bars("top_products", 0, 2, 100.0)).map_err(chart_err)?;
+    let platform_svg =
+        bar_chart("GMV by platform", &bars("platforms", 0, 3, 100.0)).map_err(chart_err)?;
+    let funnel_svg = bar_chart("Funnel", &bars("funnel", 0, 1, 1.0)).map_err(chart_err)?;
+    Ok([minute_svg, top_svg, platform_svg, funnel_svg])
+}
+
+/// The page's head (its style) and title.
+fn html_head(session: &str) -> String {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>Live Selling OS — {s}</title>\n<style>\
+         body{{font-family:sans-serif;max-width:820px;margin:2em auto;color:#222}}\
+         table{{border-collapse:collapse;margin:.5em 0 1.5em}}\
+         td,th{{border:1px solid #ccc;padding:.25em .6em;text-align:left}}\
+         th{{background:#f3f3f3}} .kpi{{display:flex;gap:1.5em;flex-wrap:wrap}}\
+         .kpi div{{background:#f6f8fb;padding:.6em 1em;border-radius:6px}}\
+         .kpi b{{display:block;font-size:1.4em}} figure{{margin:0 0 1.5em}} .none{{color:#777}}\
+         </style></head><body>\n<h1>Post-session report: {s}</h1>\n",
+        s = esc(session)
+    );
+    h
 }
 
 /// The headline figures, in the order of the totals query.

@@ -1,10 +1,11 @@
-//! The readable end-of-run summary that `livesell demo` prints: GMV, units, top products, escalations.
+//! The readable end-of-run summary that `livesell demo` prints: GMV, units, top products, escalations, order drafts and buyer messages.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::io::BufRead;
 use std::path::Path;
 
+/// The demo's summary of a run: each show's figures, then its order drafts and buyer messages.
 pub fn demo_summary(summary_json: &str, decisions: &Path) -> anyhow::Result<String> {
     let mut s = shows_summary(summary_json, decisions)?;
     let dir = decisions.parent().unwrap_or(Path::new("."));
