@@ -191,7 +191,7 @@ fn show_span(path: &Path) -> anyhow::Result<(i64, i64)> {
     let file = std::io::BufReader::new(std::fs::File::open(path)?);
     let (mut lo, mut hi) = (i64::MAX, i64::MIN);
     for line in file.split(b'\n') {
-        if let Ok(ev) = livesell::domain::event::parse_line(&line?) {
+        if let Ok(ev) = livesell::domain::event::parse::parse_line(&line?) {
             lo = lo.min(ev.ts);
             hi = hi.max(ev.ts);
         }

@@ -261,7 +261,7 @@ pub fn parse(args: ParseArgs) -> anyhow::Result<()> {
                         if l.iter().all(u8::is_ascii_whitespace) {
                             return;
                         }
-                        match livesell::domain::event::parse_line(l) {
+                        match livesell::domain::event::parse::parse_line(l) {
                             Ok(_) => ok += 1,
                             Err(_) => bad += 1,
                         }

@@ -12,7 +12,7 @@ use super::app::{App, Params, Shared, bearer, refused};
 use super::auth::Role;
 use super::reply::{fail, object, refusal, text_field};
 use crate::domain::catalog::{Catalog, Codes, import_shopify_csv_beside};
-use crate::domain::event::parse_line;
+use crate::domain::event::parse::parse_line;
 use crate::domain::live::SessionView;
 use crate::domain::text::normalize_code;
 use crate::domain::time::format_micros;

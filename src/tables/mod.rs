@@ -6,8 +6,6 @@ pub mod rows;
 pub mod schema;
 pub mod views;
 
-pub use schema::TABLES;
-
 /// The Arrow schema of any snapshot table (the writer's, `sql`'s and the report's).
 pub fn table_schema(name: &str) -> datafusion::arrow::datatypes::SchemaRef {
     match name {

@@ -1,4 +1,4 @@
-//! The Arrow schema of every table of `DIR/snapshots/` by name (schemas/snapshots.md), and the column helpers the batches share.
+//! The Arrow schema of each table the engines gather, by name (schemas/snapshots.md), and the column helpers the batches share.
 
 use std::sync::Arc;
 
@@ -7,22 +7,12 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
-/// The tables every run writes besides `gmv_minute` (which differential maintains).
-pub const TABLES: [&str; 7] = [
-    "comments",
-    "claims",
-    "reservations",
-    "orders",
-    "products",
-    "stock",
-    "carts",
-];
-
 pub(crate) fn ts_type() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
 }
 
-/// The Arrow schema of table `name` (one of `TABLES`).
+/// The Arrow schema of table `name`, one the engines gather (`layout::ALL_TABLES` but the two
+/// differential views).
 pub fn schema(name: &str) -> SchemaRef {
     use DataType::{Boolean, Int64, Utf8};
     let f = match name {
