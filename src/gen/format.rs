@@ -8,22 +8,6 @@ use crate::domain::time::civil_from_days;
 
 pub(super) const KNUTH: u64 = 2_654_435_761;
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(super) enum Style {
-    /// Integer epoch milliseconds (TikTok).
-    EpochMillis,
-    /// `2026-11-21T20:15:03+0000` (Facebook).
-    SecondsOffset,
-    /// `2026-11-21T20:15:03Z` (Instagram).
-    SecondsZ,
-    /// `2026-11-21T20:15:03.123456Z` (YouTube).
-    Micros,
-    /// `2026-11-21T20:15:03.123+00:00` (Twitch).
-    MillisOffset,
-    /// `2026-11-21T20:15:03.123Z` (web, director, stock, orders, moderation, reserve).
-    Millis,
-}
-
 pub(super) fn push_rfc3339(b: &mut String, us: i64, frac_digits: u8, suffix: &str) {
     let secs = us.div_euclid(1_000_000);
     let sub = us.rem_euclid(1_000_000);

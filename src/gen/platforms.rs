@@ -2,8 +2,6 @@
 
 use fastrand::Rng;
 
-use super::format::Style;
-
 pub(super) const TIKTOK: u8 = 0;
 pub(super) const FACEBOOK: u8 = 1;
 pub(super) const INSTAGRAM: u8 = 2;
@@ -37,6 +35,23 @@ pub(super) const STOCK_DELAY: (i64, i64) = (0, 250);
 pub(super) const ORDER_DELAY: (i64, i64) = (150, 1500);
 pub(super) const MODERATION_DELAY: (i64, i64) = (40, 400);
 pub(super) const RESERVE_DELAY: (i64, i64) = (20, 300);
+
+/// How a platform writes its timestamps.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Style {
+    /// Integer epoch milliseconds (TikTok).
+    EpochMillis,
+    /// `2026-11-21T20:15:03+0000` (Facebook).
+    SecondsOffset,
+    /// `2026-11-21T20:15:03Z` (Instagram).
+    SecondsZ,
+    /// `2026-11-21T20:15:03.123456Z` (YouTube).
+    Micros,
+    /// `2026-11-21T20:15:03.123+00:00` (Twitch).
+    MillisOffset,
+    /// `2026-11-21T20:15:03.123Z` (web, director, stock, orders, moderation, reserve).
+    Millis,
+}
 pub(super) const STYLE_OF: [Style; 6] = [
     Style::EpochMillis,
     Style::SecondsOffset,

@@ -1,7 +1,7 @@
 //! Tests of the generator: formats, determinism, lateness, ids and the shapes of comments.
 
-use super::format::{Style, json_str, push_ts};
-use super::platforms::PLATFORMS;
+use super::format::{json_str, push_ts};
+use super::platforms::{PLATFORMS, Style};
 use super::reading::{CANCEL, CLAIM, Read, Sheet, read, tokens};
 use super::shape::is_stretch;
 use super::texts::{Intent, join_pieces, stretch};
