@@ -255,6 +255,74 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// Where the reader stands: the next block's index, and the line and byte offset it starts at.
+struct Position {
+    index: u64,
+    line: u64,
+    offset: u64,
+}
+
+impl Position {
+    /// A block of whole lines starting here (`lines` of them); the position moves past it.
+    fn block(&mut self, bytes: Vec<u8>, lines: u64, pool: Option<Pool>) -> Block {
+        let b = Block {
+            first_line: self.line,
+            first_offset: self.offset,
+            index: self.index,
+            last: false,
+            idle: false,
+            heartbeat: None,
+            error: None,
+            pool,
+            bytes,
+        };
+        self.index += 1;
+        self.line += lines;
+        self.offset += b.bytes.len() as u64;
+        b
+    }
+
+    /// An empty block that says the input has been quiet, with the clock's time if it has one.
+    fn idle(&mut self, heartbeat: Option<crate::domain::time::Micros>) -> Block {
+        let mut b = self.block(Vec::new(), 0, None);
+        b.idle = true;
+        b.heartbeat = heartbeat;
+        b
+    }
+
+    /// The last, empty block, with the read error that ended the input if one did.
+    fn end(&self, error: Option<String>) -> Block {
+        Block {
+            bytes: Vec::new(),
+            first_line: self.line,
+            first_offset: self.offset,
+            index: self.index,
+            last: true,
+            idle: false,
+            heartbeat: None,
+            error,
+            pool: None,
+        }
+    }
+}
+
+/// Drops the rest of a line cut at the limit from the front of `buf`, up to its newline (its
+/// line was counted when it was sent). Returns whether the line goes on past `buf`.
+fn skip_cut_line(buf: &mut Vec<u8>, at: &mut Position) -> bool {
+    match memchr::memchr(b'\n', buf) {
+        Some(i) => {
+            at.offset += i as u64 + 1;
+            buf.drain(..=i);
+            false
+        }
+        None => {
+            at.offset += buf.len() as u64;
+            buf.clear();
+            true
+        }
+    }
+}
+
 /// Reads blocks of whole lines into the hands' queues (block `i` into queue `i % queues`); a
 /// partial last line waits for the rest of its bytes. The end (with any read error) is a last,
 /// empty block.
@@ -265,22 +333,13 @@ fn read_blocks(
 ) {
     let pool: Pool = Default::default();
     let mut carry: Vec<u8> = Vec::new();
-    let mut line = 1u64;
-    let mut offset = 0u64;
-    let mut index = 0u64;
+    let mut at = Position {
+        index: 0,
+        line: 1,
+        offset: 0,
+    };
     let queues = txs.len() as u64;
     let send = |b: Block| txs[(b.index % queues) as usize].send(b).is_ok();
-    let end = |index: u64, line: u64, offset: u64, error: Option<String>| Block {
-        bytes: Vec::new(),
-        first_line: line,
-        first_offset: offset,
-        index,
-        last: true,
-        idle: false,
-        heartbeat: None,
-        error,
-        pool: None,
-    };
     let mut quiet = false;
     // The rest of a line cut at the limit is being dropped, up to its newline.
     let mut skipping = false;
@@ -303,67 +362,28 @@ fn read_blocks(
                 carry.extend_from_slice(&buf[..keep]);
                 if !quiet || clock.is_some() {
                     quiet = true;
-                    let idle = Block {
-                        bytes: Vec::new(),
-                        first_line: line,
-                        first_offset: offset,
-                        index,
-                        last: false,
-                        idle: true,
-                        heartbeat: clock.as_ref().and_then(|c| c()),
-                        error: None,
-                        pool: None,
-                    };
-                    index += 1;
-                    if !send(idle) {
+                    if !send(at.idle(clock.as_ref().and_then(|c| c()))) {
                         return;
                     }
                 }
                 continue;
             }
             Err(e) => {
-                send(end(index, line, offset, Some(e.to_string())));
+                send(at.end(Some(e.to_string())));
                 return;
             }
         };
         buf.truncate(keep + n);
         quiet = false;
         if skipping {
-            match memchr::memchr(b'\n', &buf) {
-                Some(i) => {
-                    // The cut line ends here; its line was counted when it was sent.
-                    offset += i as u64 + 1;
-                    buf.drain(..=i);
-                    skipping = false;
-                }
-                None => {
-                    offset += buf.len() as u64;
-                    buf.clear();
-                }
-            }
+            skipping = skip_cut_line(&mut buf, &mut at);
         }
-        // A block of whole lines starting at the current position; the position moves past it.
-        let mut block = |bytes: Vec<u8>, lines: u64, pool: Option<Pool>| {
-            let b = Block {
-                first_line: line,
-                first_offset: offset,
-                index,
-                last: false,
-                idle: false,
-                heartbeat: None,
-                error: None,
-                pool,
-                bytes,
-            };
-            (index, line, offset) = (index + 1, line + lines, offset + b.bytes.len() as u64);
-            b
-        };
         if n == 0 {
             if !buf.is_empty() {
                 // The input ends without a newline: its last line.
-                send(block(buf, 1, None));
+                send(at.block(buf, 1, None));
             }
-            send(end(index, line, offset, None));
+            send(at.end(None));
             return;
         }
         // Send everything up to the last newline; keep the partial line for the next read.
@@ -372,7 +392,7 @@ fn read_blocks(
                 carry.extend_from_slice(&buf[last + 1..]);
                 buf.truncate(last + 1);
                 let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
-                if !send(block(buf, lines, Some(pool.clone()))) {
+                if !send(at.block(buf, lines, Some(pool.clone()))) {
                     return;
                 }
             }
@@ -389,10 +409,10 @@ fn read_blocks(
             let head = carry[..=MAX_LINE_BYTES].to_vec();
             carry.clear();
             carry.shrink_to(BLOCK_BYTES);
-            if !send(block(head, 1, None)) {
+            if !send(at.block(head, 1, None)) {
                 return;
             }
-            offset += dropped;
+            at.offset += dropped;
             skipping = true;
         }
     }
