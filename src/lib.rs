@@ -1,8 +1,8 @@
 //! Live Selling OS: claim grammar, allocation and the timely pipeline that applies them.
 
 pub use livesell_core::{adapters, domain};
-pub mod engine;
 pub mod config;
+pub mod engine;
 #[path = "gen/mod.rs"]
 pub mod generator;
 pub mod io;

@@ -8,8 +8,8 @@ use std::path::Path;
 use livesell::domain::event::parse::parse_line;
 use livesell::domain::session::Session;
 use livesell::io::lines::{Deal, LineSource};
-use livesell::records::session_hash;
 use livesell::pipelines::claims::{RunConfig, run_sources};
+use livesell::records::session_hash;
 use proptest::prelude::*;
 
 const LATENESS_MS: i64 = 2000;

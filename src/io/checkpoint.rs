@@ -487,7 +487,10 @@ mod tests {
         let shown = e.to_string();
         assert!(shown.contains("checkpoint format 2"), "{shown}");
         assert!(shown.contains("this build reads format 3"), "{shown}");
-        assert!(shown.contains("finish its shows with the build that wrote it"), "{shown}");
+        assert!(
+            shown.contains("finish its shows with the build that wrote it"),
+            "{shown}"
+        );
         assert!(shown.contains(&format!("move {} away", tmp.path().display())));
         assert!(path.exists(), "nothing is deleted");
     }

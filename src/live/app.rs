@@ -10,11 +10,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 
 use super::auth::{AuthConfig, Refusal, Role};
-use crate::sinks::hub::LiveHub;
 use super::input::LiveInput;
 use super::limits::Limits;
 use super::reply::fail;
 use super::webhook_state::{Seen, WebhookConfig};
+use crate::sinks::hub::LiveHub;
 
 /// What every handler reads: the hub, the input, the tokens, the webhooks' secrets, the limits.
 pub struct App {

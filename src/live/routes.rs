@@ -16,10 +16,10 @@ use serde_json::{Value, json};
 
 use super::actions::{director, import_runsheet, moderation};
 use super::app::{App, Params, Shared, may_read, may_see, session_of};
-use crate::sinks::hub::{Frame, LiveHub};
 use super::metrics::metrics;
 use super::reply::{fail, retry_later};
 use super::webhooks::{ingest, verify_subscription};
+use crate::sinks::hub::{Frame, LiveHub};
 
 const DASHBOARD: &str = include_str!("dashboard.html");
 

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use super::app::App;
 use super::auth::{AuthConfig, Role, TokenEntry};
-use crate::sinks::hub::LiveHub;
 use super::input::{ChannelReader, LiveInput};
 use super::limits::{BoundedListener, Limits};
 use super::routes::router;
+use crate::sinks::hub::LiveHub;
 
 const DIRECTOR: &str = "director-token-for-tests";
 

@@ -285,6 +285,8 @@ pub fn parse_line(bytes: &[u8]) -> Result<Event, ReadError> {
 
 /// The body of an event of type `ty`: the fields that type requires, checked (`words` are a
 /// config's keywords, with its packs added).
+// Inlined: `Raw` is large, and a call would copy it for every line read.
+#[inline(always)]
 fn read_body(ty: &str, raw: Raw<'_>, words: ConfigChange) -> Result<Body, ReadError> {
     Ok(match ty {
         "director" => Body::Director(director(
