@@ -6,7 +6,9 @@ use rustc_hash::FxHashMap;
 use crate::domain::decision::{Body as DBody, ClaimOutcome, Decision, OrderOutcome};
 use crate::domain::event::Text;
 use crate::domain::time::minute_of;
-use crate::records::{Claimant, Kind, Line, MAX_RANKED, Metric, MetricKey, Out, Reject, View};
+use crate::records::{
+    About, Claimant, Kind, Line, MAX_RANKED, Metric, MetricKey, Out, Reject, View,
+};
 
 /// Metric additions summed within one activation, so differential sees one update per cell
 /// and batch instead of one per decision. Keyed by a hash, with the cells that share it.
@@ -182,6 +184,7 @@ pub fn reject_outputs(r: Box<Reject>, at: i64, sent: bool, out: &mut Vec<Out>) {
             key,
             line: d.finish(),
             sent,
+            about: About::Nothing,
         },
     ));
 
@@ -202,6 +205,7 @@ pub fn reject_outputs(r: Box<Reject>, at: i64, sent: bool, out: &mut Vec<Out>) {
             key,
             line: l.finish(),
             sent,
+            about: About::Nothing,
         },
     ));
 }

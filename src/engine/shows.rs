@@ -4,13 +4,14 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use crate::domain::cart::{CartState, cart_id};
 use crate::domain::decision::{Body as DBody, Decision, ResEvent};
 use crate::domain::draft::draft_line;
 use crate::domain::event::{Body, Director, Event};
 use crate::domain::notify::{Templates, messages};
 use crate::domain::order::ReplayKey;
 use crate::domain::text::normalize_code;
-use crate::records::{Kind, Line, Out, Reject, Show, View};
+use crate::records::{About, Kind, Line, Out, Reject, Show, View};
 use crate::tables::rows::CommentRow;
 
 use super::emit::{MetricSums, claimant, metrics, reject_outputs};
@@ -234,13 +235,37 @@ impl Shows {
                 let currency = open.session.currency_of(&r.sku);
                 if self.drafts {
                     if let Some(line) = draft_line(sid, d, currency) {
-                        out.push(Out::Record(Kind::Draft, Line { key, line, sent }));
+                        let about = About::Nothing;
+                        out.push(Out::Record(
+                            Kind::Draft,
+                            Line {
+                                key,
+                                line,
+                                sent,
+                                about,
+                            },
+                        ));
                     }
                 }
                 let (buyer, c) = open.carts.apply(r, d.ts);
                 if self.cart_updates {
                     let line = c.to_json(sid, buyer, currency);
-                    out.push(Out::Record(Kind::Cart, Line { key, line, sent }));
+                    let f = c.figures();
+                    let about = About::Cart {
+                        cart_id: cart_id(buyer),
+                        // As a JSON reader's `as_i64` would: a sum past 64 bits counts as none.
+                        unpaid_cents: i64::try_from(f.unpaid_cents).unwrap_or(0),
+                        paid: f.state == CartState::Paid,
+                    };
+                    out.push(Out::Record(
+                        Kind::Cart,
+                        Line {
+                            key,
+                            line,
+                            sent,
+                            about,
+                        },
+                    ));
                 }
                 cart = Some(&*c);
             }
@@ -259,15 +284,29 @@ impl Shows {
                     .enumerate()
                 {
                     let key = (key.0, key.1, key.2, n as u64);
-                    out.push(Out::Record(Kind::Notification, Line { key, line, sent }));
+                    let about = About::Nothing;
+                    out.push(Out::Record(
+                        Kind::Notification,
+                        Line {
+                            key,
+                            line,
+                            sent,
+                            about,
+                        },
+                    ));
                 }
             }
+            let about = match &d.body {
+                DBody::Claim(c) => About::Claim { sku: c.sku.clone() },
+                _ => About::Nothing,
+            };
             out.push(Out::Record(
                 Kind::Decision,
                 Line {
                     key,
                     line: d.to_json(sid),
                     sent,
+                    about,
                 },
             ));
             if self.tables {

@@ -7,6 +7,12 @@ use serde_json::{Value, json};
 
 use super::input::Refused;
 
+/// A 200 whose body is JSON text already written (the hub's records as the engine wrote them).
+pub(super) fn json_text(body: String) -> Response {
+    let json = [(axum::http::header::CONTENT_TYPE, "application/json")];
+    (json, body).into_response()
+}
+
 /// An error answer: `{"error": code, "detail": …}`.
 pub(super) fn fail(status: StatusCode, error: &str, detail: impl Into<String>) -> Response {
     let mut r = (

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::actions::{director, import_runsheet, moderation};
 use super::app::{App, Params, Shared, may_read, may_see, session_of};
 use super::metrics::metrics;
-use super::reply::{fail, retry_later};
+use super::reply::{fail, json_text, retry_later};
 use super::webhooks::{ingest, verify_subscription};
 use crate::sinks::hub::{Frame, LiveHub};
 
@@ -108,16 +108,13 @@ async fn claims(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Res
         Err(r) => return r,
     };
     let sku = q.get("sku").map(String::as_str).filter(|s| !s.is_empty());
-    app.hub
-        .claims(&id, sku)
-        .map(|v| axum::Json(v).into_response())
-        .unwrap_or_else(|| {
-            fail(
-                StatusCode::NOT_FOUND,
-                "unknown_sku",
-                format!("session {id} has no sku {:?}", sku.unwrap_or("")),
-            )
-        })
+    app.hub.claims(&id, sku).map(json_text).unwrap_or_else(|| {
+        fail(
+            StatusCode::NOT_FOUND,
+            "unknown_sku",
+            format!("session {id} has no sku {:?}", sku.unwrap_or("")),
+        )
+    })
 }
 
 /// A show's carts (`?session=`), or one buyer's (`&buyer=PLATFORM/USER_ID`): for moderators.
@@ -132,7 +129,7 @@ async fn carts(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Resp
     let buyer = q.get("buyer").map(String::as_str).filter(|s| !s.is_empty());
     app.hub
         .carts_of(&id, buyer)
-        .map(|v| axum::Json(v).into_response())
+        .map(json_text)
         .unwrap_or_else(|| {
             fail(
                 StatusCode::NOT_FOUND,

@@ -181,6 +181,24 @@ pub struct Line {
     pub key: OutKey,
     pub line: String,
     pub sent: bool,
+    /// What the live hub needs of it, typed where it was made: the hub never reads the JSON.
+    pub about: About,
+}
+
+/// What the live surfaces read of a record, given by the engine that wrote it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum About {
+    /// Nothing the live surfaces show by itself.
+    #[default]
+    Nothing,
+    /// A claim decision (the claim feed), and the sku it names.
+    Claim { sku: Option<Text> },
+    /// A buyer's cart as it now stands: its id, what is unpaid, whether all of it is paid.
+    Cart {
+        cart_id: String,
+        unpaid_cents: i64,
+        paid: bool,
+    },
 }
 
 pub use out::{Control, Out, Rows, Show, View};

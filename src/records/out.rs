@@ -117,6 +117,15 @@ impl Out {
 
     /// A record of `kind`.
     pub fn record(kind: Kind, key: super::OutKey, line: String, sent: bool) -> Out {
-        Out::Record(kind, Line { key, line, sent })
+        let about = super::About::Nothing;
+        Out::Record(
+            kind,
+            Line {
+                key,
+                line,
+                sent,
+                about,
+            },
+        )
     }
 }

@@ -15,9 +15,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
+use crate::domain::event::Text;
 use crate::domain::live::{ProductView, SessionView, VIEW_LIMIT, per_minute, queue_order};
 use crate::domain::time::{Micros, format_micros, minute_of};
-use crate::records::{Claimant, Kind, Line, Metric, MetricKey};
+use crate::records::{About, Claimant, Kind, Line, Metric, MetricKey};
 
 use super::release::{Release, Released};
 
@@ -35,16 +36,24 @@ struct SessionLive {
     platforms: BTreeMap<String, [i64; 3]>,
     /// Units per event-time minute.
     minutes: BTreeMap<Micros, i64>,
-    /// The newest claim decisions, newest last (parsed by the writer, outside the lock).
-    feed: VecDeque<Arc<Value>>,
+    /// The newest claim decisions, newest last: the sku each names, and its JSON as written.
+    feed: VecDeque<Arc<(Option<Text>, Box<str>)>>,
     /// Per sku, ranked claimants by rank.
     ranked: BTreeMap<String, Arc<BTreeMap<u64, Claimant>>>,
     /// The producer's order of the run sheet (normalised codes); empty: definition order.
     queue: Vec<String>,
     /// Every buyer's cart as it now stands (its newest `livesell.carts` record), by cart id.
-    carts: BTreeMap<String, Arc<Value>>,
+    carts: BTreeMap<String, Arc<LiveCart>>,
     /// The ticker's and the overlay's frames of this state, rendered by their first reader.
     frames: Frames,
+}
+
+/// A buyer's cart as the writer handed it: its JSON as written, and the figures the show's
+/// totals add up.
+struct LiveCart {
+    json: Box<str>,
+    unpaid_cents: i64,
+    paid: bool,
 }
 
 /// Frames rendered from one state of a session; a change starts afresh.
@@ -254,15 +263,17 @@ impl LiveHub {
         });
     }
 
-    /// Released decision lines (in order) with their session ids.
-    pub fn decisions<'a>(&self, lines: impl Iterator<Item = (&'a str, &'a str)>) {
+    /// Released decisions (in order) with their session ids: the claims go to the feed.
+    pub fn decisions<'a>(&self, lines: impl Iterator<Item = (&'a str, &'a Line)>) {
         let mut n = 0;
-        // Claims for the feed are parsed before the lock is taken: readers wait for none of it.
-        let claims: Vec<(&str, Arc<Value>)> = lines
+        // Made before the lock is taken: readers wait for none of it.
+        let claims: Vec<(&str, Arc<(Option<Text>, Box<str>)>)> = lines
             .inspect(|_| n += 1)
-            .filter(|(_, line)| line.contains(r#""kind":"claim""#))
-            .filter_map(|(session, line)| {
-                Some((session, Arc::new(serde_json::from_str(line).ok()?)))
+            .filter_map(|(session, l)| match &l.about {
+                About::Claim { sku } => {
+                    Some((session, Arc::new((sku.clone(), l.line.as_str().into()))))
+                }
+                _ => None,
             })
             .collect();
         self.with(|s| {
@@ -283,12 +294,24 @@ impl LiveHub {
     }
 
     /// Released cart updates (in order) with their session ids: each replaces its cart.
-    pub fn carts<'a>(&self, lines: impl Iterator<Item = (&'a str, &'a str)>) {
-        // Parsed before the lock is taken: readers wait for none of it.
-        let updates: Vec<(&str, String, Arc<Value>)> = lines
-            .filter_map(|(session, line)| {
-                let v: Value = serde_json::from_str(line).ok()?;
-                Some((session, v["cart_id"].as_str()?.to_string(), Arc::new(v)))
+    pub fn carts<'a>(&self, lines: impl Iterator<Item = (&'a str, &'a Line)>) {
+        let updates: Vec<(&str, String, Arc<LiveCart>)> = lines
+            .filter_map(|(session, l)| match &l.about {
+                About::Cart {
+                    cart_id,
+                    unpaid_cents,
+                    paid,
+                } => {
+                    let json = l.line.as_str().into();
+                    let (unpaid_cents, paid) = (*unpaid_cents, *paid);
+                    let cart = LiveCart {
+                        json,
+                        unpaid_cents,
+                        paid,
+                    };
+                    Some((session, cart_id.clone(), Arc::new(cart)))
+                }
+                _ => None,
             })
             .collect();
         if updates.is_empty() {
@@ -307,8 +330,8 @@ impl LiveHub {
     /// Records the writer released (in key order per kind) up to `bound`: the claim feed, the
     /// carts and the counters; `sessions` names the session each record is keyed by.
     pub fn take_released(&self, released: &Released, sessions: &Release, bound: i64) {
-        fn named<'a>(sessions: &'a Release, l: &'a Line) -> Option<(&'a str, &'a str)> {
-            sessions.session(l.key.1).map(|s| (s, l.line.as_str()))
+        fn named<'a>(sessions: &'a Release, l: &'a Line) -> Option<(&'a str, &'a Line)> {
+            sessions.session(l.key.1).map(|s| (s, l))
         }
         let decisions = released.of(Kind::Decision).iter();
         self.decisions(decisions.filter_map(|l| named(sessions, l)));
@@ -440,29 +463,35 @@ impl LiveHub {
         }))
     }
 
-    /// A show's carts, or one buyer's (`PLATFORM/USER_ID`); `None`: the buyer has none.
-    pub fn carts_of(&self, id: &str, buyer: Option<&str>) -> Option<Value> {
+    /// A show's carts, or one buyer's (`PLATFORM/USER_ID`), as JSON text; `None`: the buyer
+    /// has none. The carts are written as the engine wrote them, not read and written again.
+    pub fn carts_of(&self, id: &str, buyer: Option<&str>) -> Option<String> {
         let l = self.session(id);
         let carts = l.as_deref().map(|l| &l.carts);
+        let sid = Value::from(id).to_string();
         match buyer {
             Some(b) => {
                 let cart = carts?.get(&format!("cart/{b}"))?;
-                Some(json!({"session_id": id, "cart": cart.as_ref()}))
+                Some(format!(r#"{{"cart":{},"session_id":{sid}}}"#, cart.json))
             }
             None => {
-                let all: Vec<&Value> = carts
+                let all: Vec<&LiveCart> = carts
                     .into_iter()
                     .flat_map(|c| c.values().map(|v| v.as_ref()))
                     .collect();
-                let unpaid: i64 = all.iter().filter_map(|c| c["unpaid_cents"].as_i64()).sum();
-                let paid = all.iter().filter(|c| c["state"] == "paid").count();
-                Some(json!({"session_id": id, "carts": all, "paid": paid,
-                            "unpaid_cents": unpaid}))
+                let unpaid: i64 = all.iter().map(|c| c.unpaid_cents).sum();
+                let paid = all.iter().filter(|c| c.paid).count();
+                let list = join(all.iter().map(|c| &*c.json));
+                Some(format!(
+                    r#"{{"carts":[{list}],"paid":{paid},"session_id":{sid},"unpaid_cents":{unpaid}}}"#
+                ))
             }
         }
     }
 
-    pub fn claims(&self, id: &str, sku: Option<&str>) -> Option<Value> {
+    /// A show's ranked claimants, holders and waitlist per sku (or one sku's), and its claim
+    /// feed, as JSON text; `None`: no such sku.
+    pub fn claims(&self, id: &str, sku: Option<&str>) -> Option<String> {
         let l = self.session(id)?;
         let skus: Vec<&String> = match sku {
             Some(k) => l
@@ -518,15 +547,29 @@ impl LiveHub {
                 })
             })
             .collect();
-        let feed: Vec<Value> = l
+        let feed = l
             .feed
             .iter()
             .rev()
-            .filter(|d| sku.is_none_or(|k| d["sku"] == k))
-            .map(|d| Value::clone(d))
-            .collect();
-        Some(json!({"session_id": id, "skus": per_sku, "feed": feed}))
+            .filter(|c| sku.is_none_or(|k| c.0.as_deref() == Some(k)))
+            .map(|c| &*c.1);
+        let (feed, sid, skus) = (join(feed), Value::from(id), Value::from(per_sku));
+        Some(format!(
+            r#"{{"feed":[{feed}],"session_id":{sid},"skus":{skus}}}"#
+        ))
     }
+}
+
+/// JSON texts as the elements of an array.
+fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let mut out = String::new();
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(item);
+    }
+    out
 }
 
 /// The ticker frame of a session's state.
@@ -658,9 +701,21 @@ mod tests {
         assert!(!Arc::ptr_eq(&a, &c));
         assert_eq!(c.json["as_of"], format_micros(2_000_000));
         assert_eq!(c.text, c.json.to_string());
-        let claim = r#"{"kind":"claim","sku":"A1","claim_id":"c1"}"#;
-        hub.decisions([("s", claim), ("s", r#"{"kind":"reject"}"#)].into_iter());
-        let claims = hub.claims("s", None).unwrap();
+        let line = |json: &str, about| Line {
+            key: (0, 0, 0, 0),
+            line: json.into(),
+            sent: false,
+            about,
+        };
+        let claim = line(
+            r#"{"kind":"claim","sku":"A1","claim_id":"c1"}"#,
+            About::Claim {
+                sku: Some("A1".into()),
+            },
+        );
+        let reject = line(r#"{"kind":"reject"}"#, About::Nothing);
+        hub.decisions([("s", &claim), ("s", &reject)].into_iter());
+        let claims: Value = serde_json::from_str(&hub.claims("s", None).unwrap()).unwrap();
         assert_eq!(
             claims["feed"],
             json!([{"kind":"claim","sku":"A1","claim_id":"c1"}])

@@ -181,6 +181,7 @@ mod tests {
 
     fn line(t: i64, seq: u64) -> Line {
         Line {
+            about: Default::default(),
             key: (t, 0, seq, 0),
             line: format!("{t}/{seq}"),
             sent: false,
