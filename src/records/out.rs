@@ -114,18 +114,4 @@ impl Out {
             _ => 0,
         }
     }
-
-    /// A record of `kind`.
-    pub fn record(kind: Kind, key: super::OutKey, line: String, sent: bool) -> Out {
-        let about = super::About::Nothing;
-        Out::Record(
-            kind,
-            Line {
-                key,
-                line,
-                sent,
-                about,
-            },
-        )
-    }
 }

@@ -53,21 +53,12 @@ impl Snapshots {
     /// A change to a maintained metric total. A closed show's ticker said its last word at the
     /// close: the retraction of its views must not tick it down to zero.
     pub fn total(&mut self, key: MetricKey, total: i64, diff: i64) {
-        let e = self.totals.entry((key.clone(), total)).or_default();
-        *e += diff;
-        if *e == 0 {
-            self.totals.remove(&(key, total));
-        }
+        add(&mut self.totals, (key, total), diff);
     }
 
     /// A change to the ranked claimants of a sku.
     pub fn ranked(&mut self, session_id: String, rank: u64, claimant: Claimant, diff: i64) {
-        let k = (session_id, rank, claimant);
-        let e = self.ranked.entry(k.clone()).or_default();
-        *e += diff;
-        if *e == 0 {
-            self.ranked.remove(&k);
-        }
+        add(&mut self.ranked, (session_id, rank, claimant), diff);
     }
 
     /// Open sessions' rows as a checkpoint holds them: `(session, first_t, table, parts)`.
@@ -158,6 +149,23 @@ impl Snapshots {
         std::fs::write(&tmp, o.finish() + "\n")?;
         std::fs::rename(&tmp, &path)?;
         Ok(())
+    }
+}
+
+/// A differential update to a collection kept as counts: a row whose count comes to zero leaves.
+fn add<K: std::hash::Hash + Eq>(counts: &mut FxHashMap<K, i64>, key: K, diff: i64) {
+    use std::collections::hash_map::Entry;
+    match counts.entry(key) {
+        Entry::Occupied(mut e) => {
+            *e.get_mut() += diff;
+            if *e.get() == 0 {
+                e.remove();
+            }
+        }
+        Entry::Vacant(e) if diff != 0 => {
+            e.insert(diff);
+        }
+        Entry::Vacant(_) => {}
     }
 }
 
