@@ -287,6 +287,99 @@ proptest! {
     }
 }
 
+/// Ids chosen to collide if they were joined naively: `req`/`esc`/`res` platforms against request
+/// and escalation ids, `:` on either side of the join, upper case, and an order naming a
+/// reservation that the collision would have made.
+fn hostile_show() -> impl Strategy<Value = Vec<String>> {
+    const PLATFORMS: &[&str] = &["req", "esc", "res", "a", "a:b", "tiktok", "TikTok", "web"];
+    const IDS: &[&str] = &["X", "b:c", "c", "tiktok:1", "1", "req:X", ":", "X:"];
+    let event = (0u8..6, 0usize..PLATFORMS.len(), 0usize..IDS.len(), 0u8..4);
+    prop::collection::vec(event, 1..60).prop_map(|raw| {
+        let base = 1_800_000_000_000i64;
+        let mut out = vec![
+            format!(r#"{{"type":"director","session_id":"s","ts":{base},"action":"product","code":"K1","price_cents":900,"variants":[{{"sku":"K1","stock":2}}]}}"#),
+            format!(r#"{{"type":"director","session_id":"s","ts":{base},"action":"activate","code":"K1"}}"#),
+        ];
+        for (i, (kind, p, id, n)) in raw.into_iter().enumerate() {
+            let ts = base + 10 + i as i64 * 100;
+            let (p, id) = (PLATFORMS[p], IDS[id]);
+            out.push(match kind {
+                0 | 1 => format!(r#"{{"type":"comment","session_id":"s","ts":{ts},"platform":"{p}","comment_id":"{id}","user_id":"u{n}","text":"sold"}}"#),
+                2 => format!(r#"{{"type":"reserve","session_id":"s","ts":{ts},"request_id":"{id}","platform":"{p}","user_id":"w{n}","sku":"K1","qty":1}}"#),
+                3 => format!(r#"{{"type":"stock","session_id":"s","ts":{ts},"sku":"K1","set":{n}}}"#),
+                4 => format!(r#"{{"type":"order","session_id":"s","ts":{ts},"order_id":"{id}","platform":"{p}","user_id":"u{n}","sku":"K1","qty":1,"amount_cents":900,"status":"paid","reservation_id":"res:{p}:{id}"}}"#),
+                _ => format!(r#"{{"type":"moderation","session_id":"s","ts":{ts},"escalation_id":"esc:{p}:{id}","decision":"accept","sku":"K1","qty":1}}"#),
+            });
+        }
+        out
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// No input stops a worker: ids that would collide are refused with a reason (`invalid_field`
+    /// on the platform), nothing is an `internal` fault, and 1 and 2 workers agree with the
+    /// reference. Before platforms were checked, `req`/`X` next to a request `X` panicked a worker.
+    #[test]
+    fn hostile_ids_are_refused_never_crash_and_never_collide(show in hostile_show()) {
+        let dir = tempfile::tempdir().unwrap();
+        let want = reference(&show);
+        for workers in [1, 2] {
+            let out = dir.path().join(format!("w{workers}"));
+            let got = run_pipeline(&show, workers, vec![1 << 20], &out);
+            prop_assert_eq!(&got, &want, "{} workers", workers);
+            let dead = std::fs::read_to_string(out.join("dead_letter.jsonl")).unwrap();
+            prop_assert!(!dead.contains(r#""reason":"internal""#), "{}", dead);
+            let refused = dead.lines().filter(|l| l.contains("`platform`")).count();
+            let bad = show.iter().filter(|l| ["req", "esc", "res", "a:b", "TikTok"].iter().any(|p| l.contains(&format!(r#""platform":"{p}""#)))).count();
+            prop_assert_eq!(refused, bad);
+        }
+        // A reservation id names one buyer's hold: the same id is never created twice while live.
+        let mut live = std::collections::HashMap::new();
+        for l in &want {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            if v["kind"] != "reservation" { continue; }
+            let id = v["reservation_id"].as_str().unwrap().to_string();
+            let who = format!("{}|{}", v["platform"], v["user_id"]);
+            if v["event"] == "created" {
+                prop_assert!(live.insert(id.clone(), who).is_none(), "{} created twice", id);
+            } else {
+                live.remove(&id);
+            }
+        }
+    }
+}
+
+/// Issue 31's six lines: a comment on platform `req` with id `X` beside a reserve request `X`
+/// made two claims `req:X`, and the stock drop then panicked a worker. The comment is now refused
+/// with its reason, and the request holds and is revoked as in the reference.
+#[test]
+fn the_six_line_collision_is_a_reject_not_a_crash() {
+    let lines: Vec<String> = std::fs::read_to_string("tests/fixtures/collide.jsonl")
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(lines.len(), 6);
+    let dir = tempfile::tempdir().unwrap();
+    for workers in [1, 2] {
+        let out = dir.path().join(format!("w{workers}"));
+        let got = run_pipeline(&lines, workers, vec![1 << 20], &out);
+        assert_eq!(got, reference(&lines));
+        assert!(
+            got.iter()
+                .any(|l| l.contains(r#""id":"res:req:X/revoked""#))
+        );
+        let dead = std::fs::read_to_string(out.join("dead_letter.jsonl")).unwrap();
+        assert_eq!(dead.lines().count(), 1);
+        assert!(
+            dead.contains(r#""reason":"invalid_field","detail":"`platform` \"req\" is reserved"#),
+            "{dead}"
+        );
+    }
+}
+
 #[test]
 fn late_events_are_marked_and_take_the_watermark() {
     let base = 1_800_000_000_000i64;

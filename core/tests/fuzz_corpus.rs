@@ -28,6 +28,11 @@ fn the_event_parser_corpus_replays() {
 }
 
 #[test]
+fn the_sessions_corpus_replays() {
+    assert!(replay("sessions", checks::sessions) > 0);
+}
+
+#[test]
 fn the_grammar_corpus_replays() {
     assert!(replay("grammar", checks::grammar) > 0);
 }

@@ -154,9 +154,15 @@ impl Shows {
             reject(p, source, sent, ("overflow", detail), out);
             return;
         }
-        let applied = open
-            .session
-            .apply(&p.event, eff, p.late, &mut self.decisions);
+        let applied = match apply_guarded(&mut open.session, &p, eff, &mut self.decisions) {
+            Ok(applied) => applied,
+            Err(why) => {
+                // The decisions made before the fault stand; the event is reported, the run goes on.
+                self.emit(index, false, sent, out);
+                reject(p, source, sent, ("internal", why), out);
+                return;
+            }
+        };
         if applied {
             self.record(index, &p);
         }
@@ -500,6 +506,35 @@ pub fn closed_reject(p: Pending, source: &str, sent: bool, out: &mut Vec<Out>) {
 }
 
 /// An event its session does not take, as a reject with its bytes: `(reason, detail)`.
+/// Applies an event to its session, turning an impossible state into an `Err` with its reason
+/// (an `internal` dead letter) instead of a stopped worker: the session's own checks report
+/// theirs, and a panic left in the rules is caught as a last resort (the session goes on from
+/// the state the panic left; the reject says so).
+fn apply_guarded(
+    session: &mut crate::domain::session::Session,
+    p: &Pending,
+    eff: i64,
+    decisions: &mut Vec<Decision>,
+) -> Result<bool, String> {
+    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        session.apply(&p.event, eff, p.late, decisions)
+    }));
+    match applied {
+        Ok(applied) => match session.take_fault() {
+            None => Ok(applied),
+            Some(why) => Err(why),
+        },
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            Err(format!("the rules stopped on this event: {what}"))
+        }
+    }
+}
+
 fn reject(p: Pending, source: &str, sent: bool, why: (&str, String), out: &mut Vec<Out>) {
     let reject = Reject {
         source: source.to_string(),

@@ -201,6 +201,44 @@ fn id(v: Option<Id>, field: &str) -> Result<Text, ReadError> {
     Ok(s)
 }
 
+/// The longest `platform` accepted.
+pub const MAX_PLATFORM_BYTES: usize = 32;
+
+/// The names a platform may not take: the prefixes of the ids the engine makes (`req:` a reserve
+/// request's claim, `esc:` an escalation, `res:` a reservation), so that no two ids collide.
+pub const RESERVED_PLATFORMS: [&str; 3] = ["req", "esc", "res"];
+
+/// SPEC 1: `platform` is a lowercase token. It is checked, not lower-cased: `a-z`, `0-9`, `_`,
+/// `-` and `.`, 1 to 32 bytes, and none of the reserved prefixes. With no `:` in a platform,
+/// `platform:comment_id` is unambiguous (`a`/`b:c` and `a:b`/`c` cannot both exist).
+fn platform(v: Option<Text>) -> Result<Text, ReadError> {
+    let s = id(v.map(Id), "platform")?;
+    let token = s
+        .bytes()
+        .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'.'));
+    if !token || s.len() > MAX_PLATFORM_BYTES {
+        return Err(err(
+            "invalid_field",
+            format!(
+                "`platform` must be a lowercase token (a-z, 0-9, `_`, `-`, `.`; at most {MAX_PLATFORM_BYTES} bytes), not {:?}",
+                truncated(&s, 40)
+            ),
+        ));
+    }
+    if RESERVED_PLATFORMS.contains(&&*s) {
+        return Err(err(
+            "invalid_field",
+            format!("`platform` {s:?} is reserved: the engine's own ids begin `{s}:`"),
+        ));
+    }
+    Ok(s)
+}
+
+/// At most `n` characters of `s`, for a reason that quotes what was sent.
+fn truncated(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
+}
+
 fn int(v: Num, field: &str, lo: i128, hi: i128) -> Result<i64, ReadError> {
     match v {
         Num::Int(n) if (lo..=hi).contains(&n) => Ok(n as i64),
@@ -318,7 +356,7 @@ fn read_body(ty: &str, raw: Raw<'_>, words: ConfigChange) -> Result<Body, ReadEr
             }
         }
         "comment" => Body::Comment {
-            platform: id(raw.platform.map(Id), "platform")?,
+            platform: platform(raw.platform)?,
             comment_id: id(raw.comment_id, "comment_id")?,
             user_id: id(raw.user_id, "user_id")?,
             user_name: raw.user_name,
@@ -326,14 +364,14 @@ fn read_body(ty: &str, raw: Raw<'_>, words: ConfigChange) -> Result<Body, ReadEr
         },
         "reserve" => Body::Reserve {
             request_id: id(raw.request_id, "request_id")?,
-            platform: id(raw.platform.map(Id), "platform")?,
+            platform: platform(raw.platform)?,
             user_id: id(raw.user_id, "user_id")?,
             sku: id(raw.sku, "sku")?,
             qty: qty(raw.qty)?,
         },
         "order" => Body::Order(Order {
             order_id: id(raw.order_id, "order_id")?,
-            platform: id(raw.platform.map(Id), "platform")?,
+            platform: platform(raw.platform)?,
             user_id: id(raw.user_id, "user_id")?,
             sku: id(raw.sku, "sku")?,
             qty: qty(raw.qty)?,
@@ -611,6 +649,42 @@ mod tests {
             ),
             "invalid_field"
         );
+        // `platform` is a lowercase token with no `:` and not one of the engine's id prefixes, so
+        // that `platform:comment_id` and `req:request_id` can never name the same claim.
+        let comment = |platform: &str| {
+            format!(
+                r#"{{"type":"comment","session_id":"s","ts":1,"platform":{platform},"comment_id":"X","user_id":"u","text":"sold"}}"#
+            )
+        };
+        for bad in [
+            r#""req""#,
+            r#""esc""#,
+            r#""res""#,
+            r#""a:b""#,
+            r#""TikTok""#,
+            r#""tik tok""#,
+            r#""""#,
+            r#"7"#,
+            r#""x\u0000""#,
+        ] {
+            assert_eq!(reason(&comment(bad)), "invalid_field", "platform {bad}");
+        }
+        assert_eq!(
+            reason(&comment(&format!("{:?}", "p".repeat(33)))),
+            "invalid_field"
+        );
+        for good in [
+            r#""tiktok""#,
+            r#""web""#,
+            r#""shop_2""#,
+            r#""fb.page-1""#,
+            r#""request""#,
+        ] {
+            assert!(
+                parse_line(comment(good).as_bytes()).is_ok(),
+                "platform {good}"
+            );
+        }
         assert_eq!(
             parse_line(b"{\"type\":\"comment\",\"text\":\"\xff\"}")
                 .unwrap_err()

@@ -121,6 +121,12 @@ impl Session {
             expires_at: cx.t + self.cfg.window_us,
             unit_price_cents: self.sheet.owner_of(sku).map_or(0, |p| p.price_cents),
         };
+        if self.reservations.contains_key(&r.id) {
+            // Replacing a live hold would leave its units held for ever (and a holder naming a
+            // reservation that is gone): the claim is not decided and the event is reported.
+            self.fault(|| format!("reservation {} is already live", r.id));
+            return;
+        }
         let s = sku_entry(&mut self.skus, sku);
         s.held += qty as i64;
         s.holders.insert(r.buyer.clone(), r.id.clone());

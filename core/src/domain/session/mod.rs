@@ -114,6 +114,11 @@ pub struct Session {
     close_by_end: Option<Micros>,
     close_by_idle: Option<Micros>,
     closed: Option<Micros>,
+    /// A state the rules say cannot happen, met while applying the last event (a bug, or input
+    /// the parser should have refused): the event's other decisions stand, and the pipeline
+    /// writes an `internal` dead letter with this reason instead of stopping a worker.
+    #[serde(skip)]
+    fault: Option<String>,
 }
 
 impl Session {
@@ -268,6 +273,18 @@ impl Session {
     fn count_claim(&mut self) {
         self.stats.claims += 1;
         self.counted_claim = true;
+    }
+
+    /// The impossible state the last event met, if any (see `fault`); taking it clears it.
+    pub fn take_fault(&mut self) -> Option<String> {
+        self.fault.take()
+    }
+
+    /// Notes an impossible state; the first one of an event is the one reported.
+    fn fault(&mut self, why: impl FnOnce() -> String) {
+        if self.fault.is_none() {
+            self.fault = Some(why());
+        }
     }
 
     /// Counted by the pipeline, which drops redeliveries before they reach the session.

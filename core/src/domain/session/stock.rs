@@ -22,11 +22,14 @@ impl Session {
                 .collect();
             while self.skus.get(sku).is_some_and(short) {
                 let Some((_, id)) = newest.pop() else { break };
-                let r = self
-                    .reservations
-                    .remove(&id)
-                    .expect("holder has a live reservation");
-                let s = self.skus.get_mut(sku).expect("sku checked above");
+                let Some(r) = self.reservations.remove(&id) else {
+                    // Two holders naming one reservation: ids collided somewhere upstream.
+                    self.fault(|| format!("reservation {id} is held twice in {sku}"));
+                    continue;
+                };
+                let Some(s) = self.skus.get_mut(sku) else {
+                    break;
+                };
                 s.held -= r.qty as i64;
                 s.holders.remove(&r.buyer);
                 self.expiry.remove(&(r.expires_at, r.id.clone()));
@@ -41,7 +44,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::session::tests::{K1, brief, comment, run};
+    use crate::domain::session::tests::{K1, brief, comment, event, run};
 
     #[test]
     fn shortfall_revokes_newest_first_then_promotes() {
@@ -79,6 +82,43 @@ mod tests {
                 "4 res res:tiktok:a revoked until 61",
                 "5 claim tiktok:c promoted K1",
                 "5 res res:tiktok:c created until 65",
+            ]
+        );
+    }
+
+    #[test]
+    fn colliding_ids_become_a_fault_not_a_panic() {
+        // The parser refuses a `req` platform; a session given one anyway (two claims named
+        // `req:X`) must not stop: the second hold is not made and the event reports a fault,
+        // and a stock drop afterwards revokes what is live without panicking.
+        let mut s = Session::new();
+        run(&mut s, K1);
+        let mut out = Vec::new();
+        let mut c = event(1, &comment("tiktok", "X", "u1", "sold"));
+        if let crate::domain::event::Body::Comment { platform, .. } = &mut c.body {
+            *platform = Text::from("req");
+        }
+        assert!(s.apply(&c, c.ts, false, &mut out));
+        assert_eq!(s.take_fault(), None);
+        let r = event(
+            2,
+            r#""type":"reserve","request_id":"X","platform":"web","user_id":"u2","sku":"K1","qty":1"#,
+        );
+        assert!(s.apply(&r, r.ts, false, &mut out));
+        let fault = s
+            .take_fault()
+            .expect("the second hold named req:X is a fault");
+        assert!(fault.contains("res:req:X"), "{fault}");
+        let drop = event(3, r#""type":"stock","sku":"K1","set":0"#);
+        assert!(s.apply(&drop, drop.ts, false, &mut out));
+        assert_eq!(s.take_fault(), None);
+        let got: Vec<String> = out.iter().map(brief).collect();
+        assert_eq!(
+            got,
+            vec![
+                "1 claim req:X reserved K1",
+                "1 res res:req:X created until 61",
+                "3 res res:req:X revoked until 61",
             ]
         );
     }
