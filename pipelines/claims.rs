@@ -30,7 +30,7 @@ use crate::ops::select_updates::ViewTimes;
 use crate::ops::write_outputs::WriteOutputs;
 use crate::records::{Halt, Input};
 use crate::sinks::commits::KafkaTarget;
-use crate::sinks::cuts::CheckpointTarget;
+use crate::sinks::cuts::{CheckpointTarget, files_hold};
 use crate::sinks::hub::LiveHub;
 use crate::sinks::producer::{ProducerTarget, Transactions};
 use crate::sinks::writer::{RunReport, Targets};
@@ -283,9 +283,13 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
     let parts = discover(&brokers, &cfg.source.topics, timeout)?;
     let store = cfg.checkpoints.as_ref().map(|c| Store::new(&c.dir));
     let loaded = match &store {
-        Some(s) => s.load_newest(|e| {
-            eprintln!("livesell: checkpoint refused: {e}; trying the one before")
-        })?,
+        Some(s) => s.load_newest_where(
+            |e| eprintln!("livesell: checkpoint refused: {e}; trying the one before"),
+            |l| match &cfg.out {
+                Some(out) => files_hold(out, l.writer.as_deref()),
+                None => Ok(()),
+            },
+        )?,
         None => None,
     };
     let marks = watermarks(&brokers, &parts, timeout)?;
@@ -303,6 +307,7 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
         lateness_us: cfg.allowed_lateness_ms as i64 * 1000,
         idle_timeout: cfg.idle_timeout,
         exit_when_idle: cfg.exit_when_idle,
+        track_commits: cfg.sink.is_some() && cfg.checkpoints.is_none(),
     };
     let hands = open_hands(&cfg, &parts, &resume, &starts, &marks, &shared, &source_cfg)?;
     let restore_parts = loaded.as_ref().map(|l| Arc::new(l.workers.clone()));

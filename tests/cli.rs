@@ -269,6 +269,53 @@ fn a_truncated_gzip_leaves_a_read_error_and_a_byte_order_mark_is_skipped() {
     assert!(decisions.iter().any(|d| d["id"] == "tiktok:c1/reserved/K1"));
 }
 
+/// Issue 31: a second run on a folder that holds a first run's outputs (and no checkpoint)
+/// truncated `decisions.jsonl` and deleted `snapshots/`. It is refused with the choices and
+/// nothing changes; with `--fresh` the old outputs are moved aside whole.
+#[test]
+fn a_run_on_an_earlier_runs_folder_is_refused_and_fresh_keeps_the_old_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("show");
+    let input = concat!(env!("CARGO_MANIFEST_DIR"), "/datasets/worked-example.jsonl");
+    run_ok(input.as_ref(), &out);
+    let first = std::fs::read_to_string(out.join("decisions.jsonl")).unwrap();
+    assert!(!first.is_empty());
+    assert!(out.join("snapshots").is_dir());
+    let again = livesell()
+        .args(["run", "--quiet", "--input", input, "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        err.contains("holds the outputs of an earlier run") && err.contains("--fresh"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("decisions.jsonl")).unwrap(),
+        first
+    );
+    assert!(out.join("snapshots").is_dir());
+
+    run_with(input.as_ref(), &out, &["--fresh"]);
+    assert_eq!(
+        std::fs::read_to_string(out.join("decisions.jsonl")).unwrap(),
+        first
+    );
+    let aside: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("show.replaced-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert_eq!(
+        std::fs::read_to_string(aside[0].join("decisions.jsonl")).unwrap(),
+        first
+    );
+    assert!(aside[0].join("snapshots").is_dir());
+}
+
 #[test]
 fn a_missing_input_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();

@@ -75,6 +75,10 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Start anew on an --out that holds an earlier run's outputs: they are moved aside, whole,
+    /// to DIR.replaced-<UTC time> (with a separate --checkpoint-dir, it too), never deleted.
+    #[arg(long)]
+    pub fresh: bool,
 }
 
 impl RunArgs {
@@ -95,6 +99,11 @@ pub struct ParseArgs {
 
 /// `livesell run`: over Kafka with `--source`, over files otherwise.
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    if args.fresh {
+        for dir in [&args.out, &args.checkpoint_dir].into_iter().flatten() {
+            moved_aside(dir)?;
+        }
+    }
     match args.source.clone() {
         Some(source) => kafka(args, &source),
         None => files(args),
@@ -156,6 +165,18 @@ fn kafka(args: RunArgs, source: &str) -> anyhow::Result<()> {
     let started = Instant::now();
     let report = run_kafka(cfg)?;
     print_report(&report, started, "messages", "");
+    Ok(())
+}
+
+/// `--fresh`: an earlier run's outputs moved aside, and where to.
+pub(super) fn moved_aside(dir: &std::path::Path) -> anyhow::Result<()> {
+    if let Some(to) = livesell::sinks::files::move_aside(dir)? {
+        eprintln!(
+            "livesell: --fresh: the earlier outputs in {} were moved to {}",
+            dir.display(),
+            to.display()
+        );
+    }
     Ok(())
 }
 

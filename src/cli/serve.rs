@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// End when the replay is over (once the outputs are written) instead of serving on.
     #[arg(long)]
     pub exit_after_replay: bool,
+    /// Start anew on an --out that holds an earlier run's outputs: they are moved aside, whole,
+    /// to DIR.replaced-<UTC time>, never deleted.
+    #[arg(long)]
+    pub fresh: bool,
 }
 
 /// `livesell serve`.
@@ -72,6 +76,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let out = args.out.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("livesell-serve-{}", std::process::id()))
     });
+    if args.fresh {
+        super::run::moved_aside(&out)?;
+    }
     let cfg = ServeConfig {
         input: args.input,
         source: args

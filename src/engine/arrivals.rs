@@ -91,14 +91,21 @@ impl Engine {
                         event,
                     } => {
                         let index = self.shows.sessions.slot_of(&event.session_id, out);
+                        let keeps = self.shows.keeps_keys(index);
                         let slot = &mut self.shows.sessions.slots[index as usize];
                         // A redelivery is dropped here, before any ordering (SPEC 2); it waits
                         // in line only to be counted where it stands in event time, so that a
-                        // session's count is the same however the input was batched.
+                        // session's count is the same however the input was batched. A show
+                        // closed long ago keeps no keys (its events are `session_closed`).
                         let redelivery = event.dedupe_key().is_some_and(|k| {
                             let mut h = std::hash::DefaultHasher::new();
                             std::hash::Hash::hash(&k, &mut h);
-                            !slot.seen.insert(std::hash::Hasher::finish(&h))
+                            let h = std::hash::Hasher::finish(&h);
+                            if keeps {
+                                !slot.seen.insert(h)
+                            } else {
+                                slot.seen.contains(&h)
+                            }
                         });
                         let (mut eff, mut late) = a.clocks[s].admit(event.ts, local);
                         if let Some(r) = a.released.filter(|r| eff < *r) {

@@ -164,6 +164,10 @@ impl Engine {
                 .map_err(|e| anyhow::anyhow!("part {n} does not read back: {e}"))?;
             if n == 0 {
                 self.arrivals.clocks = part.clocks;
+                self.arrivals
+                    .clocks
+                    .iter_mut()
+                    .for_each(SourceClock::resumed);
                 self.arrivals.positions = part.positions;
                 if worker == 0 {
                     self.lines = part.lines;
@@ -209,15 +213,20 @@ impl Engine {
         for (t, id) in forget {
             if let Some(i) = sessions.index_of(&id) {
                 self.shows.forget.insert((t, i));
+                self.shows.keeping.insert(i);
             }
         }
         for (i, slot) in sessions.slots.iter().enumerate() {
             if let Some(t) = slot.timer {
                 self.shows.timers.insert((t, i as u32));
             }
+            // The sinks need the names of the shows whose records may still wait for their
+            // release: open ones and those closed recently (a show closed long ago has nothing
+            // left to send: the sinks only count it, see `sinks::closed`).
             out.push(Out::Show(Show::Seen {
                 hash: slot.order,
                 session_id: slot.id.clone(),
+                forgotten: slot.open.is_none() && !self.shows.keeping.contains(&(i as u32)),
             }));
             let Some(open) = slot.open.as_deref() else {
                 continue;

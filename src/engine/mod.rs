@@ -329,3 +329,94 @@ pub struct CheckpointSettings {
     /// The parts of the checkpoint this run starts from, in worker order.
     pub restore: Option<std::sync::Arc<Vec<Vec<u8>>>>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::event::parse::parse_line;
+    use crate::records::Kind;
+
+    /// One block of `lines` from source 0, folded and settled.
+    fn block(engine: &mut Engine, block: u64, lines: &[String], out: &mut Vec<Out>) {
+        let (mut local, mut max) = (None, None);
+        for (i, l) in lines.iter().enumerate() {
+            let event = Box::new(parse_line(l.as_bytes()).unwrap());
+            let ts = event.ts;
+            let line = block * 1000 + i as u64;
+            let item = Input::Event {
+                source: 0,
+                block,
+                line,
+                offset: 0,
+                local,
+                event,
+            };
+            engine.take(item, lines.len());
+            local = local.max(Some(ts));
+            max = max.max(Some(ts));
+        }
+        let done = Input::BlockDone {
+            target: 0,
+            source: 0,
+            block,
+            max,
+            last: false,
+            idle: false,
+            heartbeat: None,
+            lines: lines.len() as u64,
+            next: None,
+        };
+        engine.take(done, 1);
+        engine.settle(Some(block + 1), out);
+    }
+
+    #[test]
+    fn a_show_closed_long_ago_keeps_no_redelivery_keys_for_new_events() {
+        let settings = EngineSettings {
+            sources: vec!["in".into()],
+            ..Default::default()
+        };
+        let mut e = Engine::new(settings, 0, 1);
+        let mut out = Vec::new();
+        let t0 = 1_800_000_000_000i64;
+        let ev = |ms: i64, body: &str| format!(r#"{{"session_id":"s","ts":{ms},{body}}}"#);
+        let comment = |ms: i64, id: u64| {
+            ev(
+                ms,
+                &format!(
+                    r#""type":"comment","platform":"tiktok","comment_id":"c{id}","user_id":"u","text":"hi""#
+                ),
+            )
+        };
+        let config = r#""type":"director","action":"config","close_after_s":1"#;
+        block(
+            &mut e,
+            1,
+            &[
+                ev(t0, config),
+                ev(t0, r#""type":"director","action":"end""#),
+            ],
+            &mut out,
+        );
+        // Applying this one closes the show first (it is then a `session_closed` reject).
+        block(&mut e, 2, &[comment(t0 + 5_000, 0)], &mut out);
+        assert!(e.shows.sessions.slots[0].open.is_none(), "closed");
+        let kept_ms = REDELIVERIES_KEPT_US / 1000;
+        block(&mut e, 3, &[comment(t0 + 10_000 + kept_ms, 1)], &mut out);
+        assert_eq!(e.shows.sessions.slots[0].seen.len(), 0, "forgotten");
+        // A closed show that goes on receiving events: no key is kept for them.
+        let later: Vec<String> = (2..500)
+            .map(|i| comment(t0 + 20_000 + kept_ms + i as i64, i))
+            .collect();
+        block(&mut e, 4, &later, &mut out);
+        assert_eq!(e.shows.sessions.slots[0].seen.len(), 0);
+        assert_eq!(e.shows.sessions.slots[0].seen.capacity(), 0);
+        let closed_rejects = out
+            .iter()
+            .filter(|o| matches!(o, Out::Record(Kind::DeadLetter, l) if l.line.contains("session_closed")))
+            .count();
+        // Every comment after the close is a reject, but for the newest: it waits for the
+        // watermark to pass it.
+        assert_eq!(closed_rejects, 2 + 498 - 1);
+    }
+}

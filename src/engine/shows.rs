@@ -63,6 +63,10 @@ pub struct Shows {
     pub(super) timers: BTreeSet<(i64, u32)>,
     /// Closed sessions' redelivery keys to forget, `(when, slot)`.
     pub(super) forget: BTreeSet<(i64, u32)>,
+    /// The closed slots in `forget`: their keys are still kept (and grow with new events).
+    /// A closed slot not in it has forgotten its keys and keeps no new ones, so a closed show
+    /// that goes on receiving events holds no memory for them.
+    pub(super) keeping: rustc_hash::FxHashSet<u32>,
     /// Emit an order-out record for every reservation change (winners to orders).
     pub drafts: bool,
     /// Emit the buyer's cart after every reservation change (the carts are kept regardless:
@@ -377,6 +381,7 @@ impl Shows {
                 break;
             }
             self.forget.pop_first();
+            self.keeping.remove(&index);
             self.sessions.slots[index as usize].seen = Default::default();
         }
     }
@@ -452,7 +457,14 @@ impl Shows {
         slot.seen.shrink_to_fit();
         self.forget
             .insert((closed_at.saturating_add(REDELIVERIES_KEPT_US), index));
+        self.keeping.insert(index);
         self.closed += 1;
+    }
+
+    /// Whether a slot keeps the redelivery keys of new events: open, or closed and not yet
+    /// past `REDELIVERIES_KEPT_US`.
+    pub fn keeps_keys(&self, index: u32) -> bool {
+        self.sessions.slots[index as usize].open.is_some() || self.keeping.contains(&index)
     }
 
     /// The live view of every open session changed since the last call.

@@ -38,6 +38,7 @@ impl Sessions {
         }
         let order = session_hash(session_id);
         out.push(Out::Show(Show::Seen {
+            forgotten: false,
             hash: order,
             session_id: session_id.to_string(),
         }));

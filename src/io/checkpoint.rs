@@ -248,14 +248,28 @@ impl Store {
     /// error: the ones before it are older still.
     pub fn load_newest(
         &self,
+        refused: impl FnMut(&CheckpointError),
+    ) -> Result<Option<Loaded>, CheckpointError> {
+        self.load_newest_where(refused, |_| Ok(()))
+    }
+
+    /// `load_newest`, refusing also a checkpoint that `holds` finds does not match what is
+    /// outside it (the output files it names shorter than it says, after a power loss): the
+    /// one before is tried.
+    pub fn load_newest_where(
+        &self,
         mut refused: impl FnMut(&CheckpointError),
+        holds: impl Fn(&Loaded) -> Result<(), String>,
     ) -> Result<Option<Loaded>, CheckpointError> {
         for id in self.ids() {
             let dir = self.dir(id);
             if !dir.join(MANIFEST).exists() {
                 continue;
             }
-            match load(&dir) {
+            match load(&dir).and_then(|l| match holds(&l) {
+                Ok(()) => Ok(l),
+                Err(why) => Err(corrupt(&dir, why)),
+            }) {
                 Ok(l) => return Ok(Some(l)),
                 Err(CheckpointError::OtherFormat { path, found, .. }) => {
                     let root = self.root.clone();
@@ -419,6 +433,30 @@ mod tests {
             written_at_ms: 0,
             took_ms: 0.0,
         }
+    }
+
+    #[test]
+    fn a_checkpoint_whose_outputs_do_not_hold_falls_back_to_the_one_before() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(tmp.path());
+        for (id, w) in [(1, b"short"), (2, b"long!")] {
+            let m = manifest(&store, id, &[("part-0.bin", b"state"), ("writer.bin", w)]);
+            store.commit(&m).unwrap();
+        }
+        let mut why = Vec::new();
+        let l = store
+            .load_newest_where(
+                |e| why.push(e.to_string()),
+                |l| match l.writer.as_deref() {
+                    Some(b"long!") => Err("decisions.jsonl has 10 bytes, fewer than 20".into()),
+                    _ => Ok(()),
+                },
+            )
+            .unwrap()
+            .unwrap();
+        assert_eq!(l.manifest.id, 1);
+        assert_eq!(why.len(), 1);
+        assert!(why[0].contains("fewer than 20"), "{why:?}");
     }
 
     #[test]

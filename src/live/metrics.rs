@@ -31,7 +31,7 @@ fn count(a: &AtomicU64) -> String {
 }
 
 /// The pipeline's figures: sessions, lines in and out, how far behind the show clock, streams.
-fn pipeline_figures(app: &App) -> [Figure; 8] {
+fn pipeline_figures(app: &App) -> [Figure; 11] {
     let c = &app.hub.counters;
     let now = app.input.clock.now();
     let secs = |t: i64| {
@@ -91,6 +91,24 @@ fn pipeline_figures(app: &App) -> [Figure; 8] {
             "gauge",
             "Ticker streams open.",
             count(&app.sse_clients),
+        ),
+        (
+            "livesell_writer_closed_shows_kept",
+            "gauge",
+            "Closed shows the writer still remembers (their summaries and names); bounded.",
+            count(&c.writer_closed_kept),
+        ),
+        (
+            "livesell_writer_session_names",
+            "gauge",
+            "Session names the writer holds: open shows and the closed ones it remembers.",
+            count(&c.writer_names_held),
+        ),
+        (
+            "livesell_hub_closed_shows_kept",
+            "gauge",
+            "Closed shows the live surfaces still remember; bounded.",
+            app.hub.closed_kept().to_string(),
         ),
     ]
 }

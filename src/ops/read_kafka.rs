@@ -26,6 +26,10 @@ pub struct KafkaSourceConfig {
     pub idle_timeout: Duration,
     /// End the run once no partition has delivered anything for this long.
     pub exit_when_idle: Option<Duration>,
+    /// Keep a commit track per partition (an entry per message until the sink has flushed
+    /// what it caused): only a run that commits the group's offsets itself, with a Kafka sink
+    /// and no checkpoints (checkpoints commit their own positions; nothing drains it then).
+    pub track_commits: bool,
 }
 
 /// One partition this worker reads: a SPEC 2 source.
@@ -80,7 +84,7 @@ impl KafkaHand {
                     .collect(),
             )?)
         };
-        if let Ok(mut tracks) = shared.tracks.lock() {
+        if let (true, Ok(mut tracks)) = (cfg.track_commits, shared.tracks.lock()) {
             for (s, p, committed, _, _) in &parts {
                 tracks[*s as usize] = Some((p.clone(), CommitTrack::after(*committed)));
             }
@@ -174,7 +178,13 @@ impl KafkaHand {
             p.last_data = now;
             p.idle = false;
         }
-        let became_idle = !had_data && !p.idle && now - p.last_data >= self.cfg.idle_timeout;
+        // A partition with messages still unread as of the start is slow, not quiet: it never
+        // counts as idle (a restart's reader catching up on a backlog would otherwise let the
+        // other partitions' watermarks pass its events, which would come out late).
+        let read_to = p.next.unwrap_or(0);
+        let behind = read_to < p.end_at_start;
+        let became_idle =
+            !had_data && !p.idle && !behind && now - p.last_data >= self.cfg.idle_timeout;
         if !had_data && !last && !became_idle {
             return;
         }

@@ -25,7 +25,15 @@ pub enum Out {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Show {
     /// A session seen for the first time, and the routing hash its decisions are keyed by.
-    Seen { hash: u64, session_id: String },
+    ///
+    /// `forgotten`: a restored engine's show that closed long ago (past the time its
+    /// redelivery keys are kept): nothing of it can wait for a release, and the sinks only
+    /// count it (`sinks::closed` bounds what they keep of closed shows).
+    Seen {
+        hash: u64,
+        session_id: String,
+        forgotten: bool,
+    },
     /// A session's summary (SPEC 4), as JSON.
     Summary { session_id: String, json: String },
     /// SPEC 3.5: the session closed at `closed_at`; its last rows, live view and summary came

@@ -53,6 +53,31 @@ pub fn restored_state(
         .map_err(|e| anyhow::anyhow!("the writer's part of the checkpoint does not read back: {e}"))
 }
 
+/// Whether the record files under `out_dir` hold at least what the writer's part of a
+/// checkpoint says they had: a file shorter than that (written after the checkpoint's data but
+/// lost with the disk's cache, or changed by hand) makes the checkpoint unusable.
+pub fn files_hold(out_dir: &std::path::Path, writer_part: Option<&[u8]>) -> Result<(), String> {
+    let Some(bytes) = writer_part else {
+        return Ok(());
+    };
+    let state: WriterState = crate::io::checkpoint::decode(bytes)
+        .map_err(|e| format!("the writer's part does not read back: {e}"))?;
+    for (kind, len) in state.lengths {
+        let Some(name) = kind.file_name() else {
+            continue;
+        };
+        let path = out_dir.join(name);
+        let has = std::fs::metadata(&path).map_or(0, |m| m.len());
+        if has < len {
+            return Err(format!(
+                "{} has {has} bytes, fewer than the {len} this checkpoint saw",
+                path.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checkpoints on their way: parts received per checkpoint id (and the time they were sent
 /// at), then manifests waiting for every producer's acknowledgement of the outputs before
 /// them (and its part).

@@ -9,8 +9,9 @@ use crate::records::{Kind, Line};
 
 use super::release::Released;
 
-/// How long written decisions may sit in the buffer: a tail of `decisions.jsonl` sees them soon.
-const FLUSH_EVERY: Duration = Duration::from_millis(2);
+/// How long written records may sit in the buffer: a tail of `decisions.jsonl` sees them soon,
+/// however quiet the input (the writer is woken to flush them), and a burst still shares a write.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(2);
 
 /// The kinds with a file, and its name.
 fn with_files() -> impl Iterator<Item = (Kind, &'static str)> {
@@ -24,6 +25,8 @@ pub struct Files {
     /// Per kind, its file (`None`: the kind has none).
     files: [Option<BufWriter<File>>; Kind::COUNT],
     last_flush: Instant,
+    /// Records were written since the last flush.
+    dirty: bool,
 }
 
 impl Files {
@@ -33,13 +36,15 @@ impl Files {
     pub fn open(out_dir: &Path, resume: Option<Vec<(Kind, u64)>>) -> anyhow::Result<Files> {
         std::fs::create_dir_all(out_dir)?;
         if resume.is_none() {
-            // A run writes its sessions' files anew: an earlier run's into the same directory
-            // would otherwise mix with them (the other outputs are replaced whole).
-            for dir in ["snapshots", "sessions"] {
-                match std::fs::remove_dir_all(out_dir.join(dir)) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-                    _ => {}
-                }
+            // Nothing an earlier run wrote is ever truncated or deleted: with no checkpoint to
+            // resume from, a folder that holds outputs is refused (`--fresh` moves them aside).
+            let found = earlier_outputs(out_dir)?;
+            if !found.is_empty() {
+                anyhow::bail!(
+                    "{dir} holds the outputs of an earlier run ({}) and no checkpoint to resume from; nothing was changed. Resume it from its checkpoint (the same command with the checkpoints it wrote), start anew with --fresh (the old outputs are moved to {dir}.replaced-<time>, nothing is deleted), or write to another --out",
+                    found.join(", "),
+                    dir = out_dir.display()
+                );
             }
         }
         let mut files: [Option<BufWriter<File>>; Kind::COUNT] = Default::default();
@@ -54,51 +59,143 @@ impl Files {
             files,
             out_dir: out_dir.to_path_buf(),
             last_flush: Instant::now(),
+            dirty: false,
         })
     }
 
-    /// Writes the released records of every kind with a file; flushes them when decisions or
-    /// dead letters came and the last flush is `FLUSH_EVERY` ago.
+    /// Writes the released records of every kind with a file; flushes them when the last flush
+    /// is `FLUSH_EVERY` ago (else `flush_in` says when).
     pub fn write(&mut self, released: &Released) -> std::io::Result<()> {
         for (kind, lines) in released.iter() {
             if let Some(w) = &mut self.files[kind.index()] {
+                self.dirty |= !lines.is_empty();
                 write_lines(lines, w)?;
             }
         }
-        let decided = released.count(Kind::Decision) + released.count(Kind::DeadLetter) > 0;
-        if decided && self.last_flush.elapsed() >= FLUSH_EVERY {
+        self.flush_if_due()
+    }
+
+    /// Flushes what was written if the last flush is `FLUSH_EVERY` ago.
+    pub fn flush_if_due(&mut self) -> std::io::Result<()> {
+        if self.dirty && self.last_flush.elapsed() >= FLUSH_EVERY {
             self.flush()?;
-            self.last_flush = Instant::now();
         }
         Ok(())
     }
 
-    pub fn flush(&mut self) -> std::io::Result<()> {
-        self.files.iter_mut().flatten().try_for_each(|w| w.flush())
+    /// How soon what was written is due to be flushed (`None`: nothing waits).
+    pub fn flush_in(&self) -> Option<Duration> {
+        self.dirty
+            .then(|| FLUSH_EVERY.saturating_sub(self.last_flush.elapsed()))
     }
 
-    /// Flushes every file and returns their lengths by kind; syncing them to
-    /// the disk goes on beside the dataflow. The bytes are the kernel's once flushed (a killed
-    /// process loses none of them); after a power loss that came first, a restart finds a file
-    /// shorter than its checkpoint says, and says so.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.files
+            .iter_mut()
+            .flatten()
+            .try_for_each(|w| w.flush())?;
+        self.dirty = false;
+        self.last_flush = Instant::now();
+        Ok(())
+    }
+
+    /// Flushes every file, syncs it to the disk, and returns their lengths by kind: a
+    /// checkpoint's manifest names only bytes that are on the disk, so that after a power loss
+    /// a restart finds every file at least as long as the checkpoint says.
     pub fn lengths(&mut self) -> anyhow::Result<Vec<(Kind, u64)>> {
         self.flush()?;
         let mut lengths = Vec::new();
-        let mut handles = Vec::new();
         for (kind, _) in with_files() {
             if let Some(w) = &self.files[kind.index()] {
+                w.get_ref().sync_data()?;
                 lengths.push((kind, w.get_ref().metadata()?.len()));
-                handles.push(w.get_ref().try_clone()?);
             }
         }
-        std::thread::spawn(move || handles.iter().for_each(|f| drop(f.sync_data())));
         Ok(lengths)
     }
+}
+
+/// What an earlier run left in `out_dir`: its non-empty record files (with their line counts),
+/// `run.json`, `summary.json`, and the `snapshots/`, `sessions/` and `checkpoints/` folders.
+pub fn earlier_outputs(out_dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut found = Vec::new();
+    for (_, name) in with_files() {
+        match std::fs::metadata(out_dir.join(name)) {
+            Ok(m) if m.len() > 0 => {
+                let lines = count_lines(&out_dir.join(name))?;
+                found.push(format!("{name}: {lines} lines"));
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    for name in ["run.json", "summary.json"] {
+        if out_dir.join(name).is_file() {
+            found.push(name.to_string());
+        }
+    }
+    for dir in ["snapshots", "sessions", "checkpoints"] {
+        let full = out_dir.join(dir);
+        if full.is_dir() && std::fs::read_dir(&full)?.next().is_some() {
+            found.push(format!("{dir}/"));
+        }
+    }
+    Ok(found)
+}
+
+fn count_lines(path: &Path) -> std::io::Result<u64> {
+    use std::io::Read;
+    let mut f = File::open(path)?;
+    let mut buf = vec![0u8; 1 << 16];
+    let mut n = 0u64;
+    loop {
+        let got = f.read(&mut buf)?;
+        if got == 0 {
+            return Ok(n);
+        }
+        n += memchr::memchr_iter(b'\n', &buf[..got]).count() as u64;
+    }
+}
+
+/// `--fresh`: moves a folder that holds an earlier run's outputs aside, whole, to
+/// `DIR.replaced-<UTC time>` beside it (one rename: nothing is copied or deleted), and returns
+/// where. A folder with no outputs stays as it is.
+pub fn move_aside(out_dir: &Path) -> anyhow::Result<Option<PathBuf>> {
+    if !out_dir.is_dir() || earlier_outputs(out_dir)?.is_empty() {
+        return Ok(None);
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64);
+    // `2026-12-07T20:15:03.000000Z` as `2026-12-07T20-15-03Z`: a file name on any system.
+    let stamp = format!(
+        "{}Z",
+        crate::domain::time::format_micros(now)[..19].replace(':', "-")
+    );
+    let name = out_dir
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let mut aside = out_dir.with_file_name(format!("{name}.replaced-{stamp}"));
+    let mut n = 1;
+    while aside.exists() {
+        n += 1;
+        aside = out_dir.with_file_name(format!("{name}.replaced-{stamp}-{n}"));
+    }
+    std::fs::rename(out_dir, &aside).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot move {} aside to {}: {e}",
+            out_dir.display(),
+            aside.display()
+        )
+    })?;
+    Ok(Some(aside))
 }
 
 /// A record file, new or cut back to `len` (what a checkpoint saw of it).
 fn open_file(path: &Path, len: Option<u64>) -> anyhow::Result<BufWriter<File>> {
     let f = match len {
+        // Only ever an empty or missing file here (`earlier_outputs` refused any other).
         None => File::create(path)?,
         Some(len) => {
             // A kind this build added since the checkpoint starts its file here.
@@ -127,4 +224,48 @@ fn write_lines(lines: &[Line], w: &mut BufWriter<File>) -> std::io::Result<()> {
         w.write_all(b"\n")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_with_an_earlier_runs_outputs_is_refused_and_fresh_moves_it_aside_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("show");
+        // An empty folder, or one with empty files, is no earlier run.
+        Files::open(&out, None).unwrap();
+        Files::open(&out, None).unwrap();
+        std::fs::write(out.join("decisions.jsonl"), "{}\n{}\n").unwrap();
+        std::fs::create_dir_all(out.join("snapshots/s")).unwrap();
+        std::fs::write(out.join("snapshots/s/claims.parquet"), "x").unwrap();
+        let Err(e) = Files::open(&out, None) else {
+            panic!("an earlier run's outputs were not refused")
+        };
+        let e = format!("{e:#}");
+        assert!(e.contains("decisions.jsonl: 2 lines"), "{e}");
+        assert!(e.contains("snapshots/") && e.contains("--fresh"), "{e}");
+        assert_eq!(
+            std::fs::read_to_string(out.join("decisions.jsonl")).unwrap(),
+            "{}\n{}\n",
+            "refusing changed nothing"
+        );
+        let aside = move_aside(&out).unwrap().expect("moved");
+        assert!(
+            aside
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("show.replaced-")
+        );
+        assert_eq!(
+            std::fs::read_to_string(aside.join("decisions.jsonl")).unwrap(),
+            "{}\n{}\n"
+        );
+        assert!(aside.join("snapshots/s/claims.parquet").exists());
+        assert!(!out.exists());
+        Files::open(&out, None).unwrap();
+        assert_eq!(move_aside(&out).unwrap(), None, "nothing to move");
+    }
 }

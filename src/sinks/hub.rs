@@ -112,16 +112,16 @@ struct State {
     sessions: BTreeMap<String, Arc<SessionLive>>,
     /// The sessions that closed, newest last (at most `KEEP_CLOSED` of them still shown).
     closed_order: VecDeque<String>,
-    /// Hashes of every closed session's id: its late updates (the views taken back out of
-    /// differential) must not bring it back. Eight bytes a session.
-    closed: rustc_hash::FxHashSet<u64>,
+    /// Hashes of the newest closed sessions' ids (`KEEP_CLOSED_SHOWS`): their late updates
+    /// (the views taken back out of differential) must not bring them back.
+    closed: super::closed::ClosedShows,
 }
 
 impl State {
     /// The live state of a session still open (or closed and still shown, when `closed_too`),
     /// to change: the writer's own, copied first if a reader holds it; its frames start afresh.
     fn open_mut(&mut self, id: &str, closed_too: bool) -> Option<&mut SessionLive> {
-        let live = if self.closed.contains(&crate::records::session_hash(id)) {
+        let live = if self.closed.contains(crate::records::session_hash(id)) {
             self.sessions.get_mut(id).filter(|_| closed_too)?
         } else {
             self.sessions.entry(id.to_string()).or_default()
@@ -148,6 +148,10 @@ pub struct Counters {
     pub released: AtomicI64,
     /// Sessions closed so far (SPEC 3.5).
     pub closed_sessions: AtomicU64,
+    /// What the writer keeps per closed show, bounded (`sinks::closed`): the closed shows it
+    /// remembers, and the session names it holds (open shows and those).
+    pub writer_closed_kept: AtomicU64,
+    pub writer_names_held: AtomicU64,
 }
 
 pub struct LiveHub {
@@ -211,7 +215,7 @@ impl LiveHub {
                 Arc::make_mut(&mut live.view).closed_at = Some(at);
                 live.frames = Frames::default();
             }
-            s.closed.insert(crate::records::session_hash(id));
+            s.closed.close(crate::records::session_hash(id));
             s.closed_order.push_back(id.to_string());
             while s.closed_order.len() > KEEP_CLOSED {
                 if let Some(old) = s.closed_order.pop_front() {
@@ -223,6 +227,20 @@ impl LiveHub {
             .closed_sessions
             .fetch_add(1, Ordering::Relaxed);
         self.bump();
+    }
+
+    /// What the writer keeps per show now (the `/metrics` gauges that show it bounded).
+    pub fn remembered(&self, closed_kept: usize, names_held: usize) {
+        let c = &self.counters;
+        c.writer_closed_kept
+            .store(closed_kept as u64, Ordering::Relaxed);
+        c.writer_names_held
+            .store(names_held as u64, Ordering::Relaxed);
+    }
+
+    /// Closed sessions the hub remembers (bounded by `KEEP_CLOSED_SHOWS`).
+    pub fn closed_kept(&self) -> u64 {
+        self.with(|s| s.closed.len() as u64)
     }
 
     /// Sessions open, as the hub knows them.

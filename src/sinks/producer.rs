@@ -83,6 +83,8 @@ pub struct Producer {
     last_ack: Instant,
     ticker: Ticker,
     summaries: BTreeMap<String, String>,
+    /// The newest closed shows, whose names this producer still holds.
+    closed: super::closed::ClosedShows,
     /// A checkpoint whose cut came in the stamp being taken.
     cut: Option<u64>,
     /// Records left out because an earlier run's committed transaction holds them.
@@ -114,6 +116,7 @@ impl Producer {
             last_ack: Instant::now(),
             ticker: Ticker::default(),
             summaries: BTreeMap::new(),
+            closed: Default::default(),
             cut: None,
             skipped: 0,
         };
@@ -164,7 +167,8 @@ impl Producer {
             Out::Show(Show::Seen {
                 hash,
                 ref session_id,
-            }) => self.release.seen(hash, session_id.clone()),
+                forgotten,
+            }) => self.release.seen(hash, session_id.clone(), forgotten),
             Out::Show(Show::Summary {
                 ref session_id,
                 ref json,
@@ -269,6 +273,10 @@ impl Producer {
     /// SPEC 3.5: the show's last ticker frame, from its final figures.
     fn closed(&mut self, session_id: &str, closed_at: i64) -> anyhow::Result<()> {
         let summary = self.summaries.remove(session_id);
+        // The show's name is kept as long as the writer's (`KEEP_CLOSED_SHOWS` closed shows).
+        if let Some(old) = self.closed.close(crate::records::session_hash(session_id)) {
+            self.release.forget(old);
+        }
         let last = self
             .ticker
             .closed(session_id, closed_at, summary.as_deref());

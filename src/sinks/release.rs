@@ -22,6 +22,8 @@ pub struct Release {
     sessions: FxHashMap<u64, String>,
     /// Release marks `(time sent, bound)` not yet passed.
     marks: Vec<(u64, i64)>,
+    /// Sessions ever seen (the map forgets closed ones: `forget`).
+    seen_total: u64,
 }
 
 impl Release {
@@ -30,8 +32,19 @@ impl Release {
     }
 
     /// A session seen for the first time, by the routing hash its records are keyed with.
-    pub fn seen(&mut self, hash: u64, session_id: String) {
-        self.sessions.insert(hash, session_id);
+    ///
+    /// `forgotten`: a show closed long ago (a restored engine's): counted, its name not kept.
+    pub fn seen(&mut self, hash: u64, session_id: String, forgotten: bool) {
+        if forgotten {
+            self.seen_total += 1;
+        } else if self.sessions.insert(hash, session_id).is_none() {
+            self.seen_total += 1;
+        }
+    }
+
+    /// A closed show this sink remembers no more: its name goes (and is returned).
+    pub fn forget(&mut self, hash: u64) -> Option<String> {
+        self.sessions.remove(&hash)
     }
 
     /// The session a record's routing hash names (rejects carry none).
@@ -39,8 +52,13 @@ impl Release {
         self.sessions.get(&hash).map(String::as_str)
     }
 
-    /// Sessions seen so far.
+    /// Sessions seen so far, forgotten ones included.
     pub fn sessions(&self) -> usize {
+        self.seen_total as usize
+    }
+
+    /// Session names held now (open shows and the closed ones still remembered).
+    pub fn names_held(&self) -> usize {
         self.sessions.len()
     }
 

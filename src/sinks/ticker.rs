@@ -32,7 +32,7 @@ pub struct Ticker {
     dirty: BTreeSet<String>,
     /// Closed shows' routing hashes: their late updates (the views taken back out of
     /// differential) are not theirs to show.
-    closed: rustc_hash::FxHashSet<u64>,
+    closed: super::closed::ClosedShows,
     last_tick: Instant,
 }
 
@@ -51,7 +51,7 @@ impl Ticker {
     /// A change to a maintained metric total; `quiet`: it was on the ticker already (the views
     /// a restored run brings back).
     pub fn total(&mut self, key: &MetricKey, change: i64, quiet: bool) {
-        if self.closed.contains(&session_hash(&key.session_id)) {
+        if self.closed.contains(session_hash(&key.session_id)) {
             return;
         }
         let sums = self.sums.entry(key.session_id.clone()).or_default();
@@ -94,7 +94,7 @@ impl Ticker {
         closed_at: i64,
         summary: Option<&str>,
     ) -> Option<String> {
-        self.closed.insert(session_hash(session_id));
+        self.closed.close(session_hash(session_id));
         self.sums.remove(session_id);
         self.dirty.remove(session_id);
         let s: serde_json::Value = serde_json::from_str(summary?).ok()?;

@@ -18,6 +18,7 @@ use crate::domain::decision::write_json_str;
 use crate::io::checkpoint::{PartEntry, Store};
 use crate::records::{Control, Kind, Out, Show, View, session_hash};
 
+use super::closed::ClosedShows;
 use super::commits::{Commits, KafkaTarget};
 use super::cuts::{CheckpointTarget, Cuts, WriterState, restored_state};
 use super::files::Files;
@@ -82,9 +83,10 @@ pub struct Writer {
     release: Release,
     summaries: BTreeMap<String, String>,
     snapshots: Snapshots,
-    /// Sessions closed so far, and their routing hashes (8 bytes a show).
+    /// Sessions closed so far, and the newest closed ones' routing hashes: a show pushed out
+    /// of that window leaves the writer (its summary and its name).
     closed_seen: u64,
-    closed_ids: rustc_hash::FxHashSet<u64>,
+    closed_ids: ClosedShows,
     report: Rc<RefCell<RunReport>>,
     /// Checkpoints waiting for their parts, or for the broker's acknowledgements.
     cuts: Cuts,
@@ -130,6 +132,12 @@ impl Writer {
         .restore(state))
     }
 
+    /// How soon written records are due to be flushed: the operator wakes the writer then,
+    /// however quiet the input.
+    pub fn flush_due(&self) -> Option<Duration> {
+        self.files.as_ref().and_then(|f| f.flush_in())
+    }
+
     /// With a Kafka sink, a failure stops the run (a stream never ends by itself).
     pub fn sends_to_kafka(&self) -> bool {
         self.kafka.is_some()
@@ -164,7 +172,15 @@ impl Writer {
 
     fn show(&mut self, s: Show) -> anyhow::Result<()> {
         match s {
-            Show::Seen { hash, session_id } => self.release.seen(hash, session_id),
+            Show::Seen {
+                hash,
+                session_id,
+                forgotten,
+            } => {
+                // A restored show still in the writer's window of closed ones keeps its name.
+                let forgotten = forgotten && !self.closed_ids.contains(hash);
+                self.release.seen(hash, session_id, forgotten)
+            }
             Show::Summary { session_id, json } => {
                 self.summaries.insert(session_id, json);
             }
@@ -173,7 +189,15 @@ impl Writer {
                 closed_at,
             } => {
                 self.closed_seen += 1;
-                self.closed_ids.insert(session_hash(&session_id));
+                if let Some(old) = self.closed_ids.close(session_hash(&session_id)) {
+                    // Its summary stays in `DIR/sessions/`, where summary.json finds it again.
+                    if let (Some(id), true) = (self.release.forget(old), self.files.is_some()) {
+                        self.summaries.remove(&id);
+                    }
+                }
+                if let Some(h) = &self.targets.live {
+                    h.remembered(self.closed_ids.len(), self.release.names_held());
+                }
                 if let Some(h) = &self.targets.live {
                     h.closed(&session_id, closed_at);
                 }
@@ -280,6 +304,9 @@ impl Writer {
             self.done = true;
             self.finish()?;
         }
+        if let Some(files) = &mut self.files {
+            files.flush_if_due()?;
+        }
         // A live run's snapshots, every `--snapshot-interval`, from the parts received.
         self.live_snapshot()?;
         // Checkpoints every producer has acknowledged.
@@ -345,6 +372,12 @@ impl Writer {
         if let Some(k) = &mut self.kafka {
             k.commit(true)?;
         }
+        if self.closed_seen > self.closed_ids.len() as u64 {
+            if let Some(f) = &self.files {
+                let dir = f.out_dir.join("sessions");
+                recall_summaries(&dir, &mut self.summaries)?;
+            }
+        }
         let dead = self.report.borrow().dead_letters;
         let lines = self.report.borrow().lines;
         // summary.json is keyed by session, as SPEC 4 lays it out ("per session {...}"); the
@@ -399,7 +432,7 @@ impl Writer {
         self.summaries = s.summaries;
         self.snapshots.restore(s.gathered);
         self.closed_seen = s.closed_seen;
-        self.closed_ids = s.closed_ids.into_iter().collect();
+        self.closed_ids = ClosedShows::from_ordered(s.closed_ids);
         let mut r = self.report.borrow_mut();
         r.decisions = s.decisions;
         r.dead_letters = s.dead_letters;
@@ -422,7 +455,7 @@ impl Writer {
             summaries: self.summaries.clone(),
             gathered: self.snapshots.state(),
             closed_seen: self.closed_seen,
-            closed_ids: self.closed_ids.iter().copied().collect(),
+            closed_ids: self.closed_ids.ordered(),
             decisions: r.decisions,
             dead_letters: r.dead_letters,
             order_drafts: r.order_drafts,
@@ -447,4 +480,32 @@ impl Writer {
         let target = self.targets.checkpoints.as_ref();
         self.cuts.commit_acked(target, self.kafka.as_mut())
     }
+}
+
+/// The summaries of the closed shows the writer no longer holds, read back from their
+/// `DIR/sessions/<show>.json` for summary.json (the ones it holds are newer or equal).
+fn recall_summaries(
+    dir: &std::path::Path,
+    into: &mut BTreeMap<String, String>,
+) -> anyhow::Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for e in entries {
+        let path = e?.path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.starts_with('.') || !name.ends_with(".json") {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if let (Some(id), Some(summary)) = (v["session_id"].as_str(), v.get("summary")) {
+            into.entry(id.to_string())
+                .or_insert_with(|| summary.to_string());
+        }
+    }
+    Ok(())
 }

@@ -104,6 +104,14 @@ impl SourceClock {
         }
     }
 
+    /// A restored clock: its source is read again by a new reader, which has not found it
+    /// quiet yet. Kept idle, a source that was quiet when the checkpoint was taken would let
+    /// the others' watermarks run ahead of it while its reader catches up, and its next events
+    /// would come out late where an uninterrupted run has them on time.
+    pub fn resumed(&mut self) {
+        self.idle = false;
+    }
+
     pub fn finished(&self) -> bool {
         self.ended
     }
