@@ -46,6 +46,9 @@ pub struct RunConfig {
     pub snapshot_interval: Option<Duration>,
     /// The buyers' messages' templates (`None`: the built-in English ones).
     pub messages: Option<Arc<Templates>>,
+    /// The input starts with a journal an earlier run wrote the same outputs from
+    /// (`livesell serve`): what it writes again is checked against the files and not repeated.
+    pub replays_journal: bool,
 }
 
 /// Runs the pipeline over finite inputs with `workers` threads; returns worker 0's report.
@@ -117,6 +120,7 @@ pub fn run_live(
         checkpoints: None,
         producer: None,
         halt: Default::default(),
+        replays_journal: cfg.replays_journal,
     };
     let halt = targets.halt.clone();
 
@@ -493,6 +497,7 @@ fn kafka_targets(
         snapshot_every: cfg.snapshot_interval,
         live: cfg.live.clone(),
         out_dir: cfg.out.clone(),
+        replays_journal: false,
         kafka: cfg.sink.as_ref().map(|sink| KafkaTarget {
             brokers: sink.clone(),
             commit_brokers: brokers.clone(),

@@ -131,6 +131,7 @@ fn run_sources_of(
         allowed_lateness_ms: LATENESS_MS as u64,
         snapshot_interval: None,
         messages: None,
+        replays_journal: false,
     };
     run_sources(sources, &cfg).expect("pipeline runs");
     std::fs::read_to_string(dir.join("decisions.jsonl"))

@@ -159,8 +159,9 @@ fn start_show(write: fn(&Path, i64), secs: i64, extra: &[&str]) -> Server {
     }
 }
 
+/// A read with the moderator's token (what names buyers is the staff's).
 fn get_json(addr: &str, path: &str) -> Value {
-    let (status, body) = http(addr, "GET", path, Some(VIEWER), None);
+    let (status, body) = http(addr, "GET", path, Some(MODERATOR), None);
     assert_eq!(status, 200, "{path}: {body}");
     serde_json::from_str(&body).unwrap()
 }
@@ -205,6 +206,13 @@ fn mutating_endpoints_refuse_missing_and_wrong_role_tokens_and_bad_bodies() {
     // Reads that name buyers need a token; the ticker's and overlay's do not (public default).
     for path in ["/api/runsheet", "/api/escalations", "/api/claims"] {
         assert_eq!(http(a, "GET", path, None, None).0, 401, "{path}");
+    }
+    // Buyers' names and comments are the staff's: a viewer's token reads the run sheet only.
+    assert_eq!(http(a, "GET", "/api/runsheet", Some(VIEWER), None).0, 200);
+    for path in ["/api/escalations", "/api/claims", "/api/carts"] {
+        assert_eq!(http(a, "GET", path, Some(VIEWER), None).0, 403, "{path}");
+        assert_ne!(http(a, "GET", path, Some(MODERATOR), None).0, 403, "{path}");
+        assert_ne!(http(a, "GET", path, Some(DIRECTOR), None).0, 403, "{path}");
     }
     assert_eq!(http(a, "GET", "/api/overlay", None, None).0, 200);
     // Bad bodies get 400 with a reason, and nothing reaches the pipeline.
@@ -473,7 +481,7 @@ fn the_moderator_queue_counts_every_reason_and_filters_before_it_cuts() {
             a,
             "GET",
             "/api/escalations?session=show-1",
-            Some(VIEWER),
+            Some(MODERATOR),
             None,
         )
         .0 == 200
@@ -625,7 +633,7 @@ fn a_quiet_shows_hold_expires_on_time_and_the_show_ends_from_the_dashboard_api()
             a,
             "GET",
             "/api/claims?session=quiet&sku=K1",
-            Some(VIEWER),
+            Some(MODERATOR),
             None,
         )
         .0 == 200
@@ -727,7 +735,7 @@ fn a_catalog_loads_into_the_run_sheet_and_buyers_carts_are_served() {
             a,
             "GET",
             "/api/carts?session=show-1&buyer=tiktok/nobody",
-            Some(VIEWER),
+            Some(MODERATOR),
             None
         )
         .0,

@@ -225,3 +225,220 @@ fn signed_deliveries_are_accepted_and_forged_stale_or_unsigned_ones_refused() {
         http(a, "GET", "/api/overlay?session=show-0001", None, None).0 == 200
     });
 }
+
+/// One request that may meet no server (it was killed): the status, or `None`.
+fn try_post(addr: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Option<u16> {
+    try_post_body(addr, path, headers, body).map(|(s, _)| s)
+}
+
+/// `try_post`, with the answer's body.
+fn try_post_body(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .ok()?;
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).ok()?;
+    let status = raw.get(9..12)?.parse().ok()?;
+    Some((status, raw.split_once("\r\n\r\n")?.1.to_string()))
+}
+
+/// `livesell serve` on `out` with a director token and the TikTok secret.
+fn durable_serve(out: &std::path::Path) -> common::Served {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_livesell"));
+    cmd.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--idle-ms",
+        "100",
+        "--allowed-lateness-ms",
+        "50",
+        "--out",
+    ])
+    .arg(out)
+    .args([
+        "--shows",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/pipelines/shows.toml"),
+    ])
+    .env("LIVESELL_DIRECTOR_TOKENS", "director-token-31-long")
+    .env("LIVESELL_TIKTOK_SECRET", TIKTOK_SECRET);
+    common::serve(cmd)
+}
+
+/// The record file's whole lines as they stand (a line cut by a kill is left out).
+fn whole_lines(path: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    match text.rfind('\n') {
+        Some(i) => text[..=i].to_string(),
+        None => String::new(),
+    }
+}
+
+/// Issue 31: `serve` killed with -9 at random moments, five times, while a client posts
+/// webhook comments and director actions as fast as they are answered. Every request that got
+/// a 2xx is decided exactly once after the last restart, and what each run wrote is still the
+/// start of the files. (Before the journal, a restart truncated the files and every accepted
+/// comment since the start was lost.)
+#[test]
+fn kill_9_five_times_loses_no_accepted_request_and_no_output() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    const COMMENTS: u64 = 5_000;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("show");
+    let mut served = durable_serve(&out);
+    let addr = Arc::new(Mutex::new(served.addr.clone()));
+    let director = |a: &str, body: &str| {
+        try_post(
+            a,
+            "/api/director",
+            &[("Authorization", "Bearer director-token-31-long")],
+            body,
+        )
+    };
+    let a = served.addr.clone();
+    let product = r#"{"session_id":"show-0001","action":"product","code":"K1","price_cents":100,"variants":[{"sku":"K1","stock":1000000}]}"#;
+    assert_eq!(director(&a, product), Some(202));
+    // Once the product is on the run sheet, it can be activated.
+    wait_for("the product on the run sheet", || {
+        director(
+            &a,
+            r#"{"session_id":"show-0001","action":"activate","code":"K1"}"#,
+        ) == Some(202)
+    });
+
+    let done = Arc::new(AtomicBool::new(false));
+    let client = {
+        let (addr, done) = (addr.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut accepted = Vec::new();
+            let mut prices = 0;
+            for i in 0..COMMENTS {
+                let id = 7_000_000_000 + i;
+                let body = format!(
+                    r#"[{{"comment":"sold","userId":"u{i}","uniqueId":"buyer{i}","nickname":"B{i}","msgId":"{id}","createTime":"{}"}}]"#,
+                    SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .unwrap()
+                        .as_millis()
+                );
+                // Asked again until answered, as a platform redelivers a webhook that failed.
+                loop {
+                    let a = addr.lock().unwrap().clone();
+                    let t = now().to_string();
+                    let sig = format!(
+                        "t={t},s={}",
+                        sign(TIKTOK_SECRET, &[t.as_bytes(), b".", body.as_bytes()])
+                    );
+                    let headers = [("TikTok-Signature", sig.as_str())];
+                    match try_post_body(&a, "/ingest/tiktok", &headers, &body) {
+                        Some((s, answer)) if (200..300).contains(&s) => {
+                            // Fed (or a copy of a delivery this server fed already).
+                            assert!(
+                                answer.contains(r#""comments":1"#) || answer.contains("duplicate"),
+                                "{answer}"
+                            );
+                            accepted.push(id);
+                            break;
+                        }
+                        _ => std::thread::sleep(Duration::from_millis(20)),
+                    }
+                }
+                if i % 50 == 0 {
+                    let a = addr.lock().unwrap().clone();
+                    let price = format!(
+                        r#"{{"session_id":"show-0001","action":"price","code":"K1","price_cents":{}}}"#,
+                        100 + i
+                    );
+                    if director(&a, &price).is_some_and(|s| s == 202) {
+                        prices += 1;
+                    }
+                }
+            }
+            done.store(true, Ordering::SeqCst);
+            (accepted, prices)
+        })
+    };
+
+    let mut rng = fastrand::Rng::with_seed(31);
+    let mut before_kill = Vec::new();
+    for kill in 0..5 {
+        std::thread::sleep(Duration::from_millis(rng.u64(100..350)));
+        assert!(
+            !done.load(Ordering::SeqCst),
+            "the client finished before kill {kill}"
+        );
+        let _ = served.child.kill();
+        let _ = served.child.wait();
+        before_kill.push(whole_lines(&out.join("decisions.jsonl")));
+        served = durable_serve(&out);
+        *addr.lock().unwrap() = served.addr.clone();
+    }
+    let (accepted, prices) = client.join().unwrap();
+    assert_eq!(accepted.len() as u64, COMMENTS);
+    assert!(prices > 0);
+
+    // Every accepted comment's claim, once.
+    let claims = |text: &str| -> std::collections::HashMap<String, usize> {
+        let mut n = std::collections::HashMap::new();
+        for l in text.lines().filter(|l| l.contains(r#""kind":"claim""#)) {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            *n.entry(v["claim_id"].as_str().unwrap().to_string())
+                .or_default() += 1;
+        }
+        n
+    };
+    let started = Instant::now();
+    let mut text = String::new();
+    while started.elapsed() < Duration::from_secs(60) {
+        text = whole_lines(&out.join("decisions.jsonl"));
+        if claims(&text).len() as u64 >= COMMENTS {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let got = claims(&text);
+    let missing: Vec<&u64> = accepted
+        .iter()
+        .filter(|id| !got.contains_key(&format!("tiktok:{id}")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} accepted comments undecided: {:?}…",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
+    let twice: Vec<_> = got.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "decided more than once: {twice:?}");
+    eprintln!(
+        "decisions.jsonl at each kill: {:?} bytes; at the end: {}",
+        before_kill.iter().map(String::len).collect::<Vec<_>>(),
+        text.len()
+    );
+    // What each run had written is still the start of the file.
+    for (k, earlier) in before_kill.iter().enumerate() {
+        assert!(
+            text.starts_with(earlier.as_str()),
+            "run {k}'s decisions were rewritten"
+        );
+    }
+    assert!(before_kill.last().unwrap().len() < text.len());
+}

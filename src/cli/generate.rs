@@ -132,6 +132,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         allowed_lateness_ms: 2000,
         snapshot_interval: None,
         messages: None,
+        replays_journal: false,
     };
     let started = Instant::now();
     let report = with_progress(&cfg.inputs, false, |p| run(cfg.clone(), p))?;
@@ -182,6 +183,8 @@ fn replay(
         limits: Default::default(),
         snapshot_interval: None,
         exit_after_replay: false,
+        // The demo's replay is a file already; a demo run again on its folder goes on.
+        journal: true,
     })
 }
 

@@ -222,6 +222,7 @@ fn files(args: RunArgs) -> anyhow::Result<()> {
             .map(|s| secs(s, "snapshot-interval"))
             .transpose()?,
         messages: load_messages(args.messages.as_deref())?,
+        replays_journal: false,
     };
     let started = Instant::now();
     let report = with_progress(&cfg.inputs, args.quiet, |p| run_files(cfg.clone(), p))?;

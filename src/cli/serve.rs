@@ -30,7 +30,9 @@ pub struct ServeArgs {
     pub replay_speed: f64,
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// Where the decisions, summary and snapshot tables go (default: a fresh temporary folder).
+    /// Where the decisions, summary and snapshot tables go (default: a fresh temporary folder;
+    /// with --source, `$XDG_STATE_HOME/livesell/serve-<group>`, so that a restart finds its
+    /// checkpoints).
     #[arg(long)]
     pub out: Option<PathBuf>,
     #[arg(long, default_value_t = 2)]
@@ -60,6 +62,10 @@ pub struct ServeArgs {
     /// to DIR.replaced-<UTC time>, never deleted.
     #[arg(long)]
     pub fresh: bool,
+    /// Keep no journal (a throwaway demo): an action is answered once queued, and a crash or
+    /// a restart loses what was taken since the start.
+    #[arg(long, conflicts_with = "source")]
+    pub no_journal: bool,
 }
 
 /// `livesell serve`.
@@ -73,9 +79,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if !(args.replay_speed > 0.0 && args.replay_speed.is_finite()) {
         anyhow::bail!("--replay-speed must be a number above 0");
     }
-    let out = args.out.unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("livesell-serve-{}", std::process::id()))
-    });
+    let out = match (args.out, &args.source) {
+        (Some(out), _) => out,
+        // Its checkpoints must be found again after a restart: a folder named after the group.
+        (None, Some(_)) => state_dir().join(format!("serve-{}", file_safe(&args.group))),
+        (None, None) => std::env::temp_dir().join(format!("livesell-serve-{}", std::process::id())),
+    };
     if args.fresh {
         super::run::moved_aside(&out)?;
     }
@@ -101,8 +110,36 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .map(|s| secs(s, "snapshot-interval"))
             .transpose()?,
         exit_after_replay: args.exit_after_replay,
+        journal: !args.no_journal,
     };
     serve_live(cfg)
+}
+
+/// Where a server keeps what it must find again: `$XDG_STATE_HOME/livesell`, else
+/// `~/.local/state/livesell`, else the temporary folder's `livesell`.
+fn state_dir() -> PathBuf {
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    var("XDG_STATE_HOME")
+        .or_else(|| var("HOME").map(|h| h.join(".local").join("state")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("livesell")
+}
+
+/// A consumer group's name as a file name.
+fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// Runs `livesell serve`, with tokens made up (and printed) for the roles nobody configured.

@@ -82,6 +82,9 @@ pub enum TransportError {
     },
     #[error("{0} message(s) could not be delivered; last error: {1}")]
     Delivery(u64, String),
+    /// The TLS or SASL settings cannot be taken (`security`).
+    #[error("Kafka security settings: {0}")]
+    Security(String),
 }
 
 impl TransportError {
@@ -175,7 +178,78 @@ pub(crate) fn base_config(brokers: &str) -> ClientConfig {
         // Small requests must not wait for Nagle's algorithm: decisions are latency-bound.
         .set("socket.nagle.disable", "true")
         .set("log_level", "3");
+    // TLS and SASL, for an authenticated cluster (checked when the run starts: `security`).
+    if let Ok(settings) = security() {
+        for (k, v) in settings {
+            c.set(k, v);
+        }
+    }
     c
+}
+
+/// The prefixes of the librdkafka properties the environment and `LIVESELL_KAFKA_CONFIG` may
+/// set: how to reach an authenticated cluster, nothing of how the pipeline reads or writes.
+const SECURITY_PREFIXES: [&str; 4] = ["security.", "sasl.", "ssl.", "enable.ssl."];
+
+/// The TLS and SASL settings of every Kafka client, read once: a file of librdkafka
+/// properties named by `LIVESELL_KAFKA_CONFIG` (`key=value` lines, `#` comments), then the
+/// environment's `LIVESELL_KAFKA_SECURITY_PROTOCOL`, `LIVESELL_KAFKA_SASL_…`,
+/// `LIVESELL_KAFKA_SSL_…` (the property in upper case, `.` as `_`: `LIVESELL_KAFKA_SASL_USERNAME`
+/// is `sasl.username`), which win. Another property is refused, with its name.
+pub fn security() -> Result<&'static [(String, String)], String> {
+    static SETTINGS: std::sync::OnceLock<Result<Vec<(String, String)>, String>> =
+        std::sync::OnceLock::new();
+    SETTINGS
+        .get_or_init(|| {
+            let vars: Vec<(String, String)> = std::env::vars().collect();
+            security_from(&vars, |p| {
+                std::fs::read_to_string(p).map_err(|e| e.to_string())
+            })
+        })
+        .as_ref()
+        .map(Vec::as_slice)
+        .map_err(Clone::clone)
+}
+
+/// `security` over the given environment and file reader.
+pub fn security_from(
+    vars: &[(String, String)],
+    read: impl Fn(&str) -> Result<String, String>,
+) -> Result<Vec<(String, String)>, String> {
+    let mut settings: Vec<(String, String)> = Vec::new();
+    let mut put = |k: String, v: String, from: &str| -> Result<(), String> {
+        if !SECURITY_PREFIXES.iter().any(|p| k.starts_with(p)) {
+            return Err(format!(
+                "{from}: {k} is not a TLS or SASL setting (only security.*, sasl.*, ssl.* are taken)"
+            ));
+        }
+        settings.retain(|(old, _)| *old != k);
+        settings.push((k, v));
+        Ok(())
+    };
+    if let Some((_, path)) = vars.iter().find(|(k, _)| k == "LIVESELL_KAFKA_CONFIG") {
+        let text = read(path).map_err(|e| format!("LIVESELL_KAFKA_CONFIG {path}: {e}"))?;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some((k, v)) = line.split_once('=') else {
+                return Err(format!("{path}:{}: not key=value", n + 1));
+            };
+            put(k.trim().to_string(), v.trim().to_string(), path)?;
+        }
+    }
+    for (k, v) in vars {
+        let Some(name) = k.strip_prefix("LIVESELL_KAFKA_") else {
+            continue;
+        };
+        if name == "CONFIG" {
+            continue;
+        }
+        put(name.to_lowercase().replace('_', "."), v.clone(), k)?;
+    }
+    Ok(settings)
 }
 
 /// Every partition of `topics`, in topic order then partition order: source numbers follow it.
@@ -184,6 +258,7 @@ pub fn discover(
     topics: &[String],
     timeout: Duration,
 ) -> Result<Vec<PartitionId>, TransportError> {
+    security().map_err(TransportError::Security)?;
     let consumer: BaseConsumer = base_config(brokers)
         .create()
         .map_err(kafka(format!("connecting to {brokers}")))?;
@@ -577,6 +652,61 @@ impl KafkaSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tls_and_sasl_settings_come_from_a_file_and_the_environment() {
+        let vars = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let file = "# a cluster of the cloud\nsecurity.protocol = SASL_SSL\nsasl.mechanisms=SCRAM-SHA-512\nssl.ca.location=/etc/ca.pem\n";
+        let got = security_from(
+            &vars(&[
+                ("LIVESELL_KAFKA_CONFIG", "/etc/livesell/kafka.properties"),
+                ("LIVESELL_KAFKA_SASL_USERNAME", "shop"),
+                ("LIVESELL_KAFKA_SASL_PASSWORD", "s3cret"),
+                ("LIVESELL_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT"),
+                ("PATH", "/usr/bin"),
+            ]),
+            |p| {
+                assert_eq!(p, "/etc/livesell/kafka.properties");
+                Ok(file.to_string())
+            },
+        )
+        .unwrap();
+        let get = |k: &str| got.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        // The environment wins over the file.
+        assert_eq!(get("security.protocol"), Some("SASL_PLAINTEXT"));
+        assert_eq!(get("sasl.mechanisms"), Some("SCRAM-SHA-512"));
+        assert_eq!(get("sasl.username"), Some("shop"));
+        assert_eq!(get("sasl.password"), Some("s3cret"));
+        assert_eq!(get("ssl.ca.location"), Some("/etc/ca.pem"));
+        assert_eq!(got.len(), 5);
+        // librdkafka takes them (SASL PLAIN is built in; this is a client, nothing connects).
+        let mut c = base_config("127.0.0.1:9");
+        for (k, v) in [
+            ("security.protocol", "SASL_PLAINTEXT"),
+            ("sasl.mechanisms", "PLAIN"),
+            ("sasl.username", "shop"),
+            ("sasl.password", "s3cret"),
+        ] {
+            c.set(k, v);
+        }
+        let made: Result<BaseConsumer, _> = c.create();
+        assert!(made.is_ok(), "{:?}", made.err());
+        // Anything but TLS and SASL is refused, with where it came from.
+        let e = security_from(&vars(&[("LIVESELL_KAFKA_GROUP_ID", "x")]), |_| {
+            Ok(String::new())
+        })
+        .unwrap_err();
+        assert!(e.contains("group.id is not a TLS or SASL setting"), "{e}");
+        let e = security_from(&vars(&[("LIVESELL_KAFKA_CONFIG", "/nope")]), |_| {
+            Err("No such file".into())
+        })
+        .unwrap_err();
+        assert!(e.contains("/nope: No such file"), "{e}");
+    }
 
     #[test]
     fn addresses() {

@@ -2,6 +2,7 @@
 
 pub mod arranged;
 pub mod checkpoint;
+pub mod journal;
 pub mod kafka;
 pub mod lines;
 pub mod parquet;

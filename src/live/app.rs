@@ -66,12 +66,21 @@ pub(super) fn may_read(app: &App, headers: &HeaderMap) -> Result<(), Response> {
         .map_err(|r| refused(app, r, "viewer"))
 }
 
-/// The run sheet, the moderator queue and claims name buyers: any issued token.
+/// The run sheet: any issued token.
 pub(super) fn may_see(app: &App, headers: &HeaderMap) -> Result<(), Response> {
     app.auth
         .check(bearer(headers), Role::Viewer)
         .map(|_| ())
         .map_err(|r| refused(app, r, "viewer"))
+}
+
+/// What names buyers and quotes their comments (claims, carts, the moderator queue): the
+/// show's staff (director, moderator or admin tokens), never a viewer's.
+pub(super) fn may_see_buyers(app: &App, headers: &HeaderMap) -> Result<(), Response> {
+    app.auth
+        .check_staff(bearer(headers))
+        .map(|_| ())
+        .map_err(|r| refused(app, r, "staff"))
 }
 
 /// The session `?session=` asks for (or the first one), or the 404 that says why not.

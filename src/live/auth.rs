@@ -142,6 +142,15 @@ impl AuthConfig {
         }
     }
 
+    /// Checks a read of what names buyers (claims, carts, the moderator queue): the show's
+    /// staff only, a director, moderator or admin token; a viewer's is refused (403).
+    pub fn check_staff(&self, authorization: Option<&str>) -> Result<Role, Refusal> {
+        match self.check(authorization, Role::Viewer)? {
+            Role::Viewer => Err(Refusal::Forbidden),
+            role => Ok(role),
+        }
+    }
+
     /// Checks a read of the public surfaces (ticker, overlay).
     pub fn check_read(&self, authorization: Option<&str>) -> Result<(), Refusal> {
         if self.public {

@@ -95,23 +95,40 @@ pub enum Refused {
     Unavailable(String),
 }
 
+/// What goes to the pipeline's line reader: whole lines; for the replay's, where the replay
+/// file stands after them; for an action with a journal, who waits for it to be durable.
+pub(super) struct Entry {
+    pub bytes: Vec<u8>,
+    pub replay_end: Option<u64>,
+    pub durable: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
 /// The channel to the pipeline's line reader, bounded in bytes.
 struct Queue {
-    tx: Mutex<Option<Sender<Vec<u8>>>>,
+    tx: Mutex<Option<Sender<Entry>>>,
     shared: Arc<QueueShared>,
+    /// The reader journals what it takes: an action is answered once it is synced.
+    journaled: bool,
 }
 
 /// What the queue's two ends share: bytes queued, and whether the reader is gone.
-struct QueueShared {
+pub(super) struct QueueShared {
     queued: AtomicUsize,
     capacity: usize,
     reader_gone: AtomicBool,
 }
 
+impl QueueShared {
+    /// The reader took `n` bytes: they leave the count.
+    pub(super) fn taken(&self, n: usize) {
+        self.queued.fetch_sub(n, Ordering::AcqRel);
+    }
+}
+
 impl Queue {
-    /// Queues `block` (whole lines); `wait` for room (the replay) or refuse when full (actions).
-    fn offer(&self, block: Vec<u8>, wait: Option<&AtomicBool>) -> Result<(), Refused> {
-        let (n, q) = (block.len(), &self.shared);
+    /// Queues `entry` (whole lines); `wait` for room (the replay) or refuse when full (actions).
+    fn offer(&self, entry: Entry, wait: Option<&AtomicBool>) -> Result<(), Refused> {
+        let (n, q) = (entry.bytes.len(), &self.shared);
         loop {
             let before = q.queued.fetch_add(n, Ordering::AcqRel);
             // A block larger than the whole queue still goes, alone.
@@ -127,7 +144,7 @@ impl Queue {
             }
         }
         let guard = self.tx.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.as_ref().is_some_and(|tx| tx.send(block).is_ok()) {
+        if guard.as_ref().is_some_and(|tx| tx.send(entry).is_ok()) {
             return Ok(());
         }
         q.queued.fetch_sub(n, Ordering::AcqRel);
@@ -167,6 +184,17 @@ impl LiveInput {
 
     /// As `new`, with at most `capacity` bytes waiting for the pipeline.
     pub fn bounded(speed: f64, idle: Duration, capacity: usize) -> (Arc<LiveInput>, ChannelReader) {
+        LiveInput::journaled(speed, idle, capacity, None)
+    }
+
+    /// As `bounded`, with what the reader takes written to `journal` first (and synced before
+    /// an action is answered); a journal that holds records is read back before anything new.
+    pub fn journaled(
+        speed: f64,
+        idle: Duration,
+        capacity: usize,
+        journal: Option<super::durable::Journaled>,
+    ) -> (Arc<LiveInput>, ChannelReader) {
         let (tx, rx) = channel();
         let shared = Arc::new(QueueShared {
             queued: AtomicUsize::new(0),
@@ -177,6 +205,7 @@ impl LiveInput {
             Route::Channel(Queue {
                 tx: Mutex::new(Some(tx)),
                 shared: shared.clone(),
+                journaled: journal.is_some(),
             }),
             ShowClock::new(speed),
         );
@@ -186,6 +215,7 @@ impl LiveInput {
             idle,
             current: Vec::new(),
             pos: 0,
+            journal,
         };
         (input, reader)
     }
@@ -208,6 +238,8 @@ impl LiveInput {
         topic: String,
         ack_wait: Duration,
     ) -> anyhow::Result<Arc<LiveInput>> {
+        crate::io::kafka::security()
+            .map_err(|e| anyhow::anyhow!("Kafka security settings: {e}"))?;
         let producer: FutureProducer = crate::io::kafka::base_config(brokers)
             .set("linger.ms", "2")
             .set("acks", "all")
@@ -236,7 +268,27 @@ impl LiveInput {
                     block.extend_from_slice(l.as_bytes());
                     block.push(b'\n');
                 }
-                q.offer(block, None)
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                let entry = Entry {
+                    bytes: block,
+                    replay_end: None,
+                    durable: q.journaled.then_some(tx),
+                };
+                match q.offer(entry, None) {
+                    // Accepted once it is in the journal on the disk (group commit: the reader
+                    // syncs whatever came meanwhile in one go).
+                    Ok(()) if q.journaled => match tokio::time::timeout(ACK_WAIT, rx).await {
+                        Ok(Ok(())) => Ok(()),
+                        Ok(Err(_)) => Err(Refused::Unavailable(
+                            "the journal could not be written".into(),
+                        )),
+                        Err(_) => Err(Refused::Unavailable(format!(
+                            "the journal was not synced within {} s",
+                            ACK_WAIT.as_secs_f64()
+                        ))),
+                    },
+                    other => other,
+                }
             }
             Route::Kafka {
                 producer,
@@ -259,14 +311,19 @@ impl LiveInput {
     /// Sends one line (without its newline), waiting while the queue is full (the replay is
     /// paced by the pipeline rather than held in memory); false once the input is closed or
     /// `stop` is set.
-    fn send_waiting(&self, line: &[u8], stop: &AtomicBool) -> bool {
+    fn send_waiting(&self, line: &[u8], replay_end: u64, stop: &AtomicBool) -> bool {
         let Route::Channel(q) = &self.route else {
             return false;
         };
-        let mut block = Vec::with_capacity(line.len() + 1);
-        block.extend_from_slice(line);
-        block.push(b'\n');
-        let ok = q.offer(block, Some(stop)).is_ok();
+        let mut bytes = Vec::with_capacity(line.len() + 1);
+        bytes.extend_from_slice(line);
+        bytes.push(b'\n');
+        let entry = Entry {
+            bytes,
+            replay_end: Some(replay_end),
+            durable: None,
+        };
+        let ok = q.offer(entry, Some(stop)).is_ok();
         if ok {
             self.lines_in.fetch_add(1, Ordering::Relaxed);
         }
@@ -285,13 +342,35 @@ impl LiveInput {
     /// in the recording (a platform's delivery delay) go out at once, in their recorded order.
     /// Unreadable lines go out at once too; the pipeline dead-letters them.
     pub fn replay(&self, reader: impl BufRead, stop: &AtomicBool) -> io::Result<u64> {
+        self.replay_from(reader, None, stop)
+    }
+
+    /// `replay`, resumed: the lines before byte `from` of the replay were journaled by an earlier
+    /// run (they are skipped), and the show clock goes on from `newest`, the latest event time
+    /// that run journaled.
+    pub fn replay_from(
+        &self,
+        reader: impl BufRead,
+        from: Option<(u64, Option<Micros>)>,
+        stop: &AtomicBool,
+    ) -> io::Result<u64> {
         let mut high: Option<Micros> = None;
         let mut n = 0;
+        let mut offset = 0u64;
+        let (skip, newest) = from.unwrap_or((0, None));
+        if let Some(t) = newest {
+            self.clock.anchor(t);
+            high = Some(t);
+        }
         for line in reader.split(b'\n') {
             if stop.load(Ordering::Relaxed) {
                 break;
             }
             let line = line?;
+            offset += line.len() as u64 + 1;
+            if offset <= skip {
+                continue;
+            }
             if let Ok(ev) = parse_line(&line) {
                 if high.is_none() {
                     self.clock.anchor(ev.ts);
@@ -305,7 +384,7 @@ impl LiveInput {
                     }
                 }
             }
-            if !self.send_waiting(&line, stop) {
+            if !self.send_waiting(&line, offset, stop) {
                 break;
             }
             n += 1;
@@ -354,18 +433,25 @@ async fn send_to_kafka(
 /// The pipeline's side of the live input: a `Read` over the channel's lines that reports
 /// `WouldBlock` after `idle` without a line.
 pub struct ChannelReader {
-    rx: Receiver<Vec<u8>>,
+    rx: Receiver<Entry>,
     shared: Arc<QueueShared>,
     idle: Duration,
     current: Vec<u8>,
     pos: usize,
+    /// Where what is read is journaled first (and what an earlier run journaled is read back).
+    journal: Option<super::durable::Journaled>,
 }
 
 impl ChannelReader {
-    /// The next block; what it held leaves the queue's count.
-    fn take(&mut self, block: Vec<u8>) {
-        self.shared.queued.fetch_sub(block.len(), Ordering::AcqRel);
-        (self.current, self.pos) = (block, 0);
+    /// The next entry; what it held leaves the queue's count.
+    fn take(&mut self, entry: Entry) {
+        self.shared
+            .queued
+            .fetch_sub(entry.bytes.len(), Ordering::AcqRel);
+        (self.current, self.pos) = (entry.bytes, 0);
+        if let Some(done) = entry.durable {
+            let _ = done.send(());
+        }
     }
 }
 
@@ -377,6 +463,9 @@ impl Drop for ChannelReader {
 
 impl Read for ChannelReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(j) = &mut self.journal {
+            return j.read(&self.rx, &self.shared, self.idle, buf);
+        }
         if self.pos == self.current.len() {
             match self.rx.recv_timeout(self.idle) {
                 Ok(block) => self.take(block),

@@ -40,6 +40,13 @@ pub struct Limits {
     pub import_limit_kib: usize,
     /// Actions waiting for the pipeline, MiB: beyond it 503 with Retry-After.
     pub input_queue_mib: usize,
+    /// Connections open at once from one address; more are closed as they come, so that one
+    /// client's half-open or slow connections cannot take the others' room.
+    pub max_connections_per_client: usize,
+    /// A request's headers must arrive within this long of the connection's start or of the
+    /// previous answer (hyper's header-read timeout): a half-sent request or an idle
+    /// keep-alive connection is closed then.
+    pub header_timeout_s: f64,
 }
 
 impl Default for Limits {
@@ -52,6 +59,8 @@ impl Default for Limits {
             body_limit_kib: 256,
             import_limit_kib: 16 << 10,
             input_queue_mib: 32,
+            max_connections_per_client: 256,
+            header_timeout_s: 5.0,
         }
     }
 }
@@ -66,14 +75,23 @@ impl Limits {
             ("body_limit_kib", self.body_limit_kib),
             ("import_limit_kib", self.import_limit_kib),
             ("input_queue_mib", self.input_queue_mib),
+            (
+                "max_connections_per_client",
+                self.max_connections_per_client,
+            ),
         ];
         for (name, v) in whole {
             if v == 0 {
                 anyhow::bail!("[limits] {name} must be at least 1");
             }
         }
-        if !(self.request_timeout_s > 0.0 && self.request_timeout_s.is_finite()) {
-            anyhow::bail!("[limits] request_timeout_s must be a number of seconds above 0");
+        for (name, v) in [
+            ("request_timeout_s", self.request_timeout_s),
+            ("header_timeout_s", self.header_timeout_s),
+        ] {
+            if !(v > 0.0 && v.is_finite()) {
+                anyhow::bail!("[limits] {name} must be a number of seconds above 0");
+            }
         }
         Ok(self)
     }
@@ -114,17 +132,74 @@ async fn overloaded(_: tower::BoxError) -> Response {
 }
 
 /// The listener, holding one permit per open connection: at `max_connections` it stops
-/// accepting until one closes.
+/// accepting until one closes; a client (an address) at its own cap has further connections
+/// closed as they come.
 pub struct BoundedListener {
     inner: TcpListener,
     permits: Arc<Semaphore>,
+    per_client: usize,
+    clients: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
+    /// Connections closed at once because their client was at its cap.
+    pub refused: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl BoundedListener {
-    pub fn new(inner: TcpListener, max_connections: usize) -> BoundedListener {
+    pub fn new(inner: TcpListener, limits: &Limits) -> BoundedListener {
         BoundedListener {
             inner,
-            permits: Arc::new(Semaphore::new(max_connections.max(1))),
+            permits: Arc::new(Semaphore::new(limits.max_connections.max(1))),
+            per_client: limits.max_connections_per_client.max(1),
+            clients: Default::default(),
+            refused: Default::default(),
+        }
+    }
+
+    /// Counts a connection of `ip` in, unless it is at its cap.
+    fn admit(&self, ip: std::net::IpAddr) -> Option<ClientSlot> {
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        let n = clients.entry(ip).or_default();
+        if *n >= self.per_client {
+            return None;
+        }
+        *n += 1;
+        Some(ClientSlot {
+            ip,
+            clients: self.clients.clone(),
+        })
+    }
+
+    /// Accepts connections and serves each with hyper under `router`, with the header-read
+    /// timeout (hyper's own, on tokio's timer); never returns.
+    pub async fn serve(mut self, router: Router, header_timeout: Duration) {
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .keep_alive(true);
+        loop {
+            let (io, _) = axum::serve::Listener::accept(&mut self).await;
+            let service = hyper_util::service::TowerToHyperService::new(router.clone());
+            let connection = http.serve_connection(hyper_util::rt::TokioIo::new(io), service);
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+        }
+    }
+}
+
+/// One counted connection of a client; counted out when it closes.
+struct ClientSlot {
+    ip: std::net::IpAddr,
+    clients: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = clients.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                clients.remove(&self.ip);
+            }
         }
     }
 }
@@ -140,16 +215,25 @@ impl axum::serve::Listener for BoundedListener {
             .acquire_owned()
             .await
             .expect("the semaphore is never closed");
-        let (io, addr) = axum::serve::Listener::accept(&mut self.inner).await;
-        // Frames of the ticker are small and must not wait for Nagle's algorithm.
-        let _ = io.set_nodelay(true);
-        (
-            Connection {
-                io,
-                _permit: permit,
-            },
-            addr,
-        )
+        loop {
+            let (io, addr) = axum::serve::Listener::accept(&mut self.inner).await;
+            let Some(slot) = self.admit(addr.ip()) else {
+                self.refused
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                drop(io);
+                continue;
+            };
+            // Frames of the ticker are small and must not wait for Nagle's algorithm.
+            let _ = io.set_nodelay(true);
+            return (
+                Connection {
+                    io,
+                    _permit: permit,
+                    _slot: slot,
+                },
+                addr,
+            );
+        }
     }
 
     fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -161,6 +245,7 @@ impl axum::serve::Listener for BoundedListener {
 pub struct Connection {
     io: TcpStream,
     _permit: OwnedSemaphorePermit,
+    _slot: ClientSlot,
 }
 
 impl AsyncRead for Connection {

@@ -3,6 +3,7 @@
 mod actions;
 pub mod app;
 pub mod auth;
+pub mod durable;
 pub mod input;
 pub mod limits;
 mod metrics;

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::actions::{director, import_runsheet, moderation};
-use super::app::{App, Params, Shared, may_read, may_see, session_of};
+use super::app::{App, Params, Shared, may_read, may_see, may_see_buyers, session_of};
 use super::metrics::metrics;
 use super::reply::{fail, json_text, retry_later};
 use super::webhooks::{ingest, verify_subscription};
@@ -64,13 +64,13 @@ fn session_read(
     app: &App,
     q: &HashMap<String, String>,
     headers: &HeaderMap,
-    public: bool,
+    who: Readers,
     read: impl FnOnce(&LiveHub, &str) -> Option<Value>,
 ) -> Response {
-    let allowed = if public {
-        may_read(app, headers)
-    } else {
-        may_see(app, headers)
+    let allowed = match who {
+        Readers::Public => may_read(app, headers),
+        Readers::Tokens => may_see(app, headers),
+        Readers::Staff => may_see_buyers(app, headers),
     };
     if let Err(r) = allowed {
         return r;
@@ -84,8 +84,19 @@ fn session_read(
         .unwrap_or_else(|| fail(StatusCode::NOT_FOUND, "unknown_session", id))
 }
 
+/// Who may read a session's state.
+#[derive(Clone, Copy)]
+enum Readers {
+    /// The ticker and overlay (public unless the config says otherwise).
+    Public,
+    /// Any issued token.
+    Tokens,
+    /// The show's staff: what names buyers or quotes them.
+    Staff,
+}
+
 async fn runsheet(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Response {
-    session_read(&app, &q, &headers, false, LiveHub::runsheet)
+    session_read(&app, &q, &headers, Readers::Tokens, LiveHub::runsheet)
 }
 
 /// The moderator queue; `reason=` keeps one reason's escalations (an empty one: all).
@@ -94,13 +105,13 @@ async fn escalations(State(app): Shared, Query(q): Params, headers: HeaderMap) -
         .get("reason")
         .map(String::as_str)
         .filter(|r| !r.is_empty());
-    session_read(&app, &q, &headers, false, |hub, id| {
+    session_read(&app, &q, &headers, Readers::Staff, |hub, id| {
         hub.escalations(id, reason)
     })
 }
 
 async fn claims(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Response {
-    if let Err(r) = may_see(&app, &headers) {
+    if let Err(r) = may_see_buyers(&app, &headers) {
         return r;
     }
     let id = match session_of(&app, &q) {
@@ -119,7 +130,7 @@ async fn claims(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Res
 
 /// A show's carts (`?session=`), or one buyer's (`&buyer=PLATFORM/USER_ID`): for moderators.
 async fn carts(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Response {
-    if let Err(r) = may_see(&app, &headers) {
+    if let Err(r) = may_see_buyers(&app, &headers) {
         return r;
     }
     let id = match session_of(&app, &q) {
@@ -156,7 +167,7 @@ async fn overlay(State(app): Shared, Query(q): Params, headers: HeaderMap) -> Re
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/event-stream"));
     if !streamed {
-        return session_read(&app, &q, &headers, true, |hub, id| {
+        return session_read(&app, &q, &headers, Readers::Public, |hub, id| {
             hub.overlay(id).map(|f| f.json.clone())
         });
     }

@@ -12,6 +12,7 @@ use anyhow::Context;
 
 use super::app::App;
 use super::auth::AuthConfig;
+use super::durable::Journaled;
 use super::input::{ACK_WAIT, LiveInput};
 use super::limits::{BoundedListener, Limits};
 use super::routes::router;
@@ -45,6 +46,8 @@ pub struct ServeConfig {
     /// End the input (and, once the pipeline has written its outputs, the server) when the
     /// replay is over, instead of waiting for actions for ever.
     pub exit_after_replay: bool,
+    /// Journal what the local input takes (`io::journal`); off only for a throwaway demo.
+    pub journal: bool,
 }
 
 /// What a running server tells its caller once it listens.
@@ -63,7 +66,7 @@ pub fn serve(cfg: ServeConfig, ready: impl FnOnce(&Started)) -> anyhow::Result<R
     let addr = listener.local_addr()?;
     let replay = open_replay(cfg.input.as_deref())?;
     let hub = Arc::new(LiveHub::default());
-    let (input, pipeline) = start_pipeline(&cfg, &hub, replay.is_some())?;
+    let (input, pipeline, resume) = start_pipeline(&cfg, &hub, replay.is_some())?;
     let stop = Arc::new(AtomicBool::new(false));
     let replayer = replay.map(|r| {
         let (input, stop) = (input.clone(), stop.clone());
@@ -71,7 +74,7 @@ pub fn serve(cfg: ServeConfig, ready: impl FnOnce(&Started)) -> anyhow::Result<R
         std::thread::Builder::new()
             .name("replay".into())
             .spawn(move || {
-                if let Err(e) = input.replay(r, &stop) {
+                if let Err(e) = input.replay_from(r, resume, &stop) {
                     eprintln!("livesell: replay stopped: {e}");
                 }
                 if close {
@@ -108,13 +111,12 @@ pub fn serve(cfg: ServeConfig, ready: impl FnOnce(&Started)) -> anyhow::Result<R
         report
     });
     let served: anyhow::Result<()> = runtime.block_on(async move {
-        let listener = BoundedListener::new(
-            tokio::net::TcpListener::from_std(listener)?,
-            cfg.limits.max_connections,
-        );
+        let listener =
+            BoundedListener::new(tokio::net::TcpListener::from_std(listener)?, &cfg.limits);
+        let header_timeout = Duration::from_secs_f64(cfg.limits.header_timeout_s);
         // Ticker streams never end by themselves, so the server stops without waiting for them.
         tokio::select! {
-            r = axum::serve(listener, router(app)) => r?,
+            () = listener.serve(router(app), header_timeout) => {}
             _ = done_rx => {}
         }
         Ok(())
@@ -152,30 +154,73 @@ fn open_replay(input: Option<&str>) -> anyhow::Result<Option<Box<dyn BufRead + S
 
 /// The pipeline's thread, fed by the live input (and the replay) or by Kafka, keeping `hub`
 /// current; the input the actions go to.
+/// What an earlier run journaled of the replay: where the replay goes on, and the show time then.
+type ReplayFrom = Option<(u64, Option<crate::domain::time::Micros>)>;
+
 fn start_pipeline(
     cfg: &ServeConfig,
     hub: &Arc<LiveHub>,
     replayed: bool,
-) -> anyhow::Result<(Arc<LiveInput>, JoinHandle<anyhow::Result<RunReport>>)> {
+) -> anyhow::Result<(
+    Arc<LiveInput>,
+    JoinHandle<anyhow::Result<RunReport>>,
+    ReplayFrom,
+)> {
     let workers = cfg.workers.max(1);
     Ok(match &cfg.source {
         None => {
             let queue = cfg.limits.input_queue_mib.saturating_mul(1 << 20);
-            let (input, reader) = LiveInput::bounded(cfg.replay_speed, cfg.idle, queue);
+            // Everything accepted is journaled and synced before it is answered or decided;
+            // a journal an earlier run left is read back first (and the outputs written on).
+            let path = crate::io::journal::path_in(&cfg.out);
+            let (found, earlier, writer) = match cfg.journal {
+                true => crate::io::journal::open(&path)
+                    .with_context(|| format!("cannot open the journal {}", path.display()))
+                    .map(|(f, e, w)| (f, e, Some(w)))?,
+                false => Default::default(),
+            };
+            let resumed = found.records > 0;
+            if found.dropped > 0 {
+                eprintln!(
+                    "livesell: the journal ended in a record cut short ({} bytes, never acknowledged): dropped",
+                    found.dropped
+                );
+            }
+            if resumed {
+                eprintln!(
+                    "livesell: resuming from the journal {}: {} lines and {} quiet spells are read again",
+                    path.display(),
+                    found.lines,
+                    found.quiet_spells
+                );
+            }
+            let show_clock = Arc::new(std::sync::OnceLock::new());
+            let (journaled, journal_clock) = match writer {
+                Some(w) => {
+                    let (j, c) = Journaled::new(w, earlier, show_clock.clone());
+                    (Some(j), Some(c))
+                }
+                None => (None, None),
+            };
+            let (input, reader) =
+                LiveInput::journaled(cfg.replay_speed, cfg.idle, queue, journaled);
             if replayed {
                 input.clock.await_anchor();
             }
-            // A quiet input says the show clock's time: a quiet show's holds expire on time.
-            let clock = {
+            // A quiet input says the show clock's time: a quiet show's holds expire on time
+            // (with a journal, the time journaled with the quiet spell).
+            let clock: super::durable::Clock = {
                 let input = input.clone();
                 Arc::new(move || input.clock.reading())
             };
+            let _ = show_clock.set(clock.clone());
+            let resume = resumed.then_some((found.replay_end.unwrap_or(0), found.newest));
             let source = LineSource::with_clock(
                 "live".into(),
                 Box::new(reader),
                 workers,
                 Deal::RoundRobin,
-                Some(clock),
+                Some(journal_clock.unwrap_or(clock)),
             );
             let run_cfg = RunConfig {
                 inputs: vec!["live".into()],
@@ -184,12 +229,13 @@ fn start_pipeline(
                 allowed_lateness_ms: cfg.allowed_lateness_ms,
                 snapshot_interval: cfg.snapshot_interval,
                 messages: None,
+                replays_journal: resumed,
             };
             let hub = hub.clone();
             let pipeline = std::thread::Builder::new()
                 .name("pipeline".into())
                 .spawn(move || run_live(vec![source], &run_cfg, Some(hub)))?;
-            (input, pipeline)
+            (input, pipeline, resume)
         }
         Some((address, group)) => {
             let topic = address
@@ -221,7 +267,7 @@ fn start_pipeline(
             let pipeline = std::thread::Builder::new()
                 .name("pipeline".into())
                 .spawn(move || run_kafka(run_cfg))?;
-            (input, pipeline)
+            (input, pipeline, None)
         }
     })
 }

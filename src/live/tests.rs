@@ -50,9 +50,10 @@ fn start(input: Arc<LiveInput>, limits: Limits) -> Server {
     runtime.spawn(async move {
         let listener = BoundedListener::new(
             tokio::net::TcpListener::from_std(std_listener).unwrap(),
-            limits.max_connections,
+            &limits,
         );
-        let _ = axum::serve(listener, router(app)).await;
+        let header_timeout = Duration::from_secs_f64(limits.header_timeout_s);
+        listener.serve(router(app), header_timeout).await;
     });
     Server {
         addr,
@@ -256,4 +257,85 @@ fn connections_past_the_limit_wait_until_one_closes() {
         .unwrap();
     let n = third.read(&mut buf).unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+}
+
+/// A connection to `addr` from another loopback address: another client, as the server sees it.
+fn from_another_client(addr: SocketAddr) -> TcpStream {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        let s = socket.connect(addr).await.unwrap();
+        let s = s.into_std().unwrap();
+        s.set_nonblocking(false).unwrap();
+        s
+    })
+}
+
+#[test]
+fn half_open_connections_and_slow_bodies_of_one_client_do_not_hold_up_another() {
+    let (input, _reader) = unread(1 << 20);
+    let server = start(input, Limits::default());
+    let addr = server.addr;
+    // 2,000 connections that never finish their headers, and 1,024 whose bodies never come.
+    let mut held = Vec::new();
+    for _ in 0..2_000 {
+        let mut s = TcpStream::connect(addr).unwrap();
+        let _ = s.write_all(b"GET /api/sessions HTTP/1.1\r\nHo");
+        held.push(s);
+    }
+    for _ in 0..1_024 {
+        let mut s = TcpStream::connect(addr).unwrap();
+        let _ = write!(
+            s,
+            "POST /api/director HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {DIRECTOR}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"session_id\""
+        );
+        held.push(s);
+    }
+    let started = std::time::Instant::now();
+    let mut s = from_another_client(addr);
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        s,
+        "GET /api/sessions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    let took = started.elapsed();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(took < Duration::from_secs(1), "answered in {took:?}");
+    drop(held);
+}
+
+#[test]
+fn a_half_sent_request_is_closed_after_the_header_timeout() {
+    let (input, _reader) = unread(1 << 20);
+    let limits = Limits {
+        header_timeout_s: 0.3,
+        ..Limits::default()
+    };
+    let server = start(input, limits);
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    s.write_all(b"GET /api/sessions HTTP/1.1\r\nHo").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(3), "held for {took:?}");
+    assert!(took >= Duration::from_millis(250), "closed after {took:?}");
+    // An idle keep-alive connection is closed the same way after its answer.
+    let mut k = TcpStream::connect(server.addr).unwrap();
+    k.write_all(b"GET /api/sessions HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    k.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let started = std::time::Instant::now();
+    let mut all = Vec::new();
+    let _ = k.read_to_end(&mut all);
+    assert!(String::from_utf8_lossy(&all).starts_with("HTTP/1.1 200"));
+    assert!(started.elapsed() < Duration::from_secs(3));
 }

@@ -20,22 +20,34 @@ fn with_files() -> impl Iterator<Item = (Kind, &'static str)> {
         .filter_map(|k| k.file_name().map(|n| (k, n)))
 }
 
+/// How a run starts on its output folder.
+pub enum Resume {
+    /// Anew: a folder that holds an earlier run's outputs is refused.
+    Fresh,
+    /// From a checkpoint: each kind's file is cut back to the length it had then (a kind it
+    /// has no length for starts empty), and written on.
+    Checkpoint(Vec<(Kind, u64)>),
+    /// From the start of a journal the files were written from: what the run writes again is
+    /// compared with what they hold and not repeated; it writes on where they end.
+    Replay,
+}
+
 pub struct Files {
     pub out_dir: PathBuf,
     /// Per kind, its file (`None`: the kind has none).
     files: [Option<BufWriter<File>>; Kind::COUNT],
+    /// Per kind, with `Resume::Replay`: what the file already holds, still to be written again.
+    again: [Option<Again>; Kind::COUNT],
     last_flush: Instant,
     /// Records were written since the last flush.
     dirty: bool,
 }
 
 impl Files {
-    /// `resume`: the lengths the record files had at the checkpoint this run starts from: they
-    /// are cut back to them and written on (a kind the checkpoint has no length for starts
-    /// empty); the sessions' files stay. Without, a run writes everything anew.
-    pub fn open(out_dir: &Path, resume: Option<Vec<(Kind, u64)>>) -> anyhow::Result<Files> {
+    /// Opens the record files as `resume` says; the sessions' files stay.
+    pub fn open(out_dir: &Path, resume: Resume) -> anyhow::Result<Files> {
         std::fs::create_dir_all(out_dir)?;
-        if resume.is_none() {
+        if let Resume::Fresh = resume {
             // Nothing an earlier run wrote is ever truncated or deleted: with no checkpoint to
             // resume from, a folder that holds outputs is refused (`--fresh` moves them aside).
             let found = earlier_outputs(out_dir)?;
@@ -48,15 +60,29 @@ impl Files {
             }
         }
         let mut files: [Option<BufWriter<File>>; Kind::COUNT] = Default::default();
+        let mut again: [Option<Again>; Kind::COUNT] = Default::default();
         for (kind, name) in with_files() {
-            let len = resume.as_ref().map(|r| {
-                let had = r.iter().find(|(k, _)| *k == kind);
-                had.map_or(0, |(_, len)| *len)
-            });
-            files[kind.index()] = Some(open_file(&out_dir.join(name), len)?);
+            let path = out_dir.join(name);
+            let (file, held) = match &resume {
+                Resume::Fresh => (open_file(&path, None)?, None),
+                Resume::Checkpoint(r) => {
+                    let had = r.iter().find(|(k, _)| *k == kind);
+                    (
+                        open_file(&path, Some(had.map_or(0, |(_, len)| *len)))?,
+                        None,
+                    )
+                }
+                Resume::Replay => {
+                    let (file, again) = Again::open(&path)?;
+                    (BufWriter::with_capacity(1 << 20, file), again)
+                }
+            };
+            files[kind.index()] = Some(file);
+            again[kind.index()] = held;
         }
         Ok(Files {
             files,
+            again,
             out_dir: out_dir.to_path_buf(),
             last_flush: Instant::now(),
             dirty: false,
@@ -68,6 +94,15 @@ impl Files {
     pub fn write(&mut self, released: &Released) -> std::io::Result<()> {
         for (kind, lines) in released.iter() {
             if let Some(w) = &mut self.files[kind.index()] {
+                let mut lines: &[Line] = lines;
+                if let Some(a) = &mut self.again[kind.index()] {
+                    lines = a.skip(lines).map_err(|e| {
+                        std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{e:#}"))
+                    })?;
+                    if a.left == 0 {
+                        self.again[kind.index()] = None;
+                    }
+                }
                 self.dirty |= !lines.is_empty();
                 write_lines(lines, w)?;
             }
@@ -218,6 +253,93 @@ fn open_file(path: &Path, len: Option<u64>) -> anyhow::Result<BufWriter<File>> {
     Ok(BufWriter::with_capacity(1 << 20, f))
 }
 
+/// What a record file held when a run that replays its journal opened it: the lines the run
+/// writes again are read back from it and compared, not written twice.
+struct Again {
+    reader: std::io::BufReader<File>,
+    /// Bytes still to be met again.
+    left: u64,
+    path: PathBuf,
+    buf: Vec<u8>,
+}
+
+impl Again {
+    /// The file opened to write on at its end, and what it holds (`None`: nothing). A last
+    /// line with no newline (a write the process did not finish) is cut off, and said.
+    fn open(path: &Path) -> anyhow::Result<(File, Option<Again>)> {
+        use std::io::{Read, Seek, SeekFrom};
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(path)?;
+        let len = f.metadata()?.len();
+        // The end of the last whole line.
+        let mut whole = len;
+        let mut tail = File::open(path)?;
+        let mut chunk = vec![0u8; 1 << 16];
+        while whole > 0 {
+            let from = whole.saturating_sub(chunk.len() as u64);
+            tail.seek(SeekFrom::Start(from))?;
+            let n = (whole - from) as usize;
+            tail.read_exact(&mut chunk[..n])?;
+            match memchr::memrchr(b'\n', &chunk[..n]) {
+                Some(i) => {
+                    whole = from + i as u64 + 1;
+                    break;
+                }
+                None => whole = from,
+            }
+        }
+        if whole < len {
+            eprintln!(
+                "livesell: {}: the last {} bytes are a line the stopped run did not finish; it is written again whole",
+                path.display(),
+                len - whole
+            );
+            f.set_len(whole)?;
+        }
+        let again = (whole > 0).then(|| Again {
+            reader: std::io::BufReader::with_capacity(
+                1 << 16,
+                File::open(path).expect("opened above"),
+            ),
+            left: whole,
+            path: path.to_path_buf(),
+            buf: Vec::new(),
+        });
+        Ok((f, again))
+    }
+
+    /// Meets `lines` again as far as the file goes; returns the ones past its end. A line that
+    /// differs stops the run: the journal replayed does not give what the file says.
+    fn skip<'a>(&mut self, lines: &'a [Line]) -> anyhow::Result<&'a [Line]> {
+        use std::io::Read;
+        for (i, l) in lines.iter().enumerate() {
+            if self.left == 0 {
+                return Ok(&lines[i..]);
+            }
+            let want = l.line.len() + 1;
+            self.buf.resize(want, 0);
+            let n = (want as u64).min(self.left) as usize;
+            self.reader.read_exact(&mut self.buf[..n])?;
+            self.left -= n as u64;
+            let same = n == want
+                && &self.buf[..want - 1] == l.line.as_bytes()
+                && self.buf[want - 1] == b'\n';
+            if !same {
+                anyhow::bail!(
+                    "{}: replaying the journal wrote {:?} where the file has {:?}; nothing was changed: start anew with --fresh (the outputs are moved aside)",
+                    self.path.display(),
+                    l.line,
+                    String::from_utf8_lossy(&self.buf[..n])
+                );
+            }
+        }
+        Ok(&[])
+    }
+}
+
 fn write_lines(lines: &[Line], w: &mut BufWriter<File>) -> std::io::Result<()> {
     for Line { line, .. } in lines {
         w.write_all(line.as_bytes())?;
@@ -235,12 +357,12 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("show");
         // An empty folder, or one with empty files, is no earlier run.
-        Files::open(&out, None).unwrap();
-        Files::open(&out, None).unwrap();
+        Files::open(&out, Resume::Fresh).unwrap();
+        Files::open(&out, Resume::Fresh).unwrap();
         std::fs::write(out.join("decisions.jsonl"), "{}\n{}\n").unwrap();
         std::fs::create_dir_all(out.join("snapshots/s")).unwrap();
         std::fs::write(out.join("snapshots/s/claims.parquet"), "x").unwrap();
-        let Err(e) = Files::open(&out, None) else {
+        let Err(e) = Files::open(&out, Resume::Fresh) else {
             panic!("an earlier run's outputs were not refused")
         };
         let e = format!("{e:#}");
@@ -265,7 +387,7 @@ mod tests {
         );
         assert!(aside.join("snapshots/s/claims.parquet").exists());
         assert!(!out.exists());
-        Files::open(&out, None).unwrap();
+        Files::open(&out, Resume::Fresh).unwrap();
         assert_eq!(move_aside(&out).unwrap(), None, "nothing to move");
     }
 }

@@ -21,7 +21,7 @@ use crate::records::{Control, Kind, Out, Show, View, session_hash};
 use super::closed::ClosedShows;
 use super::commits::{Commits, KafkaTarget};
 use super::cuts::{CheckpointTarget, Cuts, WriterState, restored_state};
-use super::files::Files;
+use super::files::{Files, Resume};
 use super::hub::LiveHub;
 use super::producer::ProducerTarget;
 use super::release::Release;
@@ -63,6 +63,8 @@ pub struct Targets {
     pub producer: Option<ProducerTarget>,
     /// What an operator that cannot go on raises: the run stops with its message.
     pub halt: crate::records::Halt,
+    /// The input replays a journal an earlier run wrote these outputs from (`files::Resume`).
+    pub replays_journal: bool,
 }
 
 impl Targets {
@@ -103,7 +105,11 @@ impl Writer {
     ) -> anyhow::Result<Writer> {
         let state = restored_state(targets.checkpoints.as_ref())?;
         let every_ms = targets.checkpoints.as_ref().map(|c| c.every_ms);
-        let resume = state.as_ref().map(|s| s.lengths.clone());
+        let resume = match &state {
+            Some(s) => Resume::Checkpoint(s.lengths.clone()),
+            None if targets.replays_journal => Resume::Replay,
+            None => Resume::Fresh,
+        };
         let files = match &targets.out_dir {
             Some(d) => Some(
                 Files::open(d, resume).with_context(|| format!("cannot write {}", d.display()))?,

@@ -69,7 +69,25 @@ pub fn tables(data: &Path) -> Result<Vec<(String, PathBuf)>, SqlError> {
 /// could reach files outside DIR), DML (`INSERT`, `COPY`) and statements (`SET`) are refused.
 /// Each table is a listing table over its directory, with the `date` partition column.
 pub async fn context(data: &Path) -> Result<SessionContext, SqlError> {
-    let ctx = SessionContext::new();
+    context_limited(data, None).await
+}
+
+/// `context`, with the memory its queries may hold together bounded (DataFusion's memory
+/// pool): a query past it fails with "Resources exhausted" instead of taking the machine.
+pub async fn context_limited(
+    data: &Path,
+    memory: Option<usize>,
+) -> Result<SessionContext, SqlError> {
+    let ctx = match memory {
+        None => SessionContext::new(),
+        Some(bytes) => {
+            let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+                .with_memory_limit(bytes, 1.0)
+                .build_arc()?;
+            let config = datafusion::execution::context::SessionConfig::new();
+            SessionContext::new_with_config_rt(config, runtime)
+        }
+    };
     let found = tables(data)?;
     // A table no session has rows of yet (no directory) is there, empty: the report and
     // saved queries name every table.

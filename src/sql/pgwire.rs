@@ -29,13 +29,15 @@ use pgwire::messages::data::DataRow;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use serde::Deserialize;
 
-use super::{context, read_only};
+use super::read_only;
 
 /// Answers simple queries (what `psql` sends) and unparameterised extended ones (what drivers
 /// and BI tools send) from the run's tables.
 pub struct Handler {
     ctx: SessionContext,
     parser: Arc<NoopQueryParser>,
+    /// A statement running longer is cancelled.
+    timeout: std::time::Duration,
 }
 
 impl NoopStartupHandler for Handler {}
@@ -175,9 +177,17 @@ impl Handler {
         };
         let df = self.plan(sql).await?;
         let schema: Schema = df.schema().as_arrow().clone();
-        let batches = df
-            .collect()
+        let batches = tokio::time::timeout(self.timeout, df.collect())
             .await
+            .map_err(|_| {
+                user_error(
+                    "57014",
+                    format!(
+                        "canceling statement due to statement timeout ({} s)",
+                        self.timeout.as_secs_f64()
+                    ),
+                )
+            })?
             .map_err(|e| user_error("XX000", e.to_string()))?;
         Ok(Answer::Rows(schema, batches))
     }
@@ -269,7 +279,7 @@ impl ExtendedQueryHandler for Handler {
     }
 }
 
-/// The `[sql]` table of the config file: who may log in to `serve-sql`.
+/// The `[sql]` table of the config file: who may log in to `serve-sql`, and its limits.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SqlAuth {
@@ -278,6 +288,28 @@ pub struct SqlAuth {
     /// The password, checked by SCRAM-SHA-256 (it never crosses the wire); also
     /// `LIVESELL_SQL_PASSWORD`. Without one, only loopback is served.
     pub password: Option<String>,
+    /// Connections served at once (default 64); more wait in the listen backlog.
+    pub max_connections: Option<usize>,
+    /// The memory all queries together may hold, MiB (default 1024): DataFusion's memory pool;
+    /// a query that needs more fails with "Resources exhausted" and the others go on.
+    pub memory_limit_mib: Option<usize>,
+    /// A statement running longer is cancelled, SQLSTATE 57014 (default 30 s).
+    pub statement_timeout_s: Option<f64>,
+}
+
+impl SqlAuth {
+    fn max_connections(&self) -> usize {
+        self.max_connections.unwrap_or(64).max(1)
+    }
+
+    fn memory_limit(&self) -> usize {
+        self.memory_limit_mib.unwrap_or(1024).max(1) << 20
+    }
+
+    fn statement_timeout(&self) -> std::time::Duration {
+        let s = self.statement_timeout_s.unwrap_or(30.0);
+        std::time::Duration::from_secs_f64(if s > 0.0 && s.is_finite() { s } else { 30.0 })
+    }
 }
 
 impl SqlAuth {
@@ -415,12 +447,14 @@ pub fn serve(
             password,
         })
     });
+    let permits = Arc::new(tokio::sync::Semaphore::new(auth.max_connections()));
     super::runtime()?.block_on(async {
-        let ctx = context(data).await?;
+        let ctx = super::context_limited(data, Some(auth.memory_limit())).await?;
         let handlers = Arc::new(Handlers {
             handler: Arc::new(Handler {
                 ctx,
                 parser: Arc::new(NoopQueryParser::new()),
+                timeout: auth.statement_timeout(),
             }),
             secret,
         });
@@ -428,13 +462,28 @@ pub fn serve(
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
         ready(listener.local_addr()?);
+        let mut said: Option<std::time::Instant> = None;
         loop {
-            let (socket, _) = listener.accept().await?;
+            let permit = permits.clone().acquire_owned().await?;
+            let socket = match listener.accept().await {
+                Ok((socket, _)) => socket,
+                Err(e) => {
+                    // Too many open files, a connection reset before it was taken: the server
+                    // goes on (said at most once a second) after a short pause.
+                    if said.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(1)) {
+                        eprintln!("livesell: serve-sql: cannot accept a connection: {e}");
+                        said = Some(std::time::Instant::now());
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
             let handlers = handlers.clone();
             tokio::spawn(async move {
                 if let Err(e) = pgwire::tokio::process_socket(socket, None, handlers).await {
                     eprintln!("livesell: serve-sql: a connection ended with {e}");
                 }
+                drop(permit);
             });
         }
     })
@@ -452,8 +501,8 @@ mod tests {
         let e = open.check_listen("0.0.0.0:5433").unwrap_err().to_string();
         assert!(e.contains("no password"), "{e}");
         let locked = SqlAuth {
-            user: None,
             password: Some("a-password-long-enough".into()),
+            ..SqlAuth::default()
         };
         assert!(locked.check_listen("0.0.0.0:5433").is_ok());
     }
@@ -465,9 +514,59 @@ mod tests {
             .unwrap();
         assert_eq!(from_env.password.as_deref(), Some("pppppppppppppppppppp"));
         let short = SqlAuth {
-            user: None,
             password: Some("short".into()),
+            ..SqlAuth::default()
         };
         assert!(short.with_env(|_| None).is_err());
+    }
+
+    /// A handler over no tables, with the `[sql]` limits given.
+    async fn limited(memory_mib: usize, timeout_s: f64) -> Handler {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("snapshots/claims")).unwrap();
+        let ctx = super::super::context_limited(tmp.path(), Some(memory_mib << 20))
+            .await
+            .unwrap();
+        Handler {
+            ctx,
+            parser: Arc::new(NoopQueryParser::new()),
+            timeout: std::time::Duration::from_secs_f64(timeout_s),
+        }
+    }
+
+    fn sqlstate(e: PgWireError) -> String {
+        match e {
+            PgWireError::UserError(info) => format!("{} {}", info.code, info.message),
+            other => other.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_long_statement_is_cancelled_and_a_greedy_one_runs_out_of_its_pool() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let h = limited(64, 0.3).await;
+            let started = std::time::Instant::now();
+            let Err(e) = h.answer("SELECT sum(value) FROM range(100000000000)").await else {
+                panic!("a hundred billion rows in 0.3 s")
+            };
+            let e = sqlstate(e);
+            assert!(e.starts_with("57014 canceling statement"), "{e}");
+            assert!(started.elapsed() < std::time::Duration::from_secs(3));
+            let h = limited(1, 30.0).await;
+            let Err(e) = h
+                .answer("SELECT array_agg(value) FROM range(10000000)")
+                .await
+            else {
+                panic!("80 MB in a pool of 1 MiB")
+            };
+            let e = sqlstate(e);
+            assert!(e.contains("Resources exhausted"), "{e}");
+            // What fits is answered.
+            assert!(h.answer("SELECT count(*) FROM range(1000)").await.is_ok());
+        });
     }
 }
