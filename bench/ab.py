@@ -7,6 +7,7 @@ bench/throughput.sh) and W (workers, default 2) come from the environment. Print
 the best and median wall time, the best CPU time (user + sys) and the peak RSS.
 """
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -26,6 +27,8 @@ for _ in range(n):
         else:
             cmd = [b, "run", "--quiet", "--workers", os.environ.get("W", "2"),
                    "--input", show, "--out", "/tmp/livesell-ab-out"] + extra
+        # A run refuses a folder an earlier run wrote (nothing is ever wiped): start each clean.
+        shutil.rmtree("/tmp/livesell-ab-out", ignore_errors=True)
         started = time.time()
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _, status, usage = os.wait4(p.pid, 0)

@@ -7,7 +7,7 @@ Writes /tmp/livesell-bad/bad.jsonl (one line per kind, plus invalid UTF-8, binar
 line, amounts past the limits and an unterminated last line), runs the pipeline over it and
 prints each line's fate: its dead letter's reason, or what it was decided as.
 """
-import collections, json, os, subprocess, sys
+import collections, json, os, shutil, subprocess, sys
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "/var/tmp/livesell-target/release/livesell"
 T = 1795000000000
@@ -58,6 +58,7 @@ data = b"\n".join(l for _, l in raw) + b"\n"
 data += b'{"type":"comment","session_id":"b","ts":1795000000099,"platform":"tiktok"'
 raw.append(("unterminated last line", b""))
 open(f"{D}/bad.jsonl", "wb").write(data)
+shutil.rmtree(f"{D}/out", ignore_errors=True)  # a run refuses a folder an earlier run wrote
 subprocess.run([BIN, "run", "--input", f"{D}/bad.jsonl", "--out", f"{D}/out"], check=True)
 dead = {}
 for l in open(f"{D}/out/dead_letter.jsonl"):

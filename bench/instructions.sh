@@ -16,6 +16,7 @@ count() {
     | sed -n 's/.*I *refs: *//p' | tr -d ,
 }
 for bin in "$@"; do
+  rm -rf "$out/o" # a run refuses a folder an earlier run wrote
   run=$(count "$bin" run --quiet --workers "$workers" --input "$show" --out "$out/o")
   parse=$(count "$bin" parse --input "$show")
   awk -v b="$bin" -v r="$run" -v p="$parse" -v w="$workers" 'BEGIN {

@@ -15,6 +15,7 @@ echo "show: $SHOW ($EVENTS events, $SESSIONS sessions, $((BYTES / 1000000)) MB),
 cat "$SHOW" > /dev/null # warm the page cache so every run reads from memory
 for i in 1 2 3; do "$BIN" parse --input "$SHOW"; done
 for w in 1 2; do
-  for i in 1 2 3; do "$BIN" run --quiet --workers "$w" --input "$SHOW" --out "/tmp/livesell-bench-out-$w"; done
+  # A run refuses a folder an earlier run wrote (nothing is ever wiped): start each clean.
+  for i in 1 2 3; do rm -rf "/tmp/livesell-bench-out-$w"; "$BIN" run --quiet --workers "$w" --input "$SHOW" --out "/tmp/livesell-bench-out-$w"; done
 done
 cmp "/tmp/livesell-bench-out-1/decisions.jsonl" "/tmp/livesell-bench-out-2/decisions.jsonl" && echo "1 and 2 workers: identical decisions"
