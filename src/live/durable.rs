@@ -9,7 +9,13 @@ use std::time::Duration;
 use crate::domain::time::Micros;
 use crate::io::journal::{Record, Scan, Writer};
 
-use super::input::Entry;
+/// What goes to the pipeline's line reader: whole lines; for the replay's, where the replay
+/// file stands after them; for an action with a journal, who waits for it to be durable.
+pub struct Entry {
+    pub bytes: Vec<u8>,
+    pub replay_end: Option<u64>,
+    pub durable: Option<tokio::sync::oneshot::Sender<()>>,
+}
 
 /// At most this many bytes of actions share one sync (the rest wait for the next).
 const GROUP_BYTES: usize = 4 << 20;
@@ -61,7 +67,7 @@ impl Journaled {
     pub(super) fn read(
         &mut self,
         rx: &Receiver<Entry>,
-        shared: &super::input::QueueShared,
+        taken: impl Fn(usize),
         idle: Duration,
         buf: &mut [u8],
     ) -> io::Result<usize> {
@@ -106,7 +112,7 @@ impl Journaled {
                     Err(_) => break,
                 }
             }
-            shared.taken(size);
+            taken(size);
             // On a failure the group is not answered (its senders see the error) and the
             // input stops with it: nothing the pipeline decides is missing from the journal.
             for e in &group {

@@ -10,6 +10,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::durable::Entry;
 use crate::domain::event::parse::parse_line;
 use crate::domain::time::Micros;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -95,14 +96,6 @@ pub enum Refused {
     Unavailable(String),
 }
 
-/// What goes to the pipeline's line reader: whole lines; for the replay's, where the replay
-/// file stands after them; for an action with a journal, who waits for it to be durable.
-pub(super) struct Entry {
-    pub bytes: Vec<u8>,
-    pub replay_end: Option<u64>,
-    pub durable: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
 /// The channel to the pipeline's line reader, bounded in bytes.
 struct Queue {
     tx: Mutex<Option<Sender<Entry>>>,
@@ -112,7 +105,7 @@ struct Queue {
 }
 
 /// What the queue's two ends share: bytes queued, and whether the reader is gone.
-pub(super) struct QueueShared {
+struct QueueShared {
     queued: AtomicUsize,
     capacity: usize,
     reader_gone: AtomicBool,
@@ -120,7 +113,7 @@ pub(super) struct QueueShared {
 
 impl QueueShared {
     /// The reader took `n` bytes: they leave the count.
-    pub(super) fn taken(&self, n: usize) {
+    fn taken(&self, n: usize) {
         self.queued.fetch_sub(n, Ordering::AcqRel);
     }
 }
@@ -464,7 +457,8 @@ impl Drop for ChannelReader {
 impl Read for ChannelReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if let Some(j) = &mut self.journal {
-            return j.read(&self.rx, &self.shared, self.idle, buf);
+            let shared = &self.shared;
+            return j.read(&self.rx, |n| shared.taken(n), self.idle, buf);
         }
         if self.pos == self.current.len() {
             match self.rx.recv_timeout(self.idle) {
