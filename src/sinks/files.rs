@@ -352,6 +352,72 @@ fn write_lines(lines: &[Line], w: &mut BufWriter<File>) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    fn released(lines: &[&str]) -> Released {
+        let mut r = Released::default();
+        for (i, l) in lines.iter().enumerate() {
+            r.of_mut(Kind::Decision).push(Line {
+                key: (i as i64, 0, 0, 0),
+                line: l.to_string(),
+                sent: false,
+                about: crate::records::About::Nothing,
+            });
+        }
+        r
+    }
+
+    /// Issue 31: records written right after a flush sat in the buffer until the next write,
+    /// however long that took. Now the files say when they are due (the writer is woken then)
+    /// and a call at that time flushes them, with no new record.
+    #[test]
+    fn the_tail_of_a_burst_is_flushed_on_time_without_more_records() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut f = Files::open(tmp.path(), Resume::Fresh).unwrap();
+        let on_disk = || std::fs::read_to_string(tmp.path().join("decisions.jsonl")).unwrap();
+        std::thread::sleep(FLUSH_EVERY * 2);
+        f.write(&released(&["{\"a\":1}"])).unwrap();
+        assert_eq!(
+            on_disk(),
+            "{\"a\":1}\n",
+            "the first record after a quiet spell goes at once"
+        );
+        assert_eq!(f.flush_in(), None);
+        // Within FLUSH_EVERY of that flush: buffered, and due soon.
+        f.write(&released(&["{\"b\":2}"])).unwrap();
+        let due = f.flush_in().expect("a flush is due");
+        assert!(due <= FLUSH_EVERY);
+        std::thread::sleep(due);
+        f.flush_if_due().unwrap();
+        assert_eq!(on_disk(), "{\"a\":1}\n{\"b\":2}\n");
+        assert_eq!(f.flush_in(), None);
+    }
+
+    #[test]
+    fn a_replayed_journal_meets_what_the_files_hold_and_writes_on() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("decisions.jsonl");
+        // An earlier run's file, its last line cut by a kill.
+        std::fs::write(&path, "{\"a\":1}\n{\"b\":2}\n{\"c\":").unwrap();
+        let mut f = Files::open(tmp.path(), Resume::Replay).unwrap();
+        f.write(&released(&["{\"a\":1}"])).unwrap();
+        f.write(&released(&["{\"b\":2}", "{\"c\":3}", "{\"d\":4}"]))
+            .unwrap();
+        f.flush().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n{\"d\":4}\n"
+        );
+        // A replay that decides otherwise stops, and the file keeps what it had.
+        let mut g = Files::open(tmp.path(), Resume::Replay).unwrap();
+        let e = g.write(&released(&["{\"a\":9}"])).unwrap_err().to_string();
+        assert!(e.contains("replaying the journal wrote"), "{e}");
+        drop(g);
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .ends_with("{\"d\":4}\n")
+        );
+    }
+
     #[test]
     fn a_folder_with_an_earlier_runs_outputs_is_refused_and_fresh_moves_it_aside_whole() {
         let tmp = tempfile::tempdir().unwrap();
