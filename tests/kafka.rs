@@ -1450,6 +1450,8 @@ fn backlog_restart(broker: &Broker, events: u64, mid_input: bool) {
     child.kill().unwrap();
     child.wait().unwrap();
     let newest = complete_checkpoints(&out).pop().unwrap();
+    let at_kill = std::fs::metadata(out.join("decisions.jsonl")).map_or(0, |m| m.len());
+    eprintln!("decisions.jsonl at the kill: {at_kill} bytes");
     // The mock cluster hands the whole topic over before the first cut: a restart at its end.
     if mid_input {
         assert!(
@@ -1479,6 +1481,46 @@ fn backlog_restart(broker: &Broker, events: u64, mid_input: bool) {
     assert!(st.success(), "{text}");
     assert!(text.contains("restoring checkpoint"), "{text}");
     let got = std::fs::read_to_string(out.join("decisions.jsonl")).unwrap();
+    let late = |t: &str| t.matches(r#""late":true"#).count();
+    eprintln!(
+        "late decisions: {} after the restart, {} in the file run; the first run wrote {} bytes up to its newest checkpoint",
+        late(&got),
+        late(&expected),
+        got.len()
+    );
+    {
+        let g: std::collections::HashSet<&str> = got.lines().collect();
+        let e: std::collections::HashSet<&str> = expected.lines().collect();
+        let missing: Vec<&&str> = e.difference(&g).collect();
+        let extra: Vec<&&str> = g.difference(&e).collect();
+        let kinds = |v: &[&&str]| {
+            let mut m = std::collections::BTreeMap::new();
+            for l in v {
+                let k = l
+                    .split(r#""kind":""#)
+                    .nth(1)
+                    .and_then(|r| r.split('"').next())
+                    .unwrap_or("?");
+                let s = l
+                    .split(r#""session_id":""#)
+                    .nth(1)
+                    .and_then(|r| r.split('"').next())
+                    .unwrap_or("?");
+                *m.entry(format!("{k}/{s}")).or_insert(0) += 1;
+            }
+            m
+        };
+        eprintln!(
+            "missing {} {:?}; extra {} {:?}",
+            missing.len(),
+            kinds(&missing),
+            extra.len(),
+            kinds(&extra)
+        );
+        for l in missing.iter().take(3) {
+            eprintln!("  missing: {}", &l[..l.len().min(300)]);
+        }
+    }
     assert_same(
         &got.lines().map(str::to_string).collect::<Vec<_>>(),
         &expected.lines().map(str::to_string).collect::<Vec<_>>(),
