@@ -11,6 +11,17 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// The number after `name` on the command line, or `default`.
+#[allow(dead_code)]
+pub fn arg(name: &str, default: f64) -> f64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.parse().expect("a number"))
+        .unwrap_or(default)
+}
+
 /// The `livesell` binary: `given`, or the one next to this example in the target directory.
 pub fn livesell_bin(given: Option<&str>) -> String {
     given.map(str::to_string).unwrap_or_else(|| {

@@ -22,16 +22,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
 #[path = "common.rs"]
 mod common;
-use common::{livesell_bin, rss_mib};
-
-fn arg(name: &str, default: f64) -> f64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| v.parse().expect("a number"))
-        .unwrap_or(default)
-}
+use common::{arg, livesell_bin, rss_mib};
 
 fn now_us() -> i64 {
     SystemTime::now()

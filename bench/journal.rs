@@ -18,18 +18,9 @@ use hdrhistogram::Histogram;
 
 #[path = "common.rs"]
 mod common;
-use common::livesell_bin;
+use common::{arg, livesell_bin};
 
 const TOKEN: &str = "bench-director-token-0001";
-
-fn arg(name: &str, default: f64) -> f64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| v.parse().expect("a number"))
-        .unwrap_or(default)
-}
 
 /// One POST of `body` to `/api/director`; its status.
 fn post(addr: &str, body: &str) -> u16 {

@@ -17,16 +17,7 @@ use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedPr
 
 #[path = "common.rs"]
 mod common;
-use common::{livesell_bin, rss_mib};
-
-fn arg(name: &str, default: f64) -> f64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| v.parse().expect("a number"))
-        .unwrap_or(default)
-}
+use common::{arg, livesell_bin, rss_mib};
 
 fn main() -> anyhow::Result<()> {
     let events = arg("--events", 5_000_000.0) as u64;

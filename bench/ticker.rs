@@ -15,15 +15,7 @@ use hdrhistogram::Histogram;
 
 #[path = "common.rs"]
 mod common;
-
-fn arg(name: &str, default: f64) -> f64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| v.parse().expect("a number"))
-        .unwrap_or(default)
-}
+use common::arg;
 
 fn main() {
     let rate = arg("--rate", 20_000.0);

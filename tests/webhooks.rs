@@ -226,38 +226,6 @@ fn signed_deliveries_are_accepted_and_forged_stale_or_unsigned_ones_refused() {
     });
 }
 
-/// One request that may meet no server (it was killed): the status, or `None`.
-fn try_post(addr: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Option<u16> {
-    try_post_body(addr, path, headers, body).map(|(s, _)| s)
-}
-
-/// `try_post`, with the answer's body.
-fn try_post_body(
-    addr: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> Option<(u16, String)> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .ok()?;
-    let extra: String = headers
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}\r\n"))
-        .collect();
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .ok()?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).ok()?;
-    let status = raw.get(9..12)?.parse().ok()?;
-    Some((status, raw.split_once("\r\n\r\n")?.1.to_string()))
-}
-
 /// `livesell serve` on `out` with a director token and the TikTok secret.
 fn durable_serve(out: &std::path::Path) -> common::Served {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_livesell"));
@@ -307,12 +275,14 @@ fn kill_9_five_times_loses_no_accepted_request_and_no_output() {
     let mut served = durable_serve(&out);
     let addr = Arc::new(Mutex::new(served.addr.clone()));
     let director = |a: &str, body: &str| {
-        try_post(
+        common::try_http_with(
             a,
+            "POST",
             "/api/director",
             &[("Authorization", "Bearer director-token-31-long")],
             body,
         )
+        .map(|(status, _)| status)
     };
     let a = served.addr.clone();
     let product = r#"{"session_id":"show-0001","action":"product","code":"K1","price_cents":100,"variants":[{"sku":"K1","stock":1000000}]}"#;
@@ -349,7 +319,7 @@ fn kill_9_five_times_loses_no_accepted_request_and_no_output() {
                         sign(TIKTOK_SECRET, &[t.as_bytes(), b".", body.as_bytes()])
                     );
                     let headers = [("TikTok-Signature", sig.as_str())];
-                    match try_post_body(&a, "/ingest/tiktok", &headers, &body) {
+                    match common::try_http_with(&a, "POST", "/ingest/tiktok", &headers, &body) {
                         Some((s, answer)) if (200..300).contains(&s) => {
                             // Fed (or a copy of a delivery this server fed already).
                             assert!(

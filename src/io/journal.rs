@@ -44,8 +44,8 @@ pub struct Found {
     pub quiet_spells: u64,
     /// Where the replay file stands after the last replayed lines.
     pub replay_end: Option<u64>,
-    /// The largest event time in it (a line's `ts` or a quiet spell's clock): a restarted show
-    /// clock goes on from there.
+    /// The largest event time in it (a replayed line's `ts` or a quiet spell's clock): a
+    /// restarted replay's show clock goes on from there.
     pub newest: Option<Micros>,
     /// Bytes of complete records; bytes after them (a record cut short) are dropped.
     pub valid_len: u64,
@@ -60,13 +60,6 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn append(&mut self, r: &Record) -> io::Result<()> {
-        match r {
-            Record::Lines { bytes, replay_end } => self.append_lines(bytes, *replay_end),
-            Record::Quiet { heartbeat } => self.append_quiet(*heartbeat),
-        }
-    }
-
     pub fn append_lines(&mut self, bytes: &[u8], replay_end: Option<u64>) -> io::Result<()> {
         let extra = replay_end.map_or("-".into(), |e| e.to_string());
         self.write("L", bytes, &extra)
@@ -130,8 +123,13 @@ pub fn open(path: &Path) -> io::Result<(Found, Option<Scan>, Writer)> {
             Record::Lines { bytes, replay_end } => {
                 for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
                     found.lines += 1;
-                    if let Ok(ev) = parse_line(line) {
-                        found.newest = found.newest.max(Some(ev.ts));
+                    // Only a replay's clock goes on from its lines' times (actions are
+                    // stamped with that clock, and its quiet spells carry it): the rest are
+                    // left to the pipeline to parse.
+                    if replay_end.is_some() {
+                        if let Ok(ev) = parse_line(line) {
+                            found.newest = found.newest.max(Some(ev.ts));
+                        }
                     }
                 }
                 if replay_end.is_some() {
@@ -269,6 +267,15 @@ impl Header {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Writer {
+        fn append(&mut self, r: &Record) -> io::Result<()> {
+            match r {
+                Record::Lines { bytes, replay_end } => self.append_lines(bytes, *replay_end),
+                Record::Quiet { heartbeat } => self.append_quiet(*heartbeat),
+            }
+        }
+    }
 
     fn lines(s: &str, replay_end: Option<u64>) -> Record {
         Record::Lines {

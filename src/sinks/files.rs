@@ -299,15 +299,15 @@ impl Again {
             );
             f.set_len(whole)?;
         }
-        let again = (whole > 0).then(|| Again {
-            reader: std::io::BufReader::with_capacity(
-                1 << 16,
-                File::open(path).expect("opened above"),
-            ),
-            left: whole,
-            path: path.to_path_buf(),
-            buf: Vec::new(),
-        });
+        let again = match whole {
+            0 => None,
+            _ => Some(Again {
+                reader: std::io::BufReader::with_capacity(1 << 16, File::open(path)?),
+                left: whole,
+                path: path.to_path_buf(),
+                buf: Vec::new(),
+            }),
+        };
         Ok((f, again))
     }
 
