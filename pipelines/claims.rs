@@ -49,6 +49,30 @@ pub struct RunConfig {
     /// The input starts with a journal an earlier run wrote the same outputs from
     /// (`livesell serve`): what it writes again is checked against the files and not repeated.
     pub replays_journal: bool,
+    /// Checkpoints of a line input that can be read again from a position (`livesell serve`'s
+    /// journal).
+    pub checkpoints: Option<LineCheckpoints>,
+}
+
+/// Checkpoints of a run on line inputs: cut every `every_blocks` blocks of input (the line
+/// reader's block indexes are the run's times), restored from `loaded`; `committed` is told
+/// each complete checkpoint's positions, in source order (the journal trims what is before).
+#[derive(Clone)]
+pub struct LineCheckpoints {
+    pub store: Store,
+    pub every_blocks: u64,
+    pub loaded: Option<Arc<Loaded>>,
+    pub committed: Option<crate::sinks::cuts::Committed>,
+}
+
+impl std::fmt::Debug for LineCheckpoints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LineCheckpoints")
+            .field("store", &self.store)
+            .field("every_blocks", &self.every_blocks)
+            .field("restores", &self.loaded.as_ref().map(|l| l.manifest.id))
+            .finish()
+    }
 }
 
 /// Runs the pipeline over finite inputs with `workers` threads; returns worker 0's report.
@@ -111,13 +135,37 @@ pub fn run_live(
     let dealt: Vec<Mutex<Vec<SourceHand>>> = dealt.into_iter().map(Mutex::new).collect();
     let dealt = Arc::new(dealt);
     let lateness_us = cfg.allowed_lateness_ms as i64 * 1000;
+    let checkpoints = cfg.checkpoints.clone();
+    let engine_checkpoints = checkpoints.as_ref().map(|c| CheckpointSettings {
+        store: c.store.clone(),
+        every_ms: c.every_blocks.max(1),
+        first_id: c.store.next_id(),
+        restore: c.loaded.as_ref().map(|l| Arc::new(l.workers.clone())),
+    });
     let targets = Targets {
         out_dir: Some(cfg.out.clone()),
         kafka: None,
         snapshot_every: cfg.snapshot_interval,
         live,
         arranged: Default::default(),
-        checkpoints: None,
+        checkpoints: checkpoints.map(|c| CheckpointTarget {
+            store: c.store.clone(),
+            // A line source is named by its position in the run, as a partition.
+            partitions: names
+                .iter()
+                .map(|n| PartitionId {
+                    topic: n.clone(),
+                    partition: 0,
+                })
+                .collect(),
+            restore: c
+                .loaded
+                .as_ref()
+                .and_then(|l| l.writer.clone())
+                .map(Arc::new),
+            every_ms: c.every_blocks.max(1),
+            committed: c.committed.clone(),
+        }),
         producer: None,
         halt: Default::default(),
         replays_journal: cfg.replays_journal,
@@ -147,6 +195,7 @@ pub fn run_live(
                 snapshot_every: targets.snapshot_every,
                 live_every: targets.live.as_ref().map(|_| LIVE_EVERY),
                 halt: targets.halt.clone(),
+                checkpoints: engine_checkpoints.clone(),
                 ..Default::default()
             };
             // Only a run that writes its views at the end may let them change in steps.
@@ -492,6 +541,7 @@ fn kafka_targets(
             partitions: parts.to_vec(),
             restore: loaded.and_then(|l| l.writer.clone()).map(Arc::new),
             every_ms,
+            committed: None,
         }),
         arranged: Default::default(),
         snapshot_every: cfg.snapshot_interval,

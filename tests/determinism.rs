@@ -132,6 +132,7 @@ fn run_sources_of(
         snapshot_interval: None,
         messages: None,
         replays_journal: false,
+        checkpoints: None,
     };
     run_sources(sources, &cfg).expect("pipeline runs");
     std::fs::read_to_string(dir.join("decisions.jsonl"))

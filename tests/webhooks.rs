@@ -243,6 +243,9 @@ fn durable_serve(out: &std::path::Path) -> common::Served {
     .args([
         "--shows",
         concat!(env!("CARGO_MANIFEST_DIR"), "/pipelines/shows.toml"),
+        // A checkpoint every half second or sooner: the restarts go on from them.
+        "--checkpoint-blocks",
+        "5",
     ])
     .env("LIVESELL_DIRECTOR_TOKENS", "director-token-31-long")
     .env("LIVESELL_TIKTOK_SECRET", TIKTOK_SECRET);
@@ -411,4 +414,11 @@ fn kill_9_five_times_loses_no_accepted_request_and_no_output() {
         );
     }
     assert!(before_kill.last().unwrap().len() < text.len());
+    // The restarts went on from checkpoints, and the journal holds what came after them.
+    let complete = std::fs::read_dir(out.join("checkpoints"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("MANIFEST.json").is_file())
+        .count();
+    assert!(complete > 0, "no checkpoint was completed");
 }

@@ -133,6 +133,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         snapshot_interval: None,
         messages: None,
         replays_journal: false,
+        checkpoints: None,
     };
     let started = Instant::now();
     let report = with_progress(&cfg.inputs, false, |p| run(cfg.clone(), p))?;
@@ -185,6 +186,7 @@ fn replay(
         exit_after_replay: false,
         // The demo's replay is a file already; a demo run again on its folder goes on.
         journal: true,
+        checkpoint_blocks: 3000,
     })
 }
 

@@ -223,6 +223,7 @@ fn files(args: RunArgs) -> anyhow::Result<()> {
             .transpose()?,
         messages: load_messages(args.messages.as_deref())?,
         replays_journal: false,
+        checkpoints: None,
     };
     let started = Instant::now();
     let report = with_progress(&cfg.inputs, args.quiet, |p| run_files(cfg.clone(), p))?;

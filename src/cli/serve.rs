@@ -66,6 +66,11 @@ pub struct ServeArgs {
     /// a restart loses what was taken since the start.
     #[arg(long, conflicts_with = "source")]
     pub no_journal: bool,
+    /// With the journal, a checkpoint every this many blocks of input (a group of requests
+    /// taken at once, or a quiet spell of --idle-ms): a restart goes on from the newest, and
+    /// the journal before it is deleted.
+    #[arg(long, default_value_t = 3000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub checkpoint_blocks: u64,
 }
 
 /// `livesell serve`.
@@ -111,6 +116,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .transpose()?,
         exit_after_replay: args.exit_after_replay,
         journal: !args.no_journal,
+        checkpoint_blocks: args.checkpoint_blocks,
     };
     serve_live(cfg)
 }

@@ -297,6 +297,47 @@ pub fn discover(
 pub struct PartitionReader {
     consumer: BaseConsumer,
     parts: Vec<PartitionId>,
+    /// Per partition, the offset a resumed run starts at, until a message at it has come.
+    resuming: Vec<Option<Resuming>>,
+}
+
+/// A partition resumed at `at`. Kafka answers a fetch with the batch that holds the offset
+/// asked for (the client drops the messages before it); tansu 0.6 answers with the batches
+/// after it, so the rest of that batch would never be read. When the first message comes
+/// after `at`, the reader asks again from further back (`back` offsets, doubled each time)
+/// and drops what comes before `at`, until a message at `at` or below arrives.
+#[derive(Debug, Clone, Copy)]
+struct Resuming {
+    at: u64,
+    back: u64,
+    /// A message below `at` came since the last seek: a later gap is the log's own.
+    reached: bool,
+}
+
+/// What to do with a message of a resumed partition.
+#[derive(Debug, PartialEq, Eq)]
+enum Resumed {
+    Take,
+    Drop,
+    /// Seek to this offset and drop the message.
+    Seek(u64),
+}
+
+impl Resuming {
+    fn message(&mut self, offset: u64) -> (Resumed, bool) {
+        if offset < self.at {
+            self.reached = true;
+            return (Resumed::Drop, false);
+        }
+        // At `at`, or a gap in the log itself (compaction, transaction markers), or read
+        // again from the log's start already.
+        if offset == self.at || self.reached || self.back >= self.at {
+            return (Resumed::Take, true);
+        }
+        let back = self.back.max(offset - self.at).max(1);
+        self.back = back.saturating_mul(2);
+        (Resumed::Seek(self.at.saturating_sub(back)), false)
+    }
 }
 
 impl PartitionReader {
@@ -319,15 +360,29 @@ impl PartitionReader {
         consumer
             .assign(&tpl)
             .map_err(kafka(format!("assigning partitions on {brokers}")))?;
+        let resuming = parts
+            .iter()
+            .map(|(_, start)| {
+                start.map(|at| Resuming {
+                    at,
+                    back: 0,
+                    reached: false,
+                })
+            })
+            .collect();
         let parts = parts.into_iter().map(|(p, _)| p).collect();
-        Ok(PartitionReader { consumer, parts })
+        Ok(PartitionReader {
+            consumer,
+            parts,
+            resuming,
+        })
     }
 
     /// Hands up to `budget` messages already fetched to `f(slot, offset, value)`, where `slot`
     /// indexes the partitions given to `open`. A message without a value arrives as empty bytes
     /// (and becomes a reject). Returns how many were handed over.
     pub fn poll(
-        &self,
+        &mut self,
         budget: usize,
         mut f: impl FnMut(usize, u64, &[u8]),
     ) -> Result<usize, TransportError> {
@@ -340,14 +395,37 @@ impl PartitionReader {
                         .parts
                         .iter()
                         .position(|p| p.partition == m.partition() && p.topic == m.topic());
-                    if let Some(slot) = slot {
-                        f(
-                            slot,
-                            m.offset().max(0) as u64,
-                            m.payload().unwrap_or_default(),
-                        );
-                        n += 1;
+                    let Some(slot) = slot else { continue };
+                    let offset = m.offset().max(0) as u64;
+                    if let Some(r) = &mut self.resuming[slot] {
+                        let (what, done) = r.message(offset);
+                        let at = r.at;
+                        if done {
+                            self.resuming[slot] = None;
+                        }
+                        match what {
+                            Resumed::Take => {}
+                            Resumed::Drop => continue,
+                            Resumed::Seek(from) => {
+                                eprintln!(
+                                    "livesell: {} resumes at offset {at}, but the broker's first message is at {offset} (it fetched from the next batch): reading again from {from}",
+                                    self.parts[slot].name()
+                                );
+                                let p = &self.parts[slot];
+                                self.consumer
+                                    .seek(
+                                        &p.topic,
+                                        p.partition,
+                                        Offset::Offset(from as i64),
+                                        Duration::from_secs(10),
+                                    )
+                                    .map_err(kafka(format!("seeking {} to {from}", p.name())))?;
+                                continue;
+                            }
+                        }
                     }
+                    f(slot, offset, m.payload().unwrap_or_default());
+                    n += 1;
                 }
                 Some(Err(KafkaError::PartitionEOF(_))) => {}
                 Some(Err(e)) => return Err(kafka("reading messages")(e)),
@@ -652,6 +730,49 @@ impl KafkaSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_resume_inside_a_batch_reads_it_again_from_further_back() {
+        let mut r = Resuming {
+            at: 1_000,
+            back: 0,
+            reached: false,
+        };
+        // The broker started at the next batch: ask from as far back as the gap, then twice.
+        assert_eq!(r.message(1_040), (Resumed::Seek(960), false));
+        assert_eq!(r.message(1_010), (Resumed::Seek(920), false));
+        // From there, what comes before the position is dropped, and the position is taken.
+        assert_eq!(r.message(930), (Resumed::Drop, false));
+        assert_eq!(r.message(999), (Resumed::Drop, false));
+        assert_eq!(r.message(1_000), (Resumed::Take, true));
+    }
+
+    #[test]
+    fn a_gap_of_the_log_itself_is_taken_as_it_is() {
+        let mut r = Resuming {
+            at: 50,
+            back: 0,
+            reached: false,
+        };
+        assert_eq!(r.message(60), (Resumed::Seek(40), false));
+        assert_eq!(r.message(45), (Resumed::Drop, false));
+        // 50..58 are gone (compacted, or transaction markers): no seeking for ever.
+        assert_eq!(r.message(58), (Resumed::Take, true));
+        let mut at_start = Resuming {
+            at: 0,
+            back: 0,
+            reached: false,
+        };
+        assert_eq!(at_start.message(7), (Resumed::Take, true));
+        let mut near_start = Resuming {
+            at: 3,
+            back: 0,
+            reached: false,
+        };
+        assert_eq!(near_start.message(90), (Resumed::Seek(0), false));
+        // Nothing before 90 is left: taken, not sought for ever.
+        assert_eq!(near_start.message(90), (Resumed::Take, true));
+    }
 
     #[test]
     fn tls_and_sasl_settings_come_from_a_file_and_the_environment() {

@@ -14,6 +14,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 const BLOCK_BYTES: usize = 1 << 20;
 // The longest line an event may be (`parse_line`'s limit).
 use crate::domain::event::parse::MAX_LINE_BYTES;
+use crate::io::journal::StreamAt;
 
 /// Whole lines (each ending in `\n`, except perhaps the last of the input), with where they start.
 pub struct Block {
@@ -26,6 +27,9 @@ pub struct Block {
     pub index: u64,
     /// The input ends here: this block carries no lines, only the end (and a read error, if any).
     pub last: bool,
+    /// The stream position after this block: bytes of lines and quiet spells before it (what
+    /// a checkpoint's input goes on from; see `io::journal`).
+    pub end: u64,
     /// The input had nothing to say for its idle timeout: this block carries no lines, only
     /// that (a live source; SPEC 2 leaves an idle source out of the minimum watermark).
     pub idle: bool,
@@ -211,6 +215,19 @@ impl LineSource {
         deal: Deal,
         clock: Option<Clock>,
     ) -> LineSource {
+        Self::resumed(name, reader, hands, deal, clock, StreamAt::default())
+    }
+
+    /// `with_clock` for a stream that goes on from `start` (a checkpoint's position): its
+    /// lines keep their numbers and offsets.
+    pub fn resumed(
+        name: String,
+        reader: Box<dyn Read + Send>,
+        hands: usize,
+        deal: Deal,
+        clock: Option<Clock>,
+        start: StreamAt,
+    ) -> LineSource {
         let hands = hands.max(1);
         let queues = match deal {
             Deal::Shared => 1,
@@ -221,7 +238,7 @@ impl LineSource {
             .unzip();
         std::thread::Builder::new()
             .name(format!("read {name}"))
-            .spawn(move || read_blocks(reader, txs, clock))
+            .spawn(move || read_blocks(reader, txs, clock, start))
             .expect("spawn reader thread");
         let rxs: Vec<_> = rxs.into_iter().map(|rx| Arc::new(Mutex::new(rx))).collect();
         let taken = Arc::new(AtomicU64::new(0));
@@ -255,17 +272,20 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// Where the reader stands: the next block's index, and the line and byte offset it starts at.
+/// Where the reader stands: the next block's index, the line and byte offset it starts at, and
+/// the quiet spells before it.
 struct Position {
     index: u64,
     line: u64,
     offset: u64,
+    quiet: u64,
 }
 
 impl Position {
     /// A block of whole lines starting here (`lines` of them); the position moves past it.
     fn block(&mut self, bytes: Vec<u8>, lines: u64, pool: Option<Pool>) -> Block {
         let b = Block {
+            end: self.offset + bytes.len() as u64 + self.quiet,
             first_line: self.line,
             first_offset: self.offset,
             index: self.index,
@@ -284,6 +304,7 @@ impl Position {
 
     /// An empty block that says the input has been quiet, with the clock's time if it has one.
     fn idle(&mut self, heartbeat: Option<crate::domain::time::Micros>) -> Block {
+        self.quiet += 1;
         let mut b = self.block(Vec::new(), 0, None);
         b.idle = true;
         b.heartbeat = heartbeat;
@@ -293,6 +314,7 @@ impl Position {
     /// The last, empty block, with the read error that ended the input if one did.
     fn end(&self, error: Option<String>) -> Block {
         Block {
+            end: self.offset + self.quiet,
             bytes: Vec::new(),
             first_line: self.line,
             first_offset: self.offset,
@@ -330,13 +352,15 @@ fn read_blocks(
     mut reader: Box<dyn Read + Send>,
     txs: Vec<SyncSender<Block>>,
     clock: Option<Clock>,
+    start: StreamAt,
 ) {
     let pool: Pool = Default::default();
     let mut carry: Vec<u8> = Vec::new();
     let mut at = Position {
         index: 0,
-        line: 1,
-        offset: 0,
+        line: start.line,
+        offset: start.offset,
+        quiet: start.quiet,
     };
     let queues = txs.len() as u64;
     let send = |b: Block| txs[(b.index % queues) as usize].send(b).is_ok();

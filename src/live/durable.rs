@@ -7,7 +7,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use crate::domain::time::Micros;
-use crate::io::journal::{Record, Scan, Writer};
+use crate::io::journal::{Record, Replay, Writer};
 
 /// What goes to the pipeline's line reader: whole lines; for the replay's, where the replay
 /// file stands after them; for an action with a journal, who waits for it to be durable.
@@ -26,7 +26,7 @@ pub type Clock = Arc<dyn Fn() -> Option<Micros> + Send + Sync>;
 pub struct Journaled {
     writer: Writer,
     /// An earlier run's records, read back before anything new.
-    earlier: Option<Scan>,
+    earlier: Option<Replay>,
     /// The show clock, read when a quiet spell is noticed (set once the input exists).
     clock: Arc<std::sync::OnceLock<Clock>>,
     /// The last quiet spell's time as journaled, which the line reader's clock reports
@@ -42,7 +42,7 @@ impl Journaled {
     /// reports quiet spells with.
     pub fn new(
         writer: Writer,
-        earlier: Option<Scan>,
+        earlier: Option<Replay>,
         clock: Arc<std::sync::OnceLock<Clock>>,
     ) -> (Journaled, Clock) {
         let heartbeat = Arc::new(AtomicI64::new(i64::MIN));

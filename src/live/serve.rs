@@ -19,9 +19,12 @@ use super::routes::router;
 use super::webhook_state::WebhookConfig;
 use crate::io::kafka::{DEFAULT_INPUT_TOPIC, KafkaAddress};
 use crate::io::lines::{Deal, LineSource};
-use crate::pipelines::claims::{KafkaRunConfig, RunConfig, run_kafka, run_live};
+use crate::pipelines::claims::{KafkaRunConfig, LineCheckpoints, RunConfig, run_kafka, run_live};
 use crate::sinks::hub::LiveHub;
 use crate::sinks::writer::RunReport;
+
+/// The local input's name: its checkpoints' positions name it.
+const LIVE_SOURCE: &str = "live";
 
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -48,6 +51,9 @@ pub struct ServeConfig {
     pub exit_after_replay: bool,
     /// Journal what the local input takes (`io::journal`); off only for a throwaway demo.
     pub journal: bool,
+    /// With the journal, a checkpoint every this many blocks of input (a group of requests
+    /// taken at once, or a quiet spell of `idle`); the journal before the newest is deleted.
+    pub checkpoint_blocks: u64,
 }
 
 /// What a running server tells its caller once it listens.
@@ -172,14 +178,39 @@ fn start_pipeline(
             let queue = cfg.limits.input_queue_mib.saturating_mul(1 << 20);
             // Everything accepted is journaled and synced before it is answered or decided;
             // a journal an earlier run left is read back first (and the outputs written on).
-            let path = crate::io::journal::path_in(&cfg.out);
+            // A restart goes on from the newest checkpoint whose outputs are in place, and
+            // reads the journal from its position.
+            let store = crate::io::checkpoint::Store::new(cfg.out.join("checkpoints"));
+            let loaded = match cfg.journal {
+                true => store.load_newest_where(
+                    |e| eprintln!("livesell: checkpoint refused: {e}; trying the one before"),
+                    |l| crate::sinks::cuts::files_hold(&cfg.out, l.writer.as_deref()),
+                )?,
+                false => None,
+            };
+            let from = loaded.as_ref().map(|l| {
+                l.manifest
+                    .positions
+                    .iter()
+                    .find(|p| p.topic == LIVE_SOURCE)
+                    .map_or(0, |p| p.next)
+            });
+            let path = crate::io::journal::dir_in(&cfg.out);
             let (found, earlier, writer) = match cfg.journal {
-                true => crate::io::journal::open(&path)
+                true => crate::io::journal::open(&path, from)
                     .with_context(|| format!("cannot open the journal {}", path.display()))
                     .map(|(f, e, w)| (f, e, Some(w)))?,
                 false => Default::default(),
             };
-            let resumed = found.records > 0;
+            if let Some(l) = &loaded {
+                eprintln!(
+                    "livesell: restoring checkpoint {} ({} open session(s)); the journal is read from position {}",
+                    l.manifest.id,
+                    l.manifest.open_sessions,
+                    from.unwrap_or(0)
+                );
+            }
+            let resumed = found.records > 0 || loaded.is_some();
             if found.dropped > 0 {
                 eprintln!(
                     "livesell: the journal ended in a record cut short ({} bytes, never acknowledged): dropped",
@@ -215,13 +246,37 @@ fn start_pipeline(
             };
             let _ = show_clock.set(clock.clone());
             let resume = resumed.then_some((found.replay_end.unwrap_or(0), found.newest));
-            let source = LineSource::with_clock(
-                "live".into(),
+            let source = LineSource::resumed(
+                LIVE_SOURCE.into(),
                 Box::new(reader),
                 workers,
                 Deal::RoundRobin,
                 Some(journal_clock.unwrap_or(clock)),
+                found.start,
             );
+            let checkpoints = cfg.journal.then(|| {
+                let dir = path.clone();
+                // A restart whose newest checkpoint is refused (its files short) takes the one
+                // before: the journal is kept from that one's position.
+                let before = std::sync::Mutex::new(from);
+                let committed: crate::sinks::cuts::Committed = Arc::new(move |at| {
+                    let Some(Some(now)) = at.first().copied() else {
+                        return;
+                    };
+                    let mut before = before.lock().unwrap_or_else(|p| p.into_inner());
+                    if let Some(upto) = before.replace(now) {
+                        if let Err(e) = crate::io::journal::trim(&dir, upto) {
+                            eprintln!("livesell: the journal's older segments stay: {e}");
+                        }
+                    }
+                });
+                LineCheckpoints {
+                    store: store.clone(),
+                    every_blocks: cfg.checkpoint_blocks.max(1),
+                    loaded: loaded.map(Arc::new),
+                    committed: Some(committed),
+                }
+            });
             let run_cfg = RunConfig {
                 inputs: vec!["live".into()],
                 out: cfg.out.clone(),
@@ -230,6 +285,7 @@ fn start_pipeline(
                 snapshot_interval: cfg.snapshot_interval,
                 messages: None,
                 replays_journal: resumed,
+                checkpoints,
             };
             let hub = hub.clone();
             let pipeline = std::thread::Builder::new()

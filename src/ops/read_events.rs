@@ -87,7 +87,7 @@ impl SourceHand {
                 last: b.last,
                 idle: b.idle,
                 heartbeat: b.heartbeat,
-                next: None,
+                next: Some(b.end),
                 lines,
             });
         }

@@ -115,7 +115,9 @@ impl KafkaHand {
 
     /// Takes what the consumer has fetched; returns how many messages.
     fn poll(&mut self) -> usize {
-        let Some(reader) = &self.reader else { return 0 };
+        let Some(reader) = &mut self.reader else {
+            return 0;
+        };
         let parts = &mut self.parts;
         let got = reader.poll(POLL_BUDGET, |slot, offset, value| {
             let p = &mut parts[slot];

@@ -22,7 +22,12 @@ pub struct CheckpointTarget {
     pub restore: Option<Arc<Vec<u8>>>,
     /// Block time between two cuts: the engines cut at every multiple of it.
     pub every_ms: u64,
+    /// Told every complete checkpoint's input positions (a journal deletes what is before).
+    pub committed: Option<Committed>,
 }
+
+/// Called with a complete checkpoint's positions, in source order (`None`: never read).
+pub type Committed = Arc<dyn Fn(&[Option<u64>]) + Send + Sync>;
 
 /// What the writer holds at a cut.
 #[derive(Serialize, Deserialize)]
@@ -202,6 +207,20 @@ impl Cuts {
                 let (_, manifest) = self.acked.pop_front().expect("peeked");
                 target.store.commit(&manifest)?;
                 log_complete(&manifest);
+                if let Some(told) = &target.committed {
+                    let at: Vec<Option<u64>> = target
+                        .partitions
+                        .iter()
+                        .map(|p| {
+                            manifest
+                                .positions
+                                .iter()
+                                .find(|x| x.topic == p.topic && x.partition == p.partition)
+                                .map(|x| x.next)
+                        })
+                        .collect();
+                    told(&at);
+                }
                 continue;
             };
             let acks = k.cut_acks.get(&m.id).map_or(0, Vec::len);
