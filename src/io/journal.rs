@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use crate::domain::event::parse::parse_line;
 use crate::domain::time::Micros;
+pub use crate::io::lines::StreamAt;
 
 /// The journal's folder under the output folder.
 pub fn dir_in(out_dir: &Path) -> PathBuf {
@@ -79,31 +80,6 @@ pub fn trim(dir: &Path, upto: u64) -> io::Result<usize> {
         }
     }
     Ok(gone)
-}
-
-/// Where the stream stands at a position: the next line's number, the bytes of lines and the
-/// quiet spells before it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StreamAt {
-    pub line: u64,
-    pub offset: u64,
-    pub quiet: u64,
-}
-
-impl Default for StreamAt {
-    fn default() -> Self {
-        StreamAt {
-            line: 1,
-            offset: 0,
-            quiet: 0,
-        }
-    }
-}
-
-impl StreamAt {
-    pub fn units(&self) -> u64 {
-        self.offset + self.quiet
-    }
 }
 
 /// One record: lines (whole, each with its newline) and, for the replay's, where the replay

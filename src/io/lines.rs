@@ -14,7 +14,6 @@ use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 const BLOCK_BYTES: usize = 1 << 20;
 // The longest line an event may be (`parse_line`'s limit).
 use crate::domain::event::parse::MAX_LINE_BYTES;
-use crate::io::journal::StreamAt;
 
 /// Whole lines (each ending in `\n`, except perhaps the last of the input), with where they start.
 pub struct Block {
@@ -269,6 +268,31 @@ impl<R: Read> Read for Counting<R> {
         let n = self.inner.read(buf)?;
         self.progress.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
+    }
+}
+
+/// Where the stream stands at a position: the next line's number, the bytes of lines and the
+/// quiet spells before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamAt {
+    pub line: u64,
+    pub offset: u64,
+    pub quiet: u64,
+}
+
+impl Default for StreamAt {
+    fn default() -> Self {
+        StreamAt {
+            line: 1,
+            offset: 0,
+            quiet: 0,
+        }
+    }
+}
+
+impl StreamAt {
+    pub fn units(&self) -> u64 {
+        self.offset + self.quiet
     }
 }
 
