@@ -324,6 +324,14 @@ enum Resumed {
 }
 
 impl Resuming {
+    fn at(at: u64) -> Resuming {
+        Resuming {
+            at,
+            back: 0,
+            reached: false,
+        }
+    }
+
     fn message(&mut self, offset: u64) -> (Resumed, bool) {
         if offset < self.at {
             self.reached = true;
@@ -362,13 +370,7 @@ impl PartitionReader {
             .map_err(kafka(format!("assigning partitions on {brokers}")))?;
         let resuming = parts
             .iter()
-            .map(|(_, start)| {
-                start.map(|at| Resuming {
-                    at,
-                    back: 0,
-                    reached: false,
-                })
-            })
+            .map(|(_, start)| start.map(Resuming::at))
             .collect();
         let parts = parts.into_iter().map(|(p, _)| p).collect();
         Ok(PartitionReader {
@@ -733,11 +735,7 @@ mod tests {
 
     #[test]
     fn a_resume_inside_a_batch_reads_it_again_from_further_back() {
-        let mut r = Resuming {
-            at: 1_000,
-            back: 0,
-            reached: false,
-        };
+        let mut r = Resuming::at(1_000);
         // The broker started at the next batch: ask from as far back as the gap, then twice.
         assert_eq!(r.message(1_040), (Resumed::Seek(960), false));
         assert_eq!(r.message(1_010), (Resumed::Seek(920), false));
@@ -749,26 +747,14 @@ mod tests {
 
     #[test]
     fn a_gap_of_the_log_itself_is_taken_as_it_is() {
-        let mut r = Resuming {
-            at: 50,
-            back: 0,
-            reached: false,
-        };
+        let mut r = Resuming::at(50);
         assert_eq!(r.message(60), (Resumed::Seek(40), false));
         assert_eq!(r.message(45), (Resumed::Drop, false));
         // 50..58 are gone (compacted, or transaction markers): no seeking for ever.
         assert_eq!(r.message(58), (Resumed::Take, true));
-        let mut at_start = Resuming {
-            at: 0,
-            back: 0,
-            reached: false,
-        };
+        let mut at_start = Resuming::at(0);
         assert_eq!(at_start.message(7), (Resumed::Take, true));
-        let mut near_start = Resuming {
-            at: 3,
-            back: 0,
-            reached: false,
-        };
+        let mut near_start = Resuming::at(3);
         assert_eq!(near_start.message(90), (Resumed::Seek(0), false));
         // Nothing before 90 is left: taken, not sought for ever.
         assert_eq!(near_start.message(90), (Resumed::Take, true));
