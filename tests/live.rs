@@ -742,3 +742,60 @@ fn a_catalog_loads_into_the_run_sheet_and_buyers_carts_are_served() {
         404
     );
 }
+
+/// `/metrics` passes Prometheus' own linter (`promtool check metrics`: names, `_total` on
+/// counters, HELP and TYPE), and the OpenAPI document names every figure it exposes.
+#[test]
+fn metrics_pass_promtool_and_the_openapi_document_names_them_all() {
+    let s = start(3, &[]);
+    let a = s.addr.as_str();
+    wait_for("the session", || {
+        http(a, "GET", "/api/overlay", None, None).0 == 200
+    });
+    let (status, text) = http(a, "GET", "/metrics", None, None);
+    assert_eq!(status, 200);
+    let openapi =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/openapi.yaml"))
+            .unwrap();
+    let summary = openapi
+        .split("  /metrics:")
+        .nth(1)
+        .and_then(|r| r.lines().find(|l| l.contains("summary:")))
+        .unwrap()
+        .to_string();
+    for name in text.lines().filter_map(|l| l.strip_prefix("# TYPE ")) {
+        let name = name.split(' ').next().unwrap();
+        assert!(
+            summary.contains(&format!(" {name},")) || summary.contains(&format!(" {name}\"")),
+            "{name} is not in the OpenAPI /metrics summary"
+        );
+    }
+    let promtool = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut child) = promtool else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have promtool (Debian's prometheus; .ci/run installs it)"
+        );
+        eprintln!("promtool is not installed: skipped (CI installs it)");
+        return;
+    };
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(
+        o.status.success(),
+        "promtool check metrics: {}{}\n{text}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

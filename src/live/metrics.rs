@@ -51,7 +51,7 @@ fn pipeline_figures(app: &App) -> [Figure; 11] {
             app.hub.open_sessions().to_string(),
         ),
         (
-            "livesell_closed_sessions",
+            "livesell_closed_sessions_total",
             "counter",
             "Sessions closed so far; their state has left memory.",
             count(&c.closed_sessions),
