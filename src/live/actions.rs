@@ -122,7 +122,8 @@ fn known_code(
     let code = text_field(o, "code")?;
     if !view.is_some_and(|v| v.product(&normalize_code(code)).is_some()) {
         return Err(fail(
-            StatusCode::BAD_REQUEST,
+            // The run sheet's state, not the request's shape: 409, as a closed show's.
+            StatusCode::CONFLICT,
             "unknown_code",
             format!("the run sheet of {session} has no product {code:?}"),
         ));
@@ -186,7 +187,7 @@ fn reorder(
         let k = normalize_code(c);
         if v.product(&k).is_none() {
             return fail(
-                StatusCode::BAD_REQUEST,
+                StatusCode::CONFLICT,
                 "unknown_code",
                 format!("the run sheet of {session} has no product {c:?}"),
             );
@@ -338,7 +339,7 @@ pub(super) async fn moderation(State(app): Shared, headers: HeaderMap, body: Byt
             .any(|v| v.sku == sku);
         if !sku.is_empty() && !exists {
             return fail(
-                StatusCode::BAD_REQUEST,
+                StatusCode::CONFLICT,
                 "unknown_sku",
                 format!("the run sheet of {session} has no sku {sku:?}"),
             );
