@@ -799,3 +799,48 @@ fn metrics_pass_promtool_and_the_openapi_document_names_them_all() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Issue 32: a director action for a show nobody started (a typo) is refused, unless it
+/// defines the show (a product or a config); and the overlay without `?session=` follows the
+/// show the director put a product on air in, not the first by id.
+#[test]
+fn a_typo_makes_no_show_and_the_overlay_follows_the_directors_show() {
+    let s = start(3, &[]);
+    let a = s.addr.as_str();
+    wait_for("the session", || {
+        http(a, "GET", "/api/overlay?session=show-1", None, None).0 == 200
+    });
+    for action in [
+        r#"{"session_id":"Show-1","action":"end"}"#,
+        r#"{"session_id":"Show-1","action":"deactivate"}"#,
+        r#"{"session_id":"Show-1","action":"activate","code":"A1"}"#,
+        r#"{"session_id":"Show-1","action":"next"}"#,
+    ] {
+        let (status, body) = http(a, "POST", "/api/director", Some(DIRECTOR), Some(action));
+        assert_eq!(status, 404, "{action}: {body}");
+        assert!(body.contains("unknown_session"), "{body}");
+    }
+    // A config defines a show: "Show-0" sorts before "show-1" by id.
+    let (status, body) = http(
+        a,
+        "POST",
+        "/api/director",
+        Some(DIRECTOR),
+        Some(r#"{"session_id":"Show-0","action":"config","max_qty":3}"#),
+    );
+    assert_eq!(status, 202, "{body}");
+    wait_for("Show-0", || {
+        http(a, "GET", "/api/overlay?session=Show-0", None, None).0 == 200
+    });
+    let (status, body) = http(
+        a,
+        "POST",
+        "/api/director",
+        Some(DIRECTOR),
+        Some(r#"{"session_id":"show-1","action":"activate","code":"A1"}"#),
+    );
+    assert_eq!(status, 202, "{body}");
+    let overlay: Value =
+        serde_json::from_str(&http(a, "GET", "/api/overlay", None, None).1).unwrap();
+    assert_eq!(overlay["session_id"], "show-1", "{overlay}");
+}

@@ -78,6 +78,15 @@ pub(super) async fn director(State(app): Shared, headers: HeaderMap, body: Bytes
         Err(r) => return r,
     };
     let view = app.hub.session_view(&session);
+    // A show starts with what defines it (a product or a config): any other action for a show
+    // nobody started is a typo, and must not make an empty show the overlay could follow.
+    if view.is_none() && !matches!(action.as_str(), "product" | "config") {
+        return fail(
+            StatusCode::NOT_FOUND,
+            "unknown_session",
+            format!("no show {session:?}: a product or config action starts one"),
+        );
+    }
     let checked = match action.as_str() {
         "activate" | "price" => known_code(&o, view.as_deref(), &session),
         "next" | "skip" => next_in_queue(&app, &mut o, view.as_deref(), &session, &action),
@@ -103,12 +112,16 @@ pub(super) async fn director(State(app): Shared, headers: HeaderMap, body: Bytes
         );
     }
     o.insert("type".into(), json!("director"));
+    let on_air = o.get("action").and_then(Value::as_str) == Some("activate");
     let r = submit(&app, &session, o).await;
     if r.status() == StatusCode::ACCEPTED {
         app.hub
             .counters
             .director_actions
             .fetch_add(1, Ordering::Relaxed);
+        if on_air {
+            app.hub.mark_current(&session);
+        }
     }
     r
 }

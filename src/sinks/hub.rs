@@ -115,6 +115,9 @@ struct State {
     /// Hashes of the newest closed sessions' ids (`KEEP_CLOSED_SHOWS`): their late updates
     /// (the views taken back out of differential) must not bring them back.
     closed: super::closed::ClosedShows,
+    /// The show the director last put a product on air in (`activate`, `next`, `skip`): what
+    /// the overlay and the ticker show when no `?session=` names one.
+    current: Option<String>,
 }
 
 impl State {
@@ -371,12 +374,22 @@ impl LiveHub {
         self.with(|s| s.sessions.keys().cloned().collect())
     }
 
-    /// The session asked for, or the first one when none is named.
+    /// The session asked for; when none is named, the director's current show, else the
+    /// first one by id.
     pub fn resolve(&self, session: Option<&str>) -> Option<String> {
         self.with(|s| match session {
             Some(id) => s.sessions.contains_key(id).then(|| id.to_string()),
-            None => s.sessions.keys().next().cloned(),
+            None => s
+                .current
+                .clone()
+                .filter(|c| s.sessions.contains_key(c))
+                .or_else(|| s.sessions.keys().next().cloned()),
         })
+    }
+
+    /// The director put a product on air in `id`: it is the current show from now on.
+    pub fn mark_current(&self, id: &str) {
+        self.with(|s| s.current = Some(id.to_string()));
     }
 
     /// A session's state as it stands: a shared handle, rendered from after the lock is gone.
