@@ -18,7 +18,9 @@ use crate::domain::notify::Templates;
 use crate::engine::{CheckpointSettings, EngineSettings};
 use crate::io::checkpoint::{Loaded, Store};
 use crate::io::kafka::KafkaShared;
-use crate::io::kafka::{KafkaAddress, PartitionId, committed_offsets, discover, watermarks};
+use crate::io::kafka::{
+    KafkaAddress, PartitionId, committed_offsets, discover, ensure_topics, watermarks,
+};
 use crate::io::lines::LineSource;
 use crate::ops::apply_claims::ApplyClaims;
 use crate::ops::maintain_metrics::MaintainMetrics;
@@ -28,7 +30,7 @@ use crate::ops::read_events::{ReadEvents, SourceHand};
 use crate::ops::read_kafka::{KafkaHand, KafkaSourceConfig, ReadKafka};
 use crate::ops::select_updates::ViewTimes;
 use crate::ops::write_outputs::WriteOutputs;
-use crate::records::{Halt, Input};
+use crate::records::{GMV_TOPIC, Halt, Input, Kind};
 use crate::sinks::commits::KafkaTarget;
 use crate::sinks::cuts::{CheckpointTarget, files_hold};
 use crate::sinks::hub::LiveHub;
@@ -334,6 +336,17 @@ pub fn run_kafka(cfg: KafkaRunConfig) -> anyhow::Result<RunReport> {
     let brokers = cfg.source.brokers.clone();
     let timeout = Duration::from_secs(10);
     let parts = discover(&brokers, &cfg.source.topics, timeout)?;
+    if let Some(sink) = &cfg.sink {
+        // Every output topic is there before the first event is read: a broker without topic
+        // auto-creation would otherwise stop the run at a show's first cart or message.
+        let outputs: Vec<&str> = Kind::ALL
+            .iter()
+            .map(|k| k.topic())
+            .chain([GMV_TOPIC])
+            .collect();
+        let per_topic = parts.len() / cfg.source.topics.len().max(1);
+        ensure_topics(sink, &outputs, per_topic as i32, timeout)?;
+    }
     let store = cfg.checkpoints.as_ref().map(|c| Store::new(&c.dir));
     let loaded = match &store {
         Some(s) => s.load_newest_where(

@@ -1553,3 +1553,97 @@ fn a_backlog_read_after_a_restart_decides_as_one_run() {
         backlog_restart(&broker, 400_000, true);
     }
 }
+
+/// A small show on `livesell.events` of `broker`, and a run with a sink as README.md's
+/// command writes it (its broker address replaced, ending once the input is quiet).
+fn readme_run(broker: &Broker, dir: &Path) -> std::process::Output {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let block = readme
+        .split("## Kafka on one laptop")
+        .nth(1)
+        .and_then(|r| r.split("```").nth(1))
+        .expect("README.md has a Kafka section with commands");
+    let run = block
+        .lines()
+        .find(|l| l.starts_with("cargo run --release -- run "))
+        .expect("the README's run command");
+    let args: Vec<String> = run["cargo run --release -- ".len()..]
+        .split_whitespace()
+        .map(|a| a.replace("127.0.0.1:9092", &broker.addr))
+        .collect();
+    let (_, lines) = generate(dir, 3_000, 2, 32);
+    broker.produce_show("livesell.events", &lines);
+    Command::new(BIN)
+        .args(&args)
+        .args(["--exit-when-idle", "2"])
+        .output()
+        .unwrap()
+}
+
+/// Issue 32: the README's Kafka commands work as written: the topics its loop creates are
+/// every topic a run with a sink writes to (none is created behind its back), and the run ends
+/// well.
+#[test]
+fn the_readmes_kafka_commands_work_as_written() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let block = readme.split("## Kafka on one laptop").nth(1).unwrap();
+    let lines: Vec<&str> = block.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("for t in "))
+        .expect("the README's topic loop");
+    let topics: Vec<&str> = lines[at]["for t in ".len()..]
+        .split("; do")
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let create = lines[at + 1];
+    assert!(create.contains("tansu topic create $t"), "{create}");
+    let partitions: u32 = create
+        .split("--partitions ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("--partitions N");
+    for t in &topics {
+        broker.create_topic(t, partitions);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let o = readme_run(&broker, dir.path());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        !err.contains("did not exist"),
+        "the README leaves out a topic: {err}"
+    );
+    assert!(!broker.read_all("livesell.decisions").is_empty());
+}
+
+/// Issue 32: a broker without topic auto-creation and no output topics: they are created
+/// (one line each) before the first event is read, and the run goes through instead of halting
+/// at a show's first cart with `UnknownTopicOrPartition`.
+#[test]
+fn missing_output_topics_are_created_before_the_run_reads() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    broker.create_topic("livesell.events", 2);
+    let dir = tempfile::tempdir().unwrap();
+    let o = readme_run(&broker, dir.path());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    for t in ["livesell.carts", "livesell.notifications", "livesell.gmv"] {
+        assert!(
+            err.contains(&format!("output topic {t} did not exist")),
+            "{t}: {err}"
+        );
+    }
+    assert!(!broker.read_all("livesell.decisions").is_empty());
+    assert!(!broker.read_all("livesell.carts").is_empty());
+}

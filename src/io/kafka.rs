@@ -19,7 +19,10 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 pub const DEFAULT_INPUT_TOPIC: &str = "livesell.events";
 
+mod topics;
 mod transactions;
+
+pub use topics::ensure_topics;
 
 /// What the Kafka source shares, within one process, with the sink and its peers.
 pub struct KafkaShared {
