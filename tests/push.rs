@@ -79,6 +79,8 @@ struct Draft {
     status: &'static str,
     variant: String,
     qty: u64,
+    /// The line's `priceOverride`, as sent.
+    price: Value,
 }
 
 #[derive(Default)]
@@ -94,6 +96,10 @@ struct Shop {
     answer_pending: bool,
     /// Searches by tag that found a draft: interrupted creates the pusher recovered.
     found_by_tag: u64,
+    /// Creates made and then answered 503, as if the answer was lost on its way.
+    lost: u64,
+    /// Every request body that reached the GraphQL handler, for the schema check.
+    bodies: Vec<Value>,
 }
 
 /// The throttle status Shopify puts in every answer's `extensions.cost`.
@@ -149,9 +155,12 @@ async fn graphql(
         return axum::Json(v).into_response();
     }
     let req: Value = serde_json::from_slice(&body).unwrap();
+    shop.lock().unwrap().bodies.push(req.clone());
     let q = req["query"].as_str().unwrap_or("");
     let vars = &req["variables"];
     let create = q.contains("draftOrderCreate");
+    // Every 5th create is made, and its answer lost.
+    let lose = create && shop.lock().unwrap().creates.len() % 5 == 1;
     let data = {
         let mut s = shop.lock().unwrap();
         let data = if create {
@@ -165,6 +174,7 @@ async fn graphql(
                 status: "OPEN",
                 variant: input["lineItems"][0]["variantId"].as_str().unwrap().into(),
                 qty: input["lineItems"][0]["quantity"].as_u64().unwrap(),
+                price: input["lineItems"][0]["priceOverride"].clone(),
             });
             *s.creates.entry(tag).or_default() += 1;
             json!({"draftOrderCreate": {"draftOrder": {"id": id, "status": "OPEN"}, "userErrors": []}})
@@ -215,6 +225,10 @@ async fn graphql(
         s.answer_pending = create && late;
         data
     };
+    if lose {
+        shop.lock().unwrap().lost += 1;
+        return (StatusCode::SERVICE_UNAVAILABLE, "upstream connect error").into_response();
+    }
     if create && late {
         tokio::time::sleep(Duration::from_millis(150)).await;
         shop.lock().unwrap().answer_pending = false;
@@ -282,10 +296,17 @@ fn killed_five_times_the_pusher_leaves_each_draft_created_once_in_its_final_stat
     // What each reservation should have come to, from its last record.
     let mut last: BTreeMap<String, &str> = BTreeMap::new();
     let mut qty: BTreeMap<String, u64> = BTreeMap::new();
+    let mut price: BTreeMap<String, Value> = BTreeMap::new();
     for r in &records {
         let rid = r["reservation_id"].as_str().unwrap().to_string();
         if r["kind"] == "draft_order" {
             qty.insert(rid.clone(), r["qty"].as_u64().unwrap());
+            let cents = r["unit_price_cents"].as_i64().unwrap();
+            price.insert(
+                rid.clone(),
+                json!({"amount": format!("{}.{:02}", cents / 100, cents % 100),
+                       "currencyCode": r["currency"]}),
+            );
         }
         last.insert(rid, r["kind"].as_str().unwrap());
     }
@@ -314,6 +335,8 @@ fn killed_five_times_the_pusher_leaves_each_draft_created_once_in_its_final_stat
         };
         assert_eq!(d.status, want, "{rid}");
         assert_eq!(d.qty, qty[rid]);
+        // The reservation's price, not the catalog's.
+        assert_eq!(d.price, price[rid], "{rid}");
         assert!(d.variant.starts_with("gid://shopify/ProductVariant/"));
     }
     assert!(
@@ -329,6 +352,8 @@ fn killed_five_times_the_pusher_leaves_each_draft_created_once_in_its_final_stat
         "{} interrupted creates were recovered",
         s.found_by_tag
     );
+    assert!(s.lost > 0, "no create's answer was lost");
+    valid_for_shopify(&s.bodies, dir.path());
     eprintln!(
         "{} requests for {} records: {} throttled, {} answered 503, {} slow",
         s.requests,
@@ -453,4 +478,42 @@ fn the_webhook_gets_every_record_signed_and_retried_and_a_wrong_secret_stops() {
         "{text}"
     );
     assert!(receiver.lock().unwrap().delivered.values().all(|n| *n == 1));
+}
+
+/// Every request the pusher sent, validated against Shopify's published Admin API schema
+/// (`../shared/fixtures/`, graphql-core): a document or variables Shopify would refuse fail.
+fn valid_for_shopify(bodies: &[Value], dir: &Path) {
+    let ok = Command::new("python3")
+        .args(["-c", "import graphql"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have graphql-core (.ci/run installs it)"
+        );
+        eprintln!("graphql-core is not installed: the schema check is skipped (CI installs it)");
+        return;
+    }
+    let path = dir.join("requests.jsonl");
+    let mut text = String::new();
+    for b in bodies {
+        text.push_str(&b.to_string());
+        text.push('\n');
+    }
+    std::fs::write(&path, text).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = Command::new("python3")
+        .arg(root.join("tests/shopify/validate_graphql.py"))
+        .arg(root.join("../shared/fixtures/shopify-admin-2025-01.json.gz"))
+        .arg(&path)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    eprintln!("{}", out.trim());
 }

@@ -18,6 +18,10 @@ pub enum PushError {
     /// takes up where it stopped.
     #[error("{0}")]
     Stop(String),
+    /// No answer came after every attempt (timeouts, 5xx, dropped connections): whether the
+    /// target did what was asked is not known. The pusher stops, as for `Stop`.
+    #[error("{0}")]
+    Unanswered(String),
 }
 
 /// How long to wait after the `n`th failed attempt: 100 ms doubling, at most 10 s.
@@ -62,7 +66,7 @@ pub fn post(
         };
         attempt += 1;
         if attempt >= max_attempts {
-            return Err(PushError::Stop(format!(
+            return Err(PushError::Unanswered(format!(
                 "{url}: {attempt} attempts failed, the last: {why}"
             )));
         }

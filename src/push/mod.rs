@@ -122,7 +122,7 @@ impl Pusher {
                 self.done(id, &r, remote)
             }
             Err(PushError::Refused(why)) => self.fail(line, id, &why),
-            Err(PushError::Stop(why)) => {
+            Err(PushError::Stop(why) | PushError::Unanswered(why)) => {
                 bail!("{why} (the outbox keeps what was sent: run again to go on)")
             }
         }

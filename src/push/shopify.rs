@@ -1,7 +1,8 @@
 //! The Shopify Admin GraphQL target: a draft order per reservation (`draftOrderCreate` with `reserveInventoryUntil`), deleted when the hold ends unpaid, completed when it converts; the cost throttle honoured.
 //!
-//! Draft orders are tagged `livesell-<reservation id>`: a create interrupted by a crash is found
-//! by its tag at the restart instead of being made twice.
+//! Draft orders are tagged `livesell-<reservation id>`: a create interrupted by a crash, or whose
+//! answer was lost (a timeout, a 5xx, a dropped connection), is found by its tag, at the restart
+//! or before it is sent again, instead of being made twice.
 
 use std::time::Duration;
 
@@ -30,6 +31,9 @@ pub enum Action<'a> {
         qty: u64,
         reserve_until: &'a str,
         note: String,
+        /// The price the buyer got, per unit: `(cents, currency)` (a flash tier's or an
+        /// auction's); `None` without a currency (the shop's price stands).
+        price: Option<(i64, &'a str)>,
     },
     Delete {
         reservation: &'a str,
@@ -55,6 +59,9 @@ pub fn action(r: &Value) -> Option<Action<'_>> {
                 r["session_id"].as_str().unwrap_or(""),
                 r["claim_id"].as_str().unwrap_or("")
             ),
+            price: r["unit_price_cents"]
+                .as_i64()
+                .zip(r["currency"].as_str().filter(|c| !c.is_empty())),
         }),
         "cancel_draft" => Some(Action::Delete { reservation }),
         "complete_draft" => Some(Action::Complete { reservation }),
@@ -65,6 +72,16 @@ pub fn action(r: &Value) -> Option<Action<'_>> {
 pub fn tag(reservation: &str) -> String {
     format!("livesell-{reservation}")
 }
+
+/// Shopify's `MoneyInput` of `cents` in `currency` (a `Decimal` as a string: `45.99`).
+fn money(cents: i64, currency: &str) -> Value {
+    let sign = if cents < 0 { "-" } else { "" };
+    let c = cents.unsigned_abs();
+    json!({"amount": format!("{sign}{}.{:02}", c / 100, c % 100), "currencyCode": currency})
+}
+
+/// Attempts at a create before the pusher stops (a restart takes it up again).
+const CREATE_ATTEMPTS: u32 = 12;
 
 /// A GraphQL string literal (inside a search query).
 fn quoted(s: &str) -> String {
@@ -94,6 +111,17 @@ impl Shopify {
         variables: Value,
         log: &mut dyn FnMut(&str),
     ) -> Result<Value, PushError> {
+        self.call_tries(query, variables, 12, log)
+    }
+
+    /// `call`, giving up (`Stop`) after `attempts` without an answer.
+    fn call_tries(
+        &mut self,
+        query: &str,
+        variables: Value,
+        attempts: u32,
+        log: &mut dyn FnMut(&str),
+    ) -> Result<Value, PushError> {
         let body = serde_json::to_vec(&json!({"query": query, "variables": variables}))
             .expect("a request serialises");
         loop {
@@ -104,7 +132,14 @@ impl Shopify {
                 }
             }
             let headers = [("X-Shopify-Access-Token", self.token.clone())];
-            let a = deliver::post(&self.agent, &self.endpoint, &headers, &body, 12, |m| log(m))?;
+            let a = deliver::post(
+                &self.agent,
+                &self.endpoint,
+                &headers,
+                &body,
+                attempts,
+                |m| log(m),
+            )?;
             if a.status == 401 || a.status == 403 {
                 return Err(PushError::Stop(format!(
                     "{}: HTTP {}: the access token is refused (SHOPIFY_ACCESS_TOKEN)",
@@ -200,6 +235,40 @@ impl Shopify {
         Ok(data["draftOrder"]["status"] == "COMPLETED")
     }
 
+    /// A create, sent again only once the shop is known not to have made it: after an attempt
+    /// that got no answer (a timeout, a 5xx, a dropped connection), the draft is looked for by
+    /// its tag first. `None`: it was made, and is there to adopt.
+    fn create(
+        &mut self,
+        q: &str,
+        variables: Value,
+        reservation: &str,
+        log: &mut dyn FnMut(&str),
+    ) -> Result<Option<Value>, PushError> {
+        let mut attempt = 0;
+        loop {
+            match self.call_tries(q, variables.clone(), 1, log) {
+                Err(PushError::Unanswered(why)) => {
+                    attempt += 1;
+                    if attempt >= CREATE_ATTEMPTS {
+                        return Err(PushError::Unanswered(why));
+                    }
+                    let pause = deliver::backoff(attempt - 1);
+                    log(&format!(
+                        "{why}; looking for the draft by its tag before trying again in {} ms",
+                        pause.as_millis()
+                    ));
+                    std::thread::sleep(pause);
+                    if self.find(reservation, log)?.is_some() {
+                        log("the draft was made: its answer was lost; adopted");
+                        return Ok(None);
+                    }
+                }
+                r => return r.map(Some),
+            }
+        }
+    }
+
     /// Does `action`; returns the draft order's id.
     pub fn apply(
         &mut self,
@@ -214,16 +283,25 @@ impl Shopify {
                 qty,
                 reserve_until,
                 note,
+                price,
             } => {
                 let variant = self.variant(outbox, sku, log)?;
                 let q = "mutation($input: DraftOrderInput!) { draftOrderCreate(input: $input) { draftOrder { id status } userErrors { field message } } }";
+                let mut line = json!({"variantId": variant, "quantity": qty});
+                if let Some((cents, currency)) = price {
+                    // The reservation's price (a flash tier's, an auction's), not the catalog's.
+                    line["priceOverride"] = money(*cents, currency);
+                }
                 let input = json!({
-                    "lineItems": [{"variantId": variant, "quantity": qty}],
+                    "lineItems": [line],
                     "reserveInventoryUntil": reserve_until,
                     "tags": [tag(reservation)],
                     "note": note,
                 });
-                let data = self.call(q, json!({"input": input}), log)?;
+                let data = self.create(q, json!({"input": input}), reservation, log)?;
+                let Some(data) = data else {
+                    return Ok(self.find(reservation, log)?);
+                };
                 user_errors(&data["draftOrderCreate"])?;
                 let id = data["draftOrderCreate"]["draftOrder"]["id"]
                     .as_str()
@@ -283,7 +361,8 @@ mod tests {
     fn each_record_kind_is_one_action() {
         let r = json!({"id":"r1/draft","kind":"draft_order","reservation_id":"r1","sku":"A-RED",
                        "qty":2,"reserve_until":"2026-12-02T18:01:30.000000Z","session_id":"s",
-                       "platform":"tiktok","user_id":"u1","claim_id":"tiktok:c1"});
+                       "platform":"tiktok","user_id":"u1","claim_id":"tiktok:c1",
+                       "unit_price_cents":4599,"currency":"USD"});
         match action(&r).unwrap() {
             Action::Create {
                 reservation,
@@ -291,13 +370,20 @@ mod tests {
                 qty,
                 reserve_until,
                 note,
+                price,
             } => {
                 assert_eq!((reservation, sku, qty), ("r1", "A-RED", 2));
                 assert_eq!(reserve_until, "2026-12-02T18:01:30.000000Z");
                 assert!(note.contains("tiktok u1"), "{note}");
+                assert_eq!(price, Some((4599, "USD")));
             }
             other => panic!("{other:?}"),
         }
+        assert_eq!(
+            money(4599, "USD"),
+            json!({"amount": "45.99", "currencyCode": "USD"})
+        );
+        assert_eq!(money(5, "EUR")["amount"], "0.05");
         let cancel = json!({"kind":"cancel_draft","reservation_id":"r1"});
         assert_eq!(action(&cancel), Some(Action::Delete { reservation: "r1" }));
         let done = json!({"kind":"complete_draft","reservation_id":"r1"});
