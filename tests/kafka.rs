@@ -1645,5 +1645,55 @@ fn missing_output_topics_are_created_before_the_run_reads() {
         );
     }
     assert!(!broker.read_all("livesell.decisions").is_empty());
-    assert!(!broker.read_all("livesell.carts").is_empty());
+    let carts = broker.read_all("livesell.carts");
+    assert!(!carts.is_empty());
+    // The kinds only Kafka carries, against their JSON Schemas (tests/schemas.rs has the rest).
+    let ticker = broker.read_all("livesell.gmv");
+    valid_records(dir.path(), &[("--carts", &carts), ("--ticker", &ticker)]);
+}
+
+/// Records against their JSON Schema with the Draft 2020-12 validator of `tests/schemas.rs`:
+/// `(flag, lines)` as `tests/schemas/validate.py` takes them.
+fn valid_records(dir: &Path, kinds: &[(&str, &[String])]) {
+    let ok = Command::new("python3")
+        .args(["-c", "import jsonschema"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have Python's jsonschema (.ci/run installs it)"
+        );
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let empty = dir.join("no-run");
+    std::fs::create_dir_all(&empty).unwrap();
+    let mut cmd = Command::new("python3");
+    cmd.arg(root.join("tests/schemas/validate.py"))
+        .arg(root.join("schemas/outputs"))
+        .arg(&empty);
+    for (flag, lines) in kinds {
+        let path = dir.join(format!("{}.jsonl", flag.trim_start_matches('-')));
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        cmd.arg(flag).arg(&path);
+    }
+    let o = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for (flag, lines) in kinds {
+        let name = if *flag == "--carts" {
+            "cart"
+        } else {
+            "gmv-ticker"
+        };
+        assert!(
+            text.contains(&format!("{name}: {} checked, 0 broken", lines.len())),
+            "{text}"
+        );
+    }
 }
