@@ -1,4 +1,4 @@
-//! `schemas/openapi.yaml` against real clients: it loads and validates (openapi-spec-validator), and Schemathesis, run against a live `serve` with every check on, finds nothing.
+//! `schemas/openapi.yaml` against real clients: it loads and validates (openapi-spec-validator), Redocly's recommended lint is clean, and Schemathesis, run against a live `serve` with every check on, finds nothing.
 
 mod common;
 
@@ -38,6 +38,40 @@ fn the_openapi_document_is_valid() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Redocly's linter with its recommended rules (`tests/openapi-lint`, installed by `.ci/run`):
+/// no error and no warning.
+#[test]
+fn redoclys_recommended_lint_is_clean() {
+    let bin = Path::new(ROOT).join("tests/openapi-lint/node_modules/.bin/redocly");
+    if !bin.exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have tests/openapi-lint/node_modules (.ci/run installs it)"
+        );
+        eprintln!("Redocly's CLI is not installed: skipped (npm ci --prefix tests/openapi-lint)");
+        return;
+    }
+    let o = Command::new(bin)
+        .args(["lint", "--format", "stylish"])
+        .arg(Path::new(ROOT).join("schemas/openapi.yaml"))
+        .env("REDOCLY_TELEMETRY", "off")
+        .env("REDOCLY_SUPPRESS_UPDATE_NOTICE", "true")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.status.success(), "{text}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.contains(" warning ") || l.contains(" error ")),
+        "{text}"
+    );
 }
 
 /// Every route with generated requests (valid and not), with an admin token and every
